@@ -1,0 +1,107 @@
+/**
+ * The route table: the one description of the WebSocket API that both runtimes read.
+ * infra/ builds API Gateway routes, integrations, functions and IAM from it; local/ dispatches
+ * frames from it. Data only: no AWS SDK, no Pulumi.
+ */
+
+/** Every Lambda function of the system; each has an esbuild entry `functions/handlers/<name>.ts`. */
+export type FunctionName =
+  | "authorizer"
+  | "connect"
+  | "disconnect"
+  | "default"
+  | "sendmessage"
+  | "sendtouser"
+  | "whoami";
+
+/** Which block of settings (see `environment.ts`) a function reads from its environment. */
+export type SettingsKind = "authorizer" | "messaging";
+
+/**
+ * One permission of a function, as exact actions on a named resource. infra/ resolves the resource
+ * to an ARN: `connectionsTable` → the table, `userIndex` → `{table}/index/{userIndex}`,
+ * `connections` → `{executionArn}/{stage}/POST/@connections/*`.
+ */
+export type Grant =
+  | { readonly resource: "connectionsTable"; readonly actions: readonly TableAction[] }
+  | { readonly resource: "userIndex"; readonly actions: readonly ["dynamodb:Query"] }
+  | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] };
+
+export type TableAction = "dynamodb:PutItem" | "dynamodb:DeleteItem" | "dynamodb:Scan";
+
+export interface FunctionDefinition {
+  readonly description: string;
+  readonly settings: SettingsKind;
+  readonly grants: readonly Grant[];
+}
+
+export interface RouteDefinition {
+  /** API Gateway route key: `$connect`, `$disconnect`, `$default` or a custom action name. */
+  readonly routeKey: string;
+  readonly function: FunctionName;
+  /** Whether the REQUEST authorizer guards this route (API Gateway allows it on `$connect` only). */
+  readonly authorized: boolean;
+}
+
+const manageConnections: Grant = { resource: "connections", actions: ["execute-api:ManageConnections"] };
+
+export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
+  authorizer: {
+    description: "REQUEST authorizer: verifies the Cognito token offered at $connect",
+    settings: "authorizer",
+    grants: [],
+  },
+  connect: {
+    description: "Records the new connection and its Cognito user",
+    settings: "messaging",
+    grants: [{ resource: "connectionsTable", actions: ["dynamodb:PutItem"] }],
+  },
+  disconnect: {
+    description: "Deletes the connection record",
+    settings: "messaging",
+    grants: [{ resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] }],
+  },
+  default: {
+    description: "Echoes any unrouted frame back to its sender",
+    settings: "messaging",
+    grants: [manageConnections],
+  },
+  sendmessage: {
+    description: "Broadcasts data to every open connection",
+    settings: "messaging",
+    grants: [{ resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:DeleteItem"] }, manageConnections],
+  },
+  sendtouser: {
+    description: "Sends data to every connection of one Cognito user",
+    settings: "messaging",
+    grants: [
+      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
+      manageConnections,
+    ],
+  },
+  whoami: {
+    description: "Tells the sender its connection id and Cognito identity",
+    settings: "messaging",
+    grants: [manageConnections],
+  },
+};
+
+export const functionNames = Object.keys(functions) as FunctionName[];
+
+/** The function API Gateway calls as the REQUEST authorizer of `$connect`. */
+export const authorizerFunction: FunctionName = "authorizer";
+
+export const routes: readonly RouteDefinition[] = [
+  { routeKey: "$connect", function: "connect", authorized: true },
+  { routeKey: "$disconnect", function: "disconnect", authorized: false },
+  { routeKey: "$default", function: "default", authorized: false },
+  { routeKey: "sendmessage", function: "sendmessage", authorized: false },
+  { routeKey: "sendtouser", function: "sendtouser", authorized: false },
+  { routeKey: "whoami", function: "whoami", authorized: false },
+];
+
+/** Where `npm run build` writes a function's bundle; what Pulumi uploads and the local gateway runs. */
+export const bundleDirectory = (name: FunctionName): string => `dist/functions/${name}`;
+/** The bundle's file name inside its directory; the Lambda handler is `index.handler`. */
+export const bundleFile = "index.mjs";

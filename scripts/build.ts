@@ -1,0 +1,38 @@
+/**
+ * `npm run build`: one esbuild bundle per function, into dist/functions/<name>/index.mjs.
+ * These bundles are exactly what Pulumi uploads and what the local gateway runs.
+ */
+import { build } from "esbuild";
+import { stat } from "node:fs/promises";
+import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
+
+export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
+  await Promise.all(
+    names.map((name) =>
+      build({
+        entryPoints: [`functions/handlers/${name}.ts`],
+        outfile: `${bundleDirectory(name)}/${bundleFile}`,
+        bundle: true,
+        format: "esm",
+        platform: "node",
+        target: "node22",
+        minify: true,
+        sourcemap: true,
+        // The Lambda runtime ships the AWS SDK v3; locally it resolves from node_modules.
+        external: ["@aws-sdk/*"],
+        // Bundled CommonJS dependencies may call require(); give them one in ESM.
+        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+        logLevel: "warning",
+      }),
+    ),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = performance.now();
+  await buildFunctions();
+  const sizes = await Promise.all(
+    functionNames.map(async (name) => `${name} ${(await stat(`${bundleDirectory(name)}/${bundleFile}`)).size} B`),
+  );
+  console.log(`built ${functionNames.length} functions in ${Math.round(performance.now() - started)} ms: ${sizes.join(", ")}`);
+}
