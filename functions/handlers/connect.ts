@@ -1,0 +1,28 @@
+/** `$connect` (after the authorizer allowed it): record the connection, select the subprotocol. */
+import { fromAuthorizerContext } from "../core/claims.js";
+import { newConnectionRecord } from "../core/connections.js";
+import { selectSubprotocol } from "../core/token-source.js";
+import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
+import { describe, logger } from "./shared/logger.js";
+import { settings, store } from "./shared/store.js";
+
+export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+  const { connectionId, connectedAt, authorizer } = event.requestContext;
+  logger.appendKeys({ connectionId });
+  const identity = fromAuthorizerContext(authorizer);
+  if (!identity) {
+    // Only reachable when the route is deployed without the authorizer: refuse rather than guess.
+    logger.error("no authorizer identity on $connect");
+    return { statusCode: 401 };
+  }
+  try {
+    await store.save(newConnectionRecord({ connectionId, identity, connectedAt, ttlSeconds: settings.connectionTtlSeconds }));
+  } catch (error) {
+    // An unrecorded connection could never be reached: refuse the handshake instead.
+    logger.error("could not record connection", { error: describe(error) });
+    return { statusCode: 500 };
+  }
+  logger.info("connected", { userId: identity.userId });
+  const protocol = selectSubprotocol(event.headers);
+  return protocol === undefined ? { statusCode: 200 } : { statusCode: 200, headers: { "Sec-WebSocket-Protocol": protocol } };
+}

@@ -1,0 +1,44 @@
+/**
+ * Wiring for functions that answer frames: the notifier, and the wrapper that turns any outcome
+ * into a reply. No input makes a handler throw: errors become an error frame to the sender.
+ */
+import { createManagementClient, createManagementNotifier } from "../../adapters/management-notifier.js";
+import { errorFrame, RequestError } from "../../core/errors.js";
+import type { FanOutDependencies } from "../../core/fan-out.js";
+import type { WebSocketEvent, WebSocketResult } from "./events.js";
+import { describe, logger } from "./logger.js";
+import { settings, store } from "./store.js";
+
+export const notifier = createManagementNotifier(
+  createManagementClient({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency }),
+);
+
+export const fanOutDependencies: FanOutDependencies = { store, notifier, concurrency: settings.postConcurrency };
+
+/** What a route does with a frame; a returned string is sent back to the sender. */
+export type RouteAction = (event: WebSocketEvent) => Promise<string | void>;
+
+export function messageRoute(action: RouteAction): (event: WebSocketEvent) => Promise<WebSocketResult> {
+  return async (event) => {
+    const { connectionId, routeKey } = event.requestContext;
+    logger.appendKeys({ connectionId, routeKey });
+    let reply: string | void;
+    try {
+      reply = await action(event);
+    } catch (error) {
+      if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.message });
+      else logger.error("route failed", { error: describe(error) });
+      reply = errorFrame(error);
+    }
+    if (reply !== undefined) await replyTo(connectionId, reply);
+    return { statusCode: 200 };
+  };
+}
+
+async function replyTo(connectionId: string, data: string): Promise<void> {
+  try {
+    if ((await notifier.send(connectionId, data)) === "gone") await store.remove(connectionId);
+  } catch (error) {
+    logger.error("reply failed", { error: describe(error) });
+  }
+}
