@@ -1,0 +1,267 @@
+/**
+ * The authorizer handler against a local JWKS server with keys generated here: one valid token,
+ * many bad ones, a JWKS outage, key caching, and logs free of tokens.
+ */
+import { base64url, exportPKCS8 } from "jose";
+import { createHmac, createSign } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { AuthorizerResponse } from "../../../functions/core/claims.js";
+import type { WebSocketAuthorizerEvent } from "../../../functions/handlers/shared/events.js";
+import { authorizerEvent, methodArn } from "../../support/events.js";
+import { mintIdToken, newSigningKey, startJwksServer, type JwksServer, type SigningKey } from "../../support/jwks-server.js";
+import { captureLogs, type CapturedLogs } from "../../support/logs.js";
+
+const clientId = "testclient0000000000000000";
+type Handler = (event: WebSocketAuthorizerEvent) => Promise<AuthorizerResponse>;
+
+let jwks: JwksServer;
+let key: SigningKey;
+let otherKey: SigningKey;
+let logs: CapturedLogs;
+
+async function loadAuthorizer(env: Record<string, string> = {}): Promise<Handler> {
+  vi.resetModules();
+  vi.unstubAllEnvs();
+  const settings = { POWERTOOLS_SERVICE_NAME: "authorizer", TOKEN_ISSUER: jwks.issuer, APP_CLIENT_ID: clientId, ...env };
+  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value);
+  return (await import("../../../functions/handlers/authorizer.js")).handler;
+}
+
+const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, signingKey = key) =>
+  mintIdToken({ key: signingKey, issuer: jwks.issuer, clientId, claims, header });
+const withQuery = (token: string) => authorizerEvent({ query: { idToken: token } });
+const segments = (token: string) => token.split(".") as [string, string, string];
+const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+
+beforeAll(async () => {
+  [key, otherKey] = await Promise.all([newSigningKey("key-1"), newSigningKey("key-1")]);
+  jwks = await startJwksServer([key]);
+});
+afterAll(() => jwks.close());
+afterEach(() => logs?.restore());
+
+describe("a valid ID token", () => {
+  it("is allowed on methodArn with the user's identity as context", async () => {
+    // Prepare
+    const handler = await loadAuthorizer();
+    const token = await mint({ "cognito:groups": ["admins", "users"] });
+    // Act
+    const response = await handler(withQuery(token));
+    // Assess
+    expect(response).toEqual({
+      principalId: "0f4c1f3e-1111-4222-8333-444455556666",
+      policyDocument: {
+        Version: "2012-10-17",
+        Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: methodArn }],
+      },
+      context: {
+        userId: "0f4c1f3e-1111-4222-8333-444455556666",
+        username: "0f4c1f3e-1111-4222-8333-444455556666",
+        tokenExpiresAt: String(JSON.parse(Buffer.from(segments(token)[1], "base64url").toString()).exp),
+        email: "alice@example.com",
+        groups: "admins,users",
+      },
+    });
+  });
+
+  it("is accepted from Sec-WebSocket-Protocol next to an application protocol", async () => {
+    const handler = await loadAuthorizer();
+    const token = await mint();
+    const response = await handler(authorizerEvent({ headers: { "sec-websocket-protocol": `json, ${token}` } }));
+    expect(response.policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+
+  it("is refused from Sec-WebSocket-Protocol when that path is turned off", async () => {
+    const handler = await loadAuthorizer({ SUBPROTOCOL_TOKEN: "false" });
+    const token = await mint();
+    await expect(handler(authorizerEvent({ headers: { "Sec-WebSocket-Protocol": token } }))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("is read from the configured query parameter (the seed's ID_Token)", async () => {
+    const handler = await loadAuthorizer({ TOKEN_QUERY_PARAMETER: "ID_Token" });
+    const token = await mint();
+    await expect(handler(withQuery(token))).rejects.toThrow(/^Unauthorized$/);
+    const response = await handler(authorizerEvent({ query: { ID_Token: token } }));
+    expect(response.policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+
+  it("lacking a required group is denied (403), not refused", async () => {
+    const handler = await loadAuthorizer({ REQUIRED_GROUPS: "admins" });
+    const response = await handler(withQuery(await mint({ "cognito:groups": ["users"] })));
+    expect(response.policyDocument.Statement).toEqual([{ Action: "execute-api:Invoke", Effect: "Deny", Resource: methodArn }]);
+    expect(response.context).toBeUndefined();
+    const member = await handler(withQuery(await mint({ "cognito:groups": ["admins"] })));
+    expect(member.policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+});
+
+describe("access tokens", () => {
+  const accessClaims = { token_use: "access", aud: undefined, client_id: clientId, username: "alice", "cognito:username": undefined };
+
+  it("are refused by default", async () => {
+    const handler = await loadAuthorizer();
+    await expect(handler(withQuery(await mint(accessClaims)))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("are allowed when configured, with client_id checked", async () => {
+    const handler = await loadAuthorizer({ ALLOWED_TOKEN_USES: "id,access" });
+    const response = await handler(withQuery(await mint(accessClaims)));
+    expect(response.context?.username).toBe("alice");
+    await expect(handler(withQuery(await mint({ ...accessClaims, client_id: "another-client" })))).rejects.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe("bad tokens are refused with Unauthorized (401)", () => {
+  const hour = 3600;
+  const now = () => Math.floor(Date.now() / 1000);
+  const badTokens: [string, () => Promise<string> | string][] = [
+    ["signed by another key with the same kid", () => mint({}, {}, otherKey)],
+    ["alg none, no signature", async () => `${encode({ alg: "none", kid: "key-1" })}.${segments(await mint())[1]}.`],
+    ["alg none with the original signature", async () => {
+      const [, payload, signature] = segments(await mint());
+      return `${encode({ alg: "none", kid: "key-1" })}.${payload}.${signature}`;
+    }],
+    ["HS256 with the public key as the HMAC secret", async () => {
+      const header = encode({ alg: "HS256", kid: "key-1" });
+      const payload = segments(await mint())[1];
+      const secret = JSON.stringify(key.publicJwk);
+      return `${header}.${payload}.${createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url")}`;
+    }],
+    ["RS512 signed with the pool's key", async () => {
+      const signingInput = `${encode({ alg: "RS512", kid: "key-1" })}.${segments(await mint())[1]}`;
+      const signature = createSign("RSA-SHA512").update(signingInput).sign(await exportPKCS8(key.privateKey), "base64url");
+      return `${signingInput}.${signature}`;
+    }],
+    ["payload tampered after signing", async () => {
+      const [header, , signature] = segments(await mint());
+      const forged = await mint({ sub: "someone-else", "cognito:username": "someone-else" });
+      return `${header}.${segments(forged)[1]}.${signature}`;
+    }],
+    ["signature truncated", async () => (await mint()).slice(0, -10)],
+    ["signature removed", async () => segments(await mint()).slice(0, 2).join(".") + "."],
+    ["wrong issuer", () => mint({ iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other" })],
+    ["another pool on the same issuer host", () => mint({ iss: jwks.issuer.replace(jwks.poolId, "us-east-1_OtherPool") })],
+    ["issuer with a trailing slash", () => mint({ iss: `${jwks.issuer}/` })],
+    ["wrong audience", () => mint({ aud: "another-client" })],
+    ["audience list without our client", () => mint({ aud: ["another-client", "third-client"] })],
+    ["token_use missing", () => mint({ token_use: undefined })],
+    ["token_use refresh", () => mint({ token_use: "refresh" })],
+    ["access token while only ID tokens are allowed", () => mint({ token_use: "access", client_id: clientId, aud: undefined })],
+    ["expired an hour ago", () => mint({ iat: now() - 2 * hour, exp: now() - hour })],
+    ["expired beyond the clock tolerance", () => mint({ iat: now() - hour, exp: now() - 30 })],
+    ["nbf in the future", () => mint({ nbf: now() + hour })],
+    ["iat in the future", () => mint({ iat: now() + hour })],
+    ["exp missing", () => mint({ exp: undefined })],
+    ["iat missing", () => mint({ iat: undefined })],
+    ["sub missing", () => mint({ sub: undefined })],
+    ["exp as a string", () => mint({ exp: String(now() + hour) })],
+    ["unknown kid", () => mint({}, { kid: "key-2" })],
+    ["kid missing", () => mint({}, { kid: undefined })],
+    ["not a JWT", () => "not-a-token"],
+    ["two segments", async () => segments(await mint()).slice(0, 2).join(".")],
+    ["four segments", async () => `${await mint()}.extra`],
+    ["header is not JSON", async () => `${base64url.encode("{nope")}.${segments(await mint()).slice(1).join(".")}`],
+    ["payload is not JSON", async () => {
+      const header = encode({ alg: "RS256", kid: "key-1" });
+      return `${header}.${base64url.encode("[[[")}.${segments(await mint())[2]}`;
+    }],
+    ["JWE-shaped (five segments)", () => "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"],
+    ["whitespace around the token", async () => ` ${await mint()} `],
+  ];
+
+  it.each(badTokens)("%s", async (_, makeToken) => {
+    const handler = await loadAuthorizer();
+    await expect(handler(withQuery(await makeToken()))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("no token at all", async () => {
+    const handler = await loadAuthorizer();
+    await expect(handler(authorizerEvent())).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("two different tokens in a duplicated query parameter", async () => {
+    const handler = await loadAuthorizer();
+    const event = authorizerEvent({ query: { idToken: [await mint({}, {}, otherKey), await mint()] } });
+    await expect(handler(event)).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("a query token and a different subprotocol token", async () => {
+    const handler = await loadAuthorizer();
+    const event = authorizerEvent({ query: { idToken: await mint() }, headers: { "Sec-WebSocket-Protocol": await mint({}, {}, otherKey) } });
+    await expect(handler(event)).rejects.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe("the key set", () => {
+  it("is fetched once for many verifications", async () => {
+    const handler = await loadAuthorizer();
+    const before = jwks.fetches;
+    const tokens = await Promise.all(Array.from({ length: 25 }, (_, i) => mint({ jti: `jti-${i}` })));
+    for (const token of tokens) await handler(withQuery(token));
+    expect(jwks.fetches - before).toBe(1);
+  });
+
+  it("being unreachable refuses every token and never allows (500, not 401)", async () => {
+    const handler = await loadAuthorizer();
+    jwks.up = false;
+    try {
+      const outcome = handler(withQuery(await mint()));
+      await expect(outcome).rejects.toThrow();
+      await expect(outcome).rejects.not.toThrow(/^Unauthorized$/);
+    } finally {
+      jwks.up = true;
+    }
+  });
+
+  it("recovers by itself when the endpoint comes back", async () => {
+    const handler = await loadAuthorizer();
+    jwks.up = false;
+    await expect(handler(withQuery(await mint()))).rejects.toThrow();
+    jwks.up = true;
+    const response = await handler(withQuery(await mint()));
+    expect(response.policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+
+  it("refused at the host is a refusal too", async () => {
+    const handler = await loadAuthorizer({ TOKEN_ISSUER: "http://127.0.0.1:9/us-east-1_Nowhere" });
+    const token = await mintIdToken({ key, issuer: "http://127.0.0.1:9/us-east-1_Nowhere", clientId });
+    await expect(handler(withQuery(token))).rejects.not.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe("logs", () => {
+  it("never contain the token or any of its segments, and carry jose's error code", async () => {
+    const handler = await loadAuthorizer();
+    const good = await mint();
+    const expired = await mint({ iat: 1_000, exp: 2_000 });
+    const forged = await mint({}, {}, otherKey);
+    logs = captureLogs();
+    await handler(withQuery(good));
+    await handler(withQuery(expired)).catch(() => undefined);
+    await handler(withQuery(forged)).catch(() => undefined);
+    jwks.up = false;
+    await (await loadAuthorizer())(withQuery(good)).catch(() => undefined);
+    jwks.up = true;
+    logs.restore();
+
+    const text = logs.lines.join("\n");
+    expect(logs.records().length).toBeGreaterThanOrEqual(4);
+    for (const token of [good, expired, forged]) {
+      for (const segment of segments(token)) expect(text).not.toContain(segment);
+    }
+    const reasons = logs.records().map((record) => record.reason ?? record.code);
+    expect(reasons).toContain("ERR_JWT_EXPIRED");
+    expect(reasons).toContain("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    expect(reasons).toContain("ERR_JWKS_UNAVAILABLE");
+  });
+});
+
+describe("configuration", () => {
+  it("names the missing variable", async () => {
+    await expect(loadAuthorizer({ APP_CLIENT_ID: "" })).rejects.toThrow(/APP_CLIENT_ID is not set/);
+  });
+
+  it("names the bad variable and the accepted values", async () => {
+    await expect(loadAuthorizer({ ALLOWED_TOKEN_USES: "id,refresh" })).rejects.toThrow(/ALLOWED_TOKEN_USES accepts "id" and "access"/);
+  });
+});
