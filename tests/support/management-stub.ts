@@ -26,7 +26,7 @@ export async function startManagementStub(stage = "test"): Promise<ManagementStu
   const failing = new Set<string>();
   let inFlight = 0;
   let peakInFlight = 0;
-  const stub = { delayMs: 0 };
+  let delayMs = 0;
   const prefix = `/${stage}/@connections/`;
 
   const server = createServer(async (request, response) => {
@@ -37,7 +37,7 @@ export async function startManagementStub(stage = "test"): Promise<ManagementStu
     const connectionId = decodeURIComponent(path.slice(prefix.length));
     inFlight += 1;
     peakInFlight = Math.max(peakInFlight, inFlight);
-    if (stub.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, stub.delayMs));
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     inFlight -= 1;
     if (gone.has(connectionId)) {
       response.writeHead(410, { "content-type": "application/json", "x-amzn-ErrorType": "GoneException" });
@@ -51,11 +51,17 @@ export async function startManagementStub(stage = "test"): Promise<ManagementStu
     response.writeHead(200).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return Object.assign(stub, {
+  return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${stage}`,
     received,
     gone,
     failing,
+    get delayMs() {
+      return delayMs;
+    },
+    set delayMs(value) {
+      delayMs = value;
+    },
     get peakInFlight() {
       return peakInFlight;
     },
@@ -64,5 +70,5 @@ export async function startManagementStub(stage = "test"): Promise<ManagementStu
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  });
+  };
 }

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { fanOut } from "../../../functions/core/fan-out.js";
+import { InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
+
+async function storeWith(count: number, pageSize = 3) {
+  const store = new InMemoryStore(pageSize);
+  for (let i = 0; i < count; i++) await store.save(record(`c${i}`));
+  return store;
+}
+
+describe("fanOut", () => {
+  it("delivers to every id of every page", async () => {
+    const store = await storeWith(10);
+    const notifier = new RecordingNotifier();
+    const report = await fanOut(store.allConnectionIds(), "hi", { store, notifier, concurrency: 4 });
+    expect(notifier.sent.map(([id]) => id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`).sort());
+    expect(notifier.sent.every(([, data]) => data === "hi")).toBe(true);
+    expect(report).toEqual({ recipients: 10, delivered: 10, gone: 0, failed: 0, errors: {} });
+  });
+
+  it("keeps exactly the configured number of posts in flight, not one, not all", async () => {
+    const store = await storeWith(40, 7);
+    const notifier = new RecordingNotifier();
+    await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 5 });
+    expect(notifier.peakInFlight).toBe(5);
+  });
+
+  it("removes the records of gone connections", async () => {
+    const store = await storeWith(5);
+    const notifier = new RecordingNotifier();
+    notifier.gone.add("c1").add("c3");
+    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 2 });
+    expect([...store.records.keys()].sort()).toEqual(["c0", "c2", "c4"]);
+    expect(report).toMatchObject({ recipients: 5, delivered: 3, gone: 2, failed: 0 });
+  });
+
+  it("counts failures by error name and goes on", async () => {
+    const store = await storeWith(6);
+    const notifier = new RecordingNotifier();
+    notifier.failing.set("c0", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
+    notifier.failing.set("c4", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
+    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 3 });
+    expect(report).toEqual({ recipients: 6, delivered: 4, gone: 0, failed: 2, errors: { LimitExceededException: 2 } });
+    expect(store.records.size).toBe(6);
+  });
+
+  it("counts a stale record it could not remove as failed, not gone", async () => {
+    const store = await storeWith(2);
+    store.remove = async () => {
+      throw Object.assign(new Error("throttled"), { name: "ProvisionedThroughputExceededException" });
+    };
+    const notifier = new RecordingNotifier();
+    notifier.gone.add("c1");
+    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 2 });
+    expect(report).toMatchObject({ delivered: 1, gone: 0, failed: 1, errors: { ProvisionedThroughputExceededException: 1 } });
+  });
+
+  it("starts posting before the last page is read", async () => {
+    const notifier = new RecordingNotifier();
+    let sentWhenLastPageRequested = -1;
+    async function* pages() {
+      yield ["a", "b"];
+      yield ["c", "d"];
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      sentWhenLastPageRequested = notifier.sent.length;
+      yield ["e"];
+    }
+    await fanOut(pages(), "x", { store: new InMemoryStore(), notifier, concurrency: 2 });
+    expect(sentWhenLastPageRequested).toBeGreaterThan(0);
+    expect(notifier.sent).toHaveLength(5);
+  });
+});

@@ -1,0 +1,53 @@
+/** In-memory adapters for the core's ports. */
+import type { ConnectionRecord, ConnectionStore, Delivery, Notifier } from "../../functions/core/ports.js";
+
+export class InMemoryStore implements ConnectionStore {
+  readonly records = new Map<string, ConnectionRecord>();
+  /** Ids yielded per page, to exercise paging. */
+  constructor(private readonly pageSize = 3) {}
+
+  async save(record: ConnectionRecord) {
+    this.records.set(record.connectionId, record);
+  }
+  async remove(connectionId: string) {
+    this.records.delete(connectionId);
+  }
+  allConnectionIds() {
+    return this.pages([...this.records.keys()]);
+  }
+  connectionIdsOfUser(userId: string) {
+    return this.pages([...this.records.values()].filter((record) => record.userId === userId).map((record) => record.connectionId));
+  }
+  private async *pages(ids: string[]) {
+    for (let i = 0; i < ids.length; i += this.pageSize) yield ids.slice(i, i + this.pageSize);
+  }
+}
+
+export class RecordingNotifier implements Notifier {
+  readonly sent: [string, string][] = [];
+  readonly gone = new Set<string>();
+  readonly failing = new Map<string, Error>();
+  inFlight = 0;
+  peakInFlight = 0;
+
+  async send(connectionId: string, data: string): Promise<Delivery> {
+    this.inFlight += 1;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    this.inFlight -= 1;
+    const failure = this.failing.get(connectionId);
+    if (failure) throw failure;
+    if (this.gone.has(connectionId)) return "gone";
+    this.sent.push([connectionId, data]);
+    return "delivered";
+  }
+}
+
+export const record = (connectionId: string, userId = "user-1"): ConnectionRecord => ({
+  connectionId,
+  userId,
+  username: userId,
+  connectedAt: 0,
+  tokenExpiresAt: 0,
+  ttl: 0,
+});
