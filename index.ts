@@ -1,0 +1,59 @@
+/**
+ * Composition root of the AWS stack: read the config, build the components, export the outputs
+ * (DESIGN §1). Every decision lives in infra/.
+ */
+import { authorizerFunction, bundleDirectory, functions, routes } from "./functions/routes.js";
+import { ApiGatewayAccount } from "./infra/apigateway-account.js";
+import { loadStackConfig } from "./infra/config.js";
+import { ConnectionsTable } from "./infra/connections-table.js";
+import { Network } from "./infra/network.js";
+import { UserPool } from "./infra/user-pool.js";
+import { WebSocketApi } from "./infra/websocket-api.js";
+
+const config = loadStackConfig();
+
+const userPool = new UserPool("auth", {
+  existing: config.userPool.kind === "existing" ? config.userPool : undefined,
+  deletionProtection: config.deletionProtection,
+  ...(config.userPool.kind === "create" ? config.userPool : {}),
+});
+
+const connections = new ConnectionsTable("connections", {
+  pointInTimeRecovery: config.pointInTimeRecovery,
+  deletionProtection: config.deletionProtection,
+});
+
+const network = config.network.kind === "none" ? undefined : new Network("network", { vpc: config.network });
+
+const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
+
+const api = new WebSocketApi("websocket", {
+  routeTable: { routes, functions, authorizerFunction, bundleDirectory },
+  routeSelectionExpression: config.api.routeSelectionExpression,
+  stageName: config.api.stageName,
+  authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
+  connections: {
+    tableName: connections.tableName,
+    tableArn: connections.tableArn,
+    userIndexName: connections.userIndexName,
+    userIndexArn: connections.userIndexArn,
+    ttlSeconds: config.messaging.connectionTtlSeconds,
+    postConcurrency: config.messaging.postConcurrency,
+  },
+  functions: {
+    ...config.functions,
+    vpc: network && { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },
+  },
+  logRetentionDays: config.logRetentionDays,
+  throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
+  executionLogLevel: config.api.executionLogLevel,
+  customDomain: config.api.customDomain,
+  stageDependsOn: apiGatewayAccount ? [apiGatewayAccount] : [],
+});
+
+export const webSocketUrl = api.webSocketUrl;
+export const managementApiUrl = api.managementApiUrl;
+export const userPoolId = userPool.userPoolId;
+export const userPoolClientId = userPool.userPoolClientId;
+export const region = api.region;
+export const connectionsTableName = connections.tableName;
