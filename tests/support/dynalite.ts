@@ -1,8 +1,7 @@
 /** dynalite on 127.0.0.1 (random port), in memory, with the connections table. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import dynalite from "dynalite";
-import type { AddressInfo } from "node:net";
 import { ensureConnectionsTable, type ConnectionsTable } from "../../local/connections-table.js";
+import { startDynalite } from "../../local/dynamodb.js";
 
 export interface LocalDynamoDb {
   readonly endpoint: string;
@@ -13,17 +12,15 @@ export interface LocalDynamoDb {
 export const testTable: ConnectionsTable = { tableName: "connections", userIndexName: "userId-index" };
 
 export async function startDynamoDb(table: ConnectionsTable = testTable): Promise<LocalDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const server = await startDynalite({ host: "127.0.0.1", port: 0 });
+  const client = new DynamoDBClient({ endpoint: server.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   await ensureConnectionsTable(client, table);
   return {
-    endpoint,
+    endpoint: server.endpoint,
     client,
     async close() {
       client.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     },
   };
 }

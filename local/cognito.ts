@@ -1,0 +1,166 @@
+/**
+ * cognito-local as a child process: the Cognito API and the pool's JWKS on 127.0.0.1. Its data
+ * (JSON files, written in place) lives under the stack's data directory; a file left half-written
+ * by a killed run is restored from the last good copy instead of breaking the next start.
+ */
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFile, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { assertPortFree } from "./ports.js";
+
+const startScript = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");
+
+export interface LocalCognito {
+  readonly endpoint: string;
+  /** Copies the data files that parse into the backup folder (call once the data is known good). */
+  backup(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface CognitoLocalOptions {
+  readonly directory: string;
+  readonly host: string;
+  readonly port: number;
+  readonly warn: (message: string) => void;
+}
+
+export async function startCognitoLocal({ directory, host, port, warn }: CognitoLocalOptions): Promise<LocalCognito> {
+  await assertPortFree(host, port, "Cognito (cognito-local)");
+  const dataDirectory = join(directory, ".cognito");
+  const backupDirectory = join(directory, "backup");
+  await mkdir(join(dataDirectory, "db"), { recursive: true });
+  await mkdir(backupDirectory, { recursive: true });
+  await repairDataFiles(dataDirectory, backupDirectory, warn);
+
+  // Its own log (confirmation codes, requests) goes to a file, never to our console.
+  const logFile = await open(join(directory, "cognito-local.log"), "a");
+  const child = spawn(process.execPath, [startScript], {
+    cwd: directory,
+    env: { ...process.env, HOST: host, PORT: String(port), NODE_NO_WARNINGS: "1" },
+    stdio: ["ignore", logFile.fd, logFile.fd],
+  });
+  const endpoint = `http://${host}:${port}`;
+  try {
+    await waitForHealth(endpoint, child);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  } finally {
+    await logFile.close();
+  }
+
+  return {
+    endpoint,
+    backup: () => backupDataFiles(dataDirectory, backupDirectory),
+    stop: () => stopChild(child),
+  };
+}
+
+export interface UserPoolIds {
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+}
+
+/** Finds the pool and app client by name, or creates them: a restarted stack keeps its users. */
+export async function ensureUserPool(client: CognitoIdentityProviderClient, poolName: string, clientName: string): Promise<UserPoolIds> {
+  const { UserPools = [] } = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+  const userPoolId =
+    UserPools.find((pool) => pool.Name === poolName)?.Id ??
+    (await client.send(new CreateUserPoolCommand({ PoolName: poolName, UsernameAttributes: ["email"], AutoVerifiedAttributes: ["email"] })))
+      .UserPool!.Id!;
+  const { UserPoolClients = [] } = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }));
+  const userPoolClientId =
+    UserPoolClients.find((appClient) => appClient.ClientName === clientName)?.ClientId ??
+    (
+      await client.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: clientName,
+          ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        }),
+      )
+    ).UserPoolClient!.ClientId!;
+  return { userPoolId, userPoolClientId };
+}
+
+async function waitForHealth(endpoint: string, child: ChildProcess): Promise<void> {
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`cognito-local exited during start-up; see its log (cognito-local.log in the data directory)`);
+    try {
+      if ((await fetch(`${endpoint}/health`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(50);
+  }
+  throw new Error(`cognito-local did not answer ${endpoint}/health within 15 s`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The JSON files cognito-local keeps, relative to its data directory. */
+async function dataFiles(dataDirectory: string): Promise<string[]> {
+  const db = await readdir(join(dataDirectory, "db")).catch(() => []);
+  return ["config.json", ...db.filter((name) => name.endsWith(".json")).map((name) => join("db", name))];
+}
+
+/** `missing` for a file not written yet; `bad` for one a killed process left half-written. */
+async function check(path: string): Promise<"good" | "bad" | "missing"> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return "missing";
+  }
+  try {
+    JSON.parse(text);
+    return "good";
+  } catch {
+    return "bad";
+  }
+}
+
+async function repairDataFiles(dataDirectory: string, backupDirectory: string, warn: (message: string) => void): Promise<void> {
+  for (const name of await dataFiles(dataDirectory)) {
+    const path = join(dataDirectory, name);
+    if ((await check(path)) !== "bad") continue;
+    const backup = join(backupDirectory, name.replaceAll("/", "__"));
+    await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined);
+    if ((await check(backup)) === "good") {
+      await copyFile(backup, path);
+      warn(`cognito-local: ${name} was left incomplete by an interrupted run; restored the last good copy`);
+    } else {
+      warn(`cognito-local: ${name} was left incomplete by an interrupted run and has no good copy; it was set aside`);
+    }
+  }
+}
+
+async function backupDataFiles(dataDirectory: string, backupDirectory: string): Promise<void> {
+  for (const name of await dataFiles(dataDirectory)) {
+    const path = join(dataDirectory, name);
+    if ((await check(path)) !== "good") continue;
+    // Copy then rename, so that a backup is never half-written either.
+    const backup = join(backupDirectory, name.replaceAll("/", "__"));
+    await copyFile(path, `${backup}.tmp`);
+    await rename(`${backup}.tmp`, backup);
+  }
+}

@@ -1,0 +1,48 @@
+/** The stack outputs (DESIGN §1): the same keys as `pulumi stack output --json`, plus local endpoints. */
+import { readFile, rename, writeFile } from "node:fs/promises";
+
+export interface StackOutputs {
+  readonly webSocketUrl: string;
+  readonly managementApiUrl: string;
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+  readonly region: string;
+  readonly connectionsTableName: string;
+  /** Local stack only. */
+  readonly cognitoEndpoint?: string;
+  /** Local stack only. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+const requiredKeys = ["webSocketUrl", "managementApiUrl", "userPoolId", "userPoolClientId", "region", "connectionsTableName"] as const;
+
+/** Written to a temporary file and renamed: a reader never sees half a file, even after SIGKILL. */
+export async function writeOutputs(path: string, outputs: StackOutputs): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(outputs, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/** Reads outputs from `.local/outputs.json` or a saved `pulumi stack output --json`. */
+export async function readOutputs(path: string): Promise<StackOutputs> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new Error(`${path} not found: start the local stack with "npm start", or save "pulumi stack output --json" to a file`);
+  }
+  return parseOutputs(text, path);
+}
+
+export function parseOutputs(text: string, source: string): StackOutputs {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${source} is not JSON`);
+  }
+  const outputs = value as Record<string, unknown>;
+  for (const key of requiredKeys) {
+    if (typeof outputs?.[key] !== "string" || outputs[key] === "") throw new Error(`${source} lacks the output "${key}"`);
+  }
+  return outputs as unknown as StackOutputs;
+}
