@@ -13,11 +13,15 @@ export interface ManagementNotifierOptions {
   readonly endpoint: string;
   /** Sockets kept open to the endpoint: as many as posts in flight, no more. */
   readonly maxSockets: number;
+  /** From AWS_REGION and the default credential chain when unset, as in Lambda. */
+  readonly region?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export function createManagementClient({ endpoint, maxSockets }: ManagementNotifierOptions): ApiGatewayManagementApiClient {
+export function createManagementClient({ endpoint, maxSockets, ...identity }: ManagementNotifierOptions): ApiGatewayManagementApiClient {
   const agent = { keepAlive: true, maxSockets };
   return new ApiGatewayManagementApiClient({
+    ...identity,
     endpoint,
     requestHandler: { httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) },
   });

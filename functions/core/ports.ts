@@ -15,11 +15,13 @@ export interface ConnectionRecord {
   readonly ttl: number;
 }
 
-/** Attribute names shared by the store, the table definitions and the sweeper. */
+/** Names shared by the store, the table definitions (infra/ and local/) and the sweepers. */
 export const connectionAttributes = {
   partitionKey: "connectionId",
   userId: "userId",
   ttl: "ttl",
+  /** The global secondary index on `userId`; fixed, so that push clients need only the table name. */
+  userIndexName: "userId-index",
 } as const;
 
 export interface ConnectionStore {
