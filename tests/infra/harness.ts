@@ -1,0 +1,189 @@
+/**
+ * Runs the Pulumi program (index.ts) under `pulumi.runtime.setMocks` and records every resource it
+ * declares, with the inputs the engine would receive. Mocks invent the computed outputs
+ * (ids, ARNs, endpoints) in the shapes AWS gives them, so the ARNs the program derives can be
+ * asserted character for character.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const project = "websocket-cognito";
+export const region = "eu-west-1";
+export const accountId = "123456789012";
+export const apiId = "a1b2c3d4e5";
+export const userPoolIdValue = `${region}_AbCdEf123`;
+export const userPoolClientIdValue = "4example5client6id7890abcd";
+export const authorizerIdValue = "auth01";
+export const createdVpcId = "vpc-0123456789abcdef0";
+export const createdPrivateSubnetIds = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
+export const createdSecurityGroupId = "sg-0bbbbbbbbbbbbbbb1";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  // Mocked inputs are plain JSON-like data with assets; tests narrow them where they read them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly inputs: Record<string, any>;
+  readonly id: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly state: Record<string, any>;
+}
+
+export interface ProgramRun {
+  readonly resources: RecordedResource[];
+  readonly calls: string[];
+  /** The stack outputs, resolved. */
+  readonly outputs: Record<string, unknown>;
+}
+
+/** The physical name Pulumi's auto-naming would give: logical name plus a random suffix. */
+const physicalName = (name: string): string => `${name}-1a2b3c4`;
+
+function mockState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+  const physical = physicalName(name);
+  switch (type) {
+    case "aws:apigatewayv2/api:Api":
+      return {
+        id: apiId,
+        state: {
+          ...inputs,
+          name: physical,
+          apiEndpoint: `wss://${apiId}.execute-api.${region}.amazonaws.com`,
+          arn: `arn:aws:apigateway:${region}::/apis/${apiId}`,
+          executionArn: `arn:aws:execute-api:${region}:${accountId}:${apiId}`,
+        },
+      };
+    case "aws:apigatewayv2/authorizer:Authorizer":
+      return { id: authorizerIdValue, state: { ...inputs, name: physical } };
+    case "aws:apigatewayv2/integration:Integration":
+      return { id: `int-${name}`, state: inputs };
+    case "aws:apigatewayv2/route:Route":
+      return { id: `route-${name}`, state: inputs };
+    case "aws:apigatewayv2/stage:Stage":
+      return {
+        id: String(inputs.name),
+        state: {
+          ...inputs,
+          executionArn: `arn:aws:execute-api:${region}:${accountId}:${apiId}/${String(inputs.name)}`,
+          invokeUrl: `wss://${apiId}.execute-api.${region}.amazonaws.com/${String(inputs.name)}`,
+        },
+      };
+    case "aws:apigatewayv2/domainName:DomainName":
+      return {
+        id: String(inputs.domainName),
+        state: {
+          ...inputs,
+          domainNameConfiguration: { ...(inputs.domainNameConfiguration as object), targetDomainName: "d-abc123.execute-api.eu-west-1.amazonaws.com", hostedZoneId: "Z2IFOLAFXWLO4F" },
+        },
+      };
+    case "aws:lambda/function:Function": {
+      const arn = `arn:aws:lambda:${region}:${accountId}:function:${physical}`;
+      return {
+        id: physical,
+        state: {
+          ...inputs,
+          name: physical,
+          arn,
+          invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+        },
+      };
+    }
+    case "aws:iam/role:Role":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:iam::${accountId}:role/${physical}` } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:logs:${region}:${accountId}:log-group:${physical}` } };
+    case "aws:dynamodb/table:Table":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:dynamodb:${region}:${accountId}:table/${physical}` } };
+    case "aws:cognito/userPool:UserPool":
+      return { id: userPoolIdValue, state: { ...inputs, arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${userPoolIdValue}` } };
+    case "aws:cognito/userPoolClient:UserPoolClient":
+      return { id: userPoolClientIdValue, state: inputs };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { id: createdSecurityGroupId, state: inputs };
+    case "awsx:ec2:Vpc":
+      return {
+        id: "",
+        state: { ...inputs, vpcId: createdVpcId, privateSubnetIds: createdPrivateSubnetIds, publicSubnetIds: ["subnet-0ccccccccccccccc1"] },
+      };
+    default:
+      return { id: `${name}-id`, state: inputs };
+  }
+}
+
+function mockCall(token: string): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getRegion:getRegion":
+      return { region, name: region, id: region, description: "Europe (Ireland)", endpoint: `ec2.${region}.amazonaws.com` };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId, id: accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", id: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+    default:
+      throw new Error(`unexpected invoke ${token}`);
+  }
+}
+
+/** Reads an Output's value (mocks resolve every value, also in this non-preview run). */
+export const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
+
+/**
+ * Sets the stack config (project keys without prefix, plus `aws:*` keys as given), installs the
+ * mocks, imports the program and waits until every resource is registered.
+ */
+export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
+  const resources: RecordedResource[] = [];
+  const calls: string[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource({ type, name, inputs }) {
+        const { id, state } = mockState(type, name, inputs as Record<string, unknown>);
+        resources.push({ type, name, inputs, id, state });
+        return { id, state };
+      },
+      call({ token }) {
+        calls.push(token);
+        return mockCall(token);
+      },
+    },
+    project,
+    "dev",
+    false,
+  );
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `${project}:${key}`, value])),
+  );
+
+  const program = (await import("../../index.js")) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) {
+    outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+  }
+  await settled(resources);
+  return { resources, calls, outputs };
+}
+
+/** Resolves once no resource has been registered for a few turns of the event loop. */
+async function settled(resources: readonly unknown[]): Promise<void> {
+  let quietTurns = 0;
+  let seen = -1;
+  while (quietTurns < 5) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    quietTurns = resources.length === seen ? quietTurns + 1 : 0;
+    seen = resources.length;
+  }
+}
+
+/** The one resource of a type and logical name; fails loudly when absent or ambiguous. */
+export function resource(run: ProgramRun, type: string, name: string): RecordedResource {
+  const found = run.resources.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type} named ${name}, found ${found.length}; have: ${run.resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+  }
+  return found[0]!;
+}
+
+export const ofType = (run: ProgramRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);
+
+/** A role's inline policy document, parsed. */
+export function rolePolicy(run: ProgramRun, policyName: string): { Version: string; Statement: { Effect: string; Action: string[]; Resource: string[] }[] } {
+  return JSON.parse(String(resource(run, "aws:iam/rolePolicy:RolePolicy", policyName).inputs.policy));
+}
