@@ -1,0 +1,105 @@
+/**
+ * The `@connections` management API (`POST`/`GET`/`DELETE {stage}/@connections/{id}`), with the
+ * status codes and `x-amzn-ErrorType` headers the AWS SDK needs to raise its typed exceptions.
+ * Requests are SigV4-signed by the SDK; like any local endpoint, signatures are not checked.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Identity } from "./events.js";
+
+/** An open connection, as the management API sees it. */
+export interface ManagedConnection {
+  readonly connectedAt: number;
+  readonly lastActiveAt: number;
+  readonly identity: Identity;
+  /** Sends the bytes to the client as one text message. */
+  post(data: Buffer): Promise<void>;
+  /** Closes the connection with 1000 "Connection Closed Normally". */
+  disconnect(): void;
+}
+
+export interface ManagementApiOptions {
+  readonly stage: string;
+  /** `PostToConnection` data limit. */
+  readonly maxPayloadBytes: number;
+  /** The open connection with that id, if any. */
+  readonly find: (connectionId: string) => ManagedConnection | undefined;
+  readonly log: (fields: Record<string, unknown>) => void;
+}
+
+export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+export function createManagementApi(options: ManagementApiOptions): RequestListener {
+  const stage = options.stage.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // The JS SDK sends `@connections/{id with = as %3D}`; AWS docs and other clients `%40connections`.
+  const route = new RegExp(`^/${stage}/(?:@|%40)connections/([^/]+)$`);
+
+  return (request, response) => {
+    const started = Date.now();
+    const requestId = randomUUID();
+    const reply = (status: number, body = "", errorType?: string) => {
+      response.writeHead(status, {
+        "x-amzn-RequestId": requestId,
+        ...(errorType && { "x-amzn-ErrorType": errorType }),
+        ...(status !== 204 && { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) }),
+      });
+      response.end(status === 204 ? undefined : body);
+      options.log({ requestId, httpMethod: request.method, resourcePath: "/@connections/{connectionId}", connectionId, status, latency: Date.now() - started });
+    };
+
+    const encodedId = route.exec((request.url ?? "").split("?")[0]!)?.[1];
+    const connectionId = encodedId === undefined ? undefined : decode(encodedId);
+    if (connectionId === undefined || !["POST", "GET", "DELETE"].includes(request.method ?? "")) {
+      request.resume();
+      return reply(403, JSON.stringify({ message: "Forbidden" }), "ForbiddenException");
+    }
+    const gone = () => reply(410, "", "GoneException");
+
+    if (request.method === "GET") {
+      request.resume();
+      const connection = options.find(connectionId);
+      if (!connection) return gone();
+      return reply(
+        200,
+        JSON.stringify({
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          // AWS's tutorial shows `UserAgent: null` for a client that sent none.
+          identity: { sourceIp: connection.identity.sourceIp, userAgent: connection.identity.userAgent ?? null },
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        }),
+      );
+    }
+
+    if (request.method === "DELETE") {
+      request.resume();
+      const connection = options.find(connectionId);
+      if (!connection) return gone();
+      connection.disconnect();
+      return reply(204);
+    }
+
+    // POST: read the whole body (so the client sees our answer, not a reset), keep at most the limit.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= options.maxPayloadBytes) chunks.push(chunk);
+    });
+    request.on("end", () => {
+      if (size > options.maxPayloadBytes) {
+        return reply(413, JSON.stringify({ message: "Request entity too large" }), "PayloadTooLargeException");
+      }
+      const connection = options.find(connectionId);
+      if (!connection) return gone();
+      connection.post(Buffer.concat(chunks)).then(() => reply(200), gone);
+    });
+  };
+}
+
+function decode(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+}
