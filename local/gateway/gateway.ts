@@ -100,15 +100,10 @@ interface Connection extends ConnectionFacts, ManagedConnection {
   readonly done: Promise<void>;
 }
 
-type Admission = { status: number; protocol?: string; error?: string };
+/** How a handshake ends: `status` 200 upgrades; `message` is the body of the gateway's own refusals. */
+type Admission = { status: number; message?: string; protocol?: string; error?: string };
 
-/** Handshake responses for the gateway's own refusals; a `$connect` result's status has no body. */
-const refusalBodies: Record<number, string> = {
-  401: JSON.stringify({ message: "Unauthorized" }),
-  403: JSON.stringify({ message: "Forbidden" }),
-  500: JSON.stringify({ message: "Internal server error" }),
-  502: JSON.stringify({ message: "Internal server error" }),
-};
+const refusalMessages: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 500: "Internal server error" };
 
 /** Upgrade headers that the authorizer event shows and the `$connect` event does not. */
 const handshakeOnly = ["connection", "upgrade", "content-length"];
@@ -182,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const [path, search] = splitUrl(request.url ?? "/");
     if (shuttingDown) return refuse(socket, 503);
     // Only the stage path upgrades; API Gateway answers other paths 403 Forbidden.
-    if (path !== `/${stage}`) return refuse(socket, 403);
+    if (path !== `/${stage}`) return refuse(socket, 403, "Forbidden");
     if (!isWebSocketHandshake(request)) return refuse(socket, 400);
 
     const started = Date.now();
@@ -206,7 +201,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       latency: Date.now() - started,
       ...(admission.error && { error: admission.error }),
     });
-    if (admission.status !== 200) return refuse(socket, admission.status);
+    if (admission.status !== 200) return refuse(socket, admission.status, admission.message);
     if (!socket.writable) {
       // The client left while `$connect` ran: the connection existed, so it ends like a lost one.
       return runDisconnect(facts, 1006, "");
@@ -219,22 +214,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const query = new URLSearchParams(search ?? "");
     const headers = gatewayHeaders(request, facts.identity.sourceIp);
     if (authorizer) {
-      if (!identityPresent(identitySources, request.headers, query)) return { status: 401, error: "Identity source missing" };
+      if (!identityPresent(identitySources, request.headers, query)) return { status: 401, message: "Unauthorized", error: "Identity source missing" };
       const upgradeHeaders: Array<[string, string]> = [["Connection", "upgrade"], ["content-length", "0"], ["Upgrade", "websocket"]];
       const started = Date.now();
       const invoked = await invoke(authorizer, authorizerEvent(api, facts, handshake, methodArn, headerMaps([...headers, ...upgradeHeaders]), query));
       const outcome = authorizerOutcome(invoked, methodArn, Date.now() - started);
-      if (!outcome.allowed) return { status: outcome.status, error: outcome.error };
+      if (!outcome.allowed) return { status: outcome.status, message: refusalMessages[outcome.status], error: outcome.error };
       facts.authorizer = outcome.authorizer;
     }
     if (!connectRoute) return { status: 200 };
 
     const invoked = await invoke(connectRoute.function, connectEvent(api, facts, handshake, headerMaps(headers), search === undefined ? undefined : query));
-    if (!invoked.ok) return { status: 502, error: "Internal server error" };
+    const failed: Admission = { status: 502, message: "Internal server error" };
+    if (!invoked.ok) return { ...failed, error: "$connect failed" };
     // A result without a statusCode (undocumented on AWS) is taken as 200.
     const result = typeof invoked.result === "object" && invoked.result !== null ? (invoked.result as { statusCode?: unknown; headers?: unknown }) : {};
     const status = Number(result.statusCode ?? 200);
-    if (!Number.isInteger(status) || status < 200 || status > 599) return { status: 502, error: "Malformed Lambda proxy response" };
+    if (!Number.isInteger(status) || status < 200 || status > 599) return { ...failed, error: "Malformed Lambda proxy response" };
     if (status > 299) return { status };
     // Of the whole result, only Sec-WebSocket-Protocol reaches the client.
     const protocol = Object.entries(result.headers ?? {}).find(([name]) => name.toLowerCase() === "sec-websocket-protocol")?.[1];
@@ -375,8 +371,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function refuse(socket: Duplex, status: number): void {
-  const body = refusalBodies[status] ?? "";
+function refuse(socket: Duplex, status: number, message?: string): void {
+  const body = message ? JSON.stringify({ message }) : "";
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
     "Connection: close",
