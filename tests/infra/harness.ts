@@ -31,6 +31,8 @@ export interface RecordedResource {
 export interface ProgramRun {
   readonly resources: RecordedResource[];
   readonly calls: string[];
+  /** `start <type> <name>` when the engine is asked to register a resource, `done …` when it answered. */
+  readonly events: string[];
   /** The stack outputs, resolved. */
   readonly outputs: Record<string, unknown>;
 }
@@ -125,18 +127,27 @@ function mockCall(token: string): Record<string, unknown> {
 /** Reads an Output's value (mocks resolve every value, also in this non-preview run). */
 export const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
 
+export interface RunOptions {
+  /** Resource types whose registration the engine answers late: shows what waits for them (dependsOn). */
+  readonly slowTypes?: readonly string[];
+}
+
 /**
  * Sets the stack config (project keys without prefix, plus `aws:*` keys as given), installs the
  * mocks, imports the program and waits until every resource is registered.
  */
-export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, string> = {}, options: RunOptions = {}): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   const calls: string[] = [];
+  const events: string[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource({ type, name, inputs }) {
+      async newResource({ type, name, inputs }) {
+        events.push(`start ${type} ${name}`);
         const { id, state } = mockState(type, name, inputs as Record<string, unknown>);
         resources.push({ type, name, inputs, id, state });
+        if (options.slowTypes?.includes(type)) await new Promise((resolve) => setTimeout(resolve, 250));
+        events.push(`done ${type} ${name}`);
         return { id, state };
       },
       call({ token }) {
@@ -157,20 +168,29 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
   }
-  await settled(resources);
-  return { resources, calls, outputs };
+  await settled(events);
+  return { resources, calls, events, outputs };
 }
 
-/** Resolves once no resource has been registered for a few turns of the event loop. */
-async function settled(resources: readonly unknown[]): Promise<void> {
+/** Resolves once every registration has been answered and nothing new started for a few turns of the event loop. */
+async function settled(events: readonly string[]): Promise<void> {
   let quietTurns = 0;
   let seen = -1;
   while (quietTurns < 5) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    quietTurns = resources.length === seen ? quietTurns + 1 : 0;
-    seen = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pending = events.filter((e) => e.startsWith("start ")).length - events.filter((e) => e.startsWith("done ")).length;
+    quietTurns = events.length === seen && pending === 0 ? quietTurns + 1 : 0;
+    seen = events.length;
   }
 }
+
+/** Whether `first` was answered before `second` was asked for. */
+export const answeredBefore = (run: ProgramRun, first: string, second: string): boolean => {
+  const done = run.events.indexOf(`done ${first}`);
+  const start = run.events.indexOf(`start ${second}`);
+  if (done < 0 || start < 0) throw new Error(`no events for ${first} / ${second}`);
+  return done < start;
+};
 
 /** The one resource of a type and logical name; fails loudly when absent or ambiguous. */
 export function resource(run: ProgramRun, type: string, name: string): RecordedResource {

@@ -1,0 +1,360 @@
+/** The whole stack with no config at all (every default), under the mocked Pulumi runtime. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { bundleDirectory, bundleFile, functionNames, functions, routes, type FunctionName } from "../../functions/routes.js";
+import { accessLogFormat } from "../../infra/websocket-api.js";
+import {
+  accountId,
+  answeredBefore,
+  apiId,
+  authorizerIdValue,
+  ofType,
+  region,
+  resource,
+  rolePolicy,
+  runProgram,
+  userPoolClientIdValue,
+  userPoolIdValue,
+  type ProgramRun,
+} from "./harness.js";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  // Policies and the account setting answer late, so that the tests see what waits for them.
+  run = await runProgram({}, { slowTypes: ["aws:iam/rolePolicy:RolePolicy", "aws:apigateway/account:Account"] });
+});
+
+const suffix = "-1a2b3c4"; // the harness's stand-in for Pulumi's random name suffix
+const tableArn = `arn:aws:dynamodb:${region}:${accountId}:table/connections-table${suffix}`;
+const executionArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}`;
+const functionResource = (fn: FunctionName) => resource(run, "aws:lambda/function:Function", `websocket-${fn}-function`);
+const functionPhysicalName = (fn: FunctionName) => `websocket-${fn}-function${suffix}`;
+const invokeArnOf = (fn: FunctionName) =>
+  `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${accountId}:function:${functionPhysicalName(fn)}/invocations`;
+
+describe("outputs", () => {
+  it("are exactly DESIGN §1's keys, with the cloud values", () => {
+    expect(run.outputs).toEqual({
+      webSocketUrl: `wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+      managementApiUrl: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+      userPoolId: userPoolIdValue,
+      userPoolClientId: userPoolClientIdValue,
+      region,
+      connectionsTableName: `connections-table${suffix}`,
+    });
+  });
+});
+
+describe("components", () => {
+  it("are one per concern, typed websocket-cognito:aws:<Type>, and name their children after themselves", () => {
+    const components = run.resources.filter((r) => r.type.startsWith("websocket-cognito:"));
+
+    expect(components.map((c) => `${c.type} ${c.name}`).sort()).toEqual(
+      [
+        "websocket-cognito:aws:ApiGatewayAccount apigateway-account",
+        "websocket-cognito:aws:ConnectionsTable connections",
+        "websocket-cognito:aws:UserPool auth",
+        "websocket-cognito:aws:WebSocketApi websocket",
+        ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
+      ].sort(),
+    );
+    const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-"];
+    for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
+      expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
+    }
+  });
+
+  it("declare no VPC, security group or custom domain by default", () => {
+    for (const type of ["awsx:ec2:Vpc", "aws:ec2/securityGroup:SecurityGroup", "aws:apigatewayv2/domainName:DomainName", "aws:apigatewayv2/apiMapping:ApiMapping"]) {
+      expect(ofType(run, type), type).toEqual([]);
+    }
+  });
+});
+
+describe("Cognito", () => {
+  it("creates a pool with email as username, auto-verified email, a password policy and no deletion protection", () => {
+    const pool = resource(run, "aws:cognito/userPool:UserPool", "auth-pool");
+
+    expect(pool.inputs).toMatchObject({
+      usernameAttributes: ["email"],
+      autoVerifiedAttributes: ["email"],
+      passwordPolicy: { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true },
+      deletionProtection: "INACTIVE",
+    });
+  });
+
+  it("creates a client without secret allowing USER_PASSWORD_AUTH, USER_SRP_AUTH and refresh, with the token lifetimes", () => {
+    const client = resource(run, "aws:cognito/userPoolClient:UserPoolClient", "auth-client");
+
+    expect(client.inputs.userPoolId).toBe(userPoolIdValue);
+    expect(client.inputs.generateSecret).toBe(false);
+    expect([...client.inputs.explicitAuthFlows].sort()).toEqual(["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]);
+    expect(client.inputs).toMatchObject({
+      idTokenValidity: 60,
+      accessTokenValidity: 60,
+      refreshTokenValidity: 30,
+      tokenValidityUnits: { idToken: "minutes", accessToken: "minutes", refreshToken: "days" },
+    });
+  });
+});
+
+describe("DynamoDB", () => {
+  it("keys connections by connectionId, indexes userId, expires records by TTL, bills on demand, has no fixed name", () => {
+    const table = resource(run, "aws:dynamodb/table:Table", "connections-table");
+
+    expect(table.inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "connectionId",
+      attributes: [
+        { name: "connectionId", type: "S" },
+        { name: "userId", type: "S" },
+      ],
+      globalSecondaryIndexes: [{ name: "userId-index", keySchemas: [{ attributeName: "userId", keyType: "HASH" }], projectionType: "KEYS_ONLY" }],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
+    expect(table.inputs.name).toBeUndefined();
+    expect(table.inputs.readCapacity).toBeUndefined();
+  });
+});
+
+describe("Lambda functions", () => {
+  it("exist once per route-table function, on nodejs22.x arm64 with the default memory and timeout", () => {
+    expect(ofType(run, "aws:lambda/function:Function")).toHaveLength(functionNames.length);
+    for (const fn of functionNames) {
+      expect(functionResource(fn).inputs, fn).toMatchObject({
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        memorySize: 256,
+        timeout: 10,
+        description: functions[fn].description,
+      });
+      expect(functionResource(fn).inputs.vpcConfig, fn).toBeUndefined();
+    }
+  });
+
+  it("upload the bundles `npm run build` wrote, each exporting `handler` from index.mjs", async () => {
+    for (const fn of functionNames) {
+      const code = functionResource(fn).inputs.code as pulumi.asset.FileArchive;
+
+      expect(code).toBeInstanceOf(pulumi.asset.FileArchive);
+      const path = await code.path;
+      expect(path).toBe(bundleDirectory(fn));
+      const file = join(path, bundleFile);
+      expect(existsSync(file), `${file} exists (run npm run build)`).toBe(true);
+      expect(readFileSync(file, "utf8")).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}|export\s+(async\s+)?(function|const)\s+handler\b/);
+    }
+  });
+
+  it("log to their own log group, with retention", () => {
+    for (const fn of functionNames) {
+      const logGroup = resource(run, "aws:cloudwatch/logGroup:LogGroup", `websocket-${fn}-logs`);
+
+      expect(logGroup.inputs.retentionInDays).toBe(14);
+      expect(functionResource(fn).inputs.loggingConfig).toEqual({ logFormat: "Text", logGroup: logGroup.state.name });
+    }
+  });
+
+  it("run as their own role, created (with its policy) before the function", () => {
+    for (const fn of functionNames) {
+      const role = resource(run, "aws:iam/role:Role", `websocket-${fn}-role`);
+
+      expect(functionResource(fn).inputs.role).toBe(role.state.arn);
+      expect(JSON.parse(String(role.inputs.assumeRolePolicy))).toEqual({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      });
+      expect(resource(run, "aws:iam/rolePolicy:RolePolicy", `websocket-${fn}-policy`).inputs.role).toBe(role.id);
+      expect(answeredBefore(run, `aws:iam/rolePolicy:RolePolicy websocket-${fn}-policy`, `aws:lambda/function:Function websocket-${fn}-function`)).toBe(true);
+    }
+  });
+
+  it("get the authorizer environment from the contract: issuer and client of the pool, id tokens, query parameter and subprotocol", () => {
+    const variables = functionResource("authorizer").inputs.environment.variables as Record<string, string>;
+
+    expect(variables).toEqual({
+      TOKEN_ISSUER: `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}`,
+      APP_CLIENT_ID: userPoolClientIdValue,
+      ALLOWED_TOKEN_USES: "id",
+      REQUIRED_GROUPS: "",
+      CLOCK_TOLERANCE_SECONDS: "5",
+      TOKEN_QUERY_PARAMETER: "idToken",
+      SUBPROTOCOL_TOKEN: "true",
+      POWERTOOLS_SERVICE_NAME: "authorizer",
+      LOG_LEVEL: "INFO",
+    });
+    expect(readAuthorizerSettings(variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
+  });
+
+  it("get the messaging environment from the contract: table, index, management URL of the stage, TTL, concurrency", () => {
+    for (const fn of functionNames.filter((name) => functions[name].settings === "messaging")) {
+      const variables = functionResource(fn).inputs.environment.variables as Record<string, string>;
+
+      expect(variables, fn).toEqual({
+        CONNECTIONS_TABLE_NAME: `connections-table${suffix}`,
+        CONNECTIONS_USER_INDEX: "userId-index",
+        MANAGEMENT_API_URL: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+        CONNECTION_TTL_SECONDS: "7500",
+        POST_CONCURRENCY: "50",
+        POWERTOOLS_SERVICE_NAME: fn,
+        LOG_LEVEL: "INFO",
+      });
+      expect(readMessagingSettings(variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
+    }
+  });
+});
+
+describe("IAM", () => {
+  const connections = `${executionArn}/dev/POST/@connections/*`;
+  const manage = { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [connections] };
+  // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
+  const expected: Record<FunctionName, object[]> = {
+    authorizer: [],
+    connect: [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] }],
+    disconnect: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
+    default: [manage],
+    sendmessage: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] }, manage],
+    sendtouser: [
+      { Effect: "Allow", Action: ["dynamodb:Query"], Resource: [`${tableArn}/index/userId-index`] },
+      { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] },
+      manage,
+    ],
+    whoami: [manage],
+  };
+
+  it.each(functionNames)("%s may write its own log streams and do exactly what the route table grants", (fn) => {
+    const policy = rolePolicy(run, `websocket-${fn}-policy`);
+    const byResource = (a: { Resource: string[] }, b: { Resource: string[] }) => a.Resource[0]!.localeCompare(b.Resource[0]!);
+
+    expect(policy.Version).toBe("2012-10-17");
+    expect([...policy.Statement].sort(byResource)).toEqual(
+      [
+        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`arn:aws:logs:${region}:${accountId}:log-group:websocket-${fn}-logs${suffix}:*`] },
+        ...expected[fn],
+      ].sort(byResource as (a: object, b: object) => number),
+    );
+  });
+
+  it("has no wildcard actions and no unscoped resources in any role policy", () => {
+    const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
+
+    expect(policies).toHaveLength(functionNames.length + 1);
+    for (const policy of policies) {
+      for (const statement of JSON.parse(String(policy.inputs.policy)).Statement as { Action: string[]; Resource: string[]; Effect: string }[]) {
+        expect(statement.Effect).toBe("Allow");
+        for (const action of statement.Action) expect(action, policy.name).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
+        for (const arn of statement.Resource) expect(arn, policy.name).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:${region}:${accountId}:[^*]+`));
+      }
+    }
+  });
+
+  it("uses no managed policy attachments, whose contents a test cannot see", () => {
+    expect(ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+    for (const role of ofType(run, "aws:iam/role:Role")) expect(role.inputs.managedPolicyArns, role.name).toBeUndefined();
+  });
+});
+
+describe("API Gateway", () => {
+  it("is a WebSocket API selecting routes by $request.body.action", () => {
+    expect(resource(run, "aws:apigatewayv2/api:Api", "websocket-api").inputs).toMatchObject({
+      protocolType: "WEBSOCKET",
+      routeSelectionExpression: "$request.body.action",
+    });
+  });
+
+  it("has a REQUEST authorizer on the authorizer function, with no identity source and no result TTL", () => {
+    const authorizer = resource(run, "aws:apigatewayv2/authorizer:Authorizer", "websocket-authorizer");
+
+    expect(authorizer.inputs).toMatchObject({ apiId, authorizerType: "REQUEST", authorizerUri: invokeArnOf("authorizer") });
+    expect(authorizer.inputs.identitySources).toBeUndefined();
+    expect(authorizer.inputs).not.toHaveProperty("authorizerResultTtlInSeconds");
+    expect(authorizer.inputs).not.toHaveProperty("enableSimpleResponses");
+    expect(authorizer.inputs).not.toHaveProperty("authorizerPayloadFormatVersion");
+  });
+
+  it("has every route of the route table, $connect behind the authorizer, each on an AWS_PROXY integration of its function", () => {
+    expect(ofType(run, "aws:apigatewayv2/route:Route").map((r) => r.inputs.routeKey).sort()).toEqual(routes.map((r) => r.routeKey).sort());
+    for (const route of routes) {
+      const found = ofType(run, "aws:apigatewayv2/route:Route").find((r) => r.inputs.routeKey === route.routeKey)!;
+      const integration = ofType(run, "aws:apigatewayv2/integration:Integration").find((i) => found.inputs.target === `integrations/${i.id}`);
+
+      expect(integration, route.routeKey).toBeDefined();
+      expect(integration!.inputs).toMatchObject({ apiId, integrationType: "AWS_PROXY", integrationMethod: "POST", integrationUri: invokeArnOf(route.function) });
+      if (route.routeKey === "$connect") {
+        expect(found.inputs).toMatchObject({ authorizationType: "CUSTOM", authorizerId: authorizerIdValue });
+      } else {
+        expect(found.inputs.authorizationType, route.routeKey).toBe("NONE");
+        expect(found.inputs.authorizerId, route.routeKey).toBeUndefined();
+      }
+    }
+  });
+
+  it("lets API Gateway invoke each function only from its route of this stage, or as the authorizer", () => {
+    const permissions = ofType(run, "aws:lambda/permission:Permission");
+    const expected = [
+      ...routes.map((r) => ({ function: functionPhysicalName(r.function), sourceArn: `${executionArn}/dev/${r.routeKey}` })),
+      { function: functionPhysicalName("authorizer"), sourceArn: `${executionArn}/authorizers/${authorizerIdValue}` },
+    ];
+
+    expect(permissions.map((p) => ({ function: p.inputs.function, sourceArn: p.inputs.sourceArn }))).toEqual(expect.arrayContaining(expected));
+    expect(permissions).toHaveLength(expected.length);
+    for (const permission of permissions) {
+      expect(permission.inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com" });
+    }
+  });
+
+  it("deploys a `dev` stage automatically, with JSON access logs, throttling and no data tracing", () => {
+    const stage = resource(run, "aws:apigatewayv2/stage:Stage", "websocket-stage");
+    const accessLogs = resource(run, "aws:cloudwatch/logGroup:LogGroup", "websocket-access-logs");
+
+    expect(stage.inputs).toMatchObject({
+      apiId,
+      name: "dev",
+      autoDeploy: true,
+      accessLogSettings: { destinationArn: accessLogs.state.arn, format: accessLogFormat },
+      defaultRouteSettings: { dataTraceEnabled: false, loggingLevel: "OFF", throttlingBurstLimit: 100, throttlingRateLimit: 50 },
+    });
+    expect(accessLogs.inputs.retentionInDays).toBe(14);
+    expect(String(stage.inputs.accessLogSettings.format)).not.toMatch(/query/i);
+  });
+
+  it("deploys the stage after every route and after the account's CloudWatch role setting", () => {
+    for (const route of ofType(run, "aws:apigatewayv2/route:Route")) {
+      expect(answeredBefore(run, `aws:apigatewayv2/route:Route ${route.name}`, "aws:apigatewayv2/stage:Stage websocket-stage")).toBe(true);
+    }
+    expect(answeredBefore(run, "aws:apigateway/account:Account apigateway-account-account", "aws:apigatewayv2/stage:Stage websocket-stage")).toBe(true);
+  });
+});
+
+describe("API Gateway account setting", () => {
+  it("names a role that API Gateway can assume, allowed exactly the log actions it needs on this account's log groups", () => {
+    const role = resource(run, "aws:iam/role:Role", "apigateway-account-role");
+    const account = resource(run, "aws:apigateway/account:Account", "apigateway-account-account");
+
+    expect(account.inputs.cloudwatchRoleArn).toBe(role.state.arn);
+    expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement).toEqual([
+      { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
+    expect(rolePolicy(run, "apigateway-account-policy").Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: [
+          "logs:CreateLogGroup",
+          "logs:CreateLogStream",
+          "logs:DescribeLogGroups",
+          "logs:DescribeLogStreams",
+          "logs:FilterLogEvents",
+          "logs:GetLogEvents",
+          "logs:PutLogEvents",
+        ],
+        Resource: [`arn:aws:logs:${region}:${accountId}:log-group:*`],
+      },
+    ]);
+    expect(answeredBefore(run, "aws:iam/rolePolicy:RolePolicy apigateway-account-policy", "aws:apigateway/account:Account apigateway-account-account")).toBe(true);
+  });
+});

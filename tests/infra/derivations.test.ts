@@ -1,0 +1,152 @@
+/** The pure derivations infra/ builds resources from: IAM from grants, ARNs, identity sources, environments, log format. */
+import { describe, expect, it } from "vitest";
+import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { functions, type Grant } from "../../functions/routes.js";
+import { functionEnvironment } from "../../infra/function-environment.js";
+import { authorizerSourceArn, connectionsArn, grantStatements, indexArn, routeSourceArn, type GrantResources } from "../../infra/grants.js";
+import { accessLogFormat, authorizerIdentitySources, routeSlug } from "../../infra/websocket-api.js";
+
+const tableArn = "arn:aws:dynamodb:eu-west-1:123456789012:table/connections-1a2b";
+const executionArn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5";
+const resources: GrantResources = {
+  connectionsTable: tableArn,
+  userIndex: `${tableArn}/index/userId-index`,
+  connections: `${executionArn}/dev/POST/@connections/*`,
+};
+
+describe("grantStatements", () => {
+  it("turns each grant into its exact actions on its exact resource", () => {
+    // Prepare
+    const grants: Grant[] = [
+      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
+      { resource: "connections", actions: ["execute-api:ManageConnections"] },
+    ];
+
+    // Act
+    const statements = grantStatements(grants, resources);
+
+    // Assess
+    expect(statements).toEqual([
+      { Effect: "Allow", Action: ["dynamodb:Query"], Resource: [`${tableArn}/index/userId-index`] },
+      { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] },
+      { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [`${executionArn}/dev/POST/@connections/*`] },
+    ]);
+  });
+
+  it("merges grants on the same resource, sorted and without duplicates", () => {
+    const statements = grantStatements(
+      [
+        { resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:DeleteItem"] },
+        { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
+      ],
+      resources,
+    );
+
+    expect(statements).toEqual([{ Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] }]);
+  });
+
+  it("grants nothing for a function without grants (the authorizer)", () => {
+    expect(grantStatements(functions.authorizer.grants, resources)).toEqual([]);
+  });
+});
+
+describe("ARN forms", () => {
+  it("builds the exact forms API Gateway and DynamoDB authorize against", () => {
+    expect(connectionsArn(executionArn, "dev")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/dev/POST/@connections/*");
+    expect(indexArn(tableArn, "userId-index")).toBe(`${tableArn}/index/userId-index`);
+    expect(routeSourceArn(executionArn, "prod", "$connect")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/$connect");
+    expect(authorizerSourceArn(executionArn, "abc123")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/authorizers/abc123");
+  });
+});
+
+describe("authorizerIdentitySources", () => {
+  it("lists none when subprotocol tokens are allowed, since API Gateway ANDs them and would 401 browsers", () => {
+    expect(authorizerIdentitySources({ subprotocolToken: true, tokenQueryParameter: "idToken" })).toEqual([]);
+  });
+
+  it("lists the query parameter alone otherwise", () => {
+    expect(authorizerIdentitySources({ subprotocolToken: false, tokenQueryParameter: "ID_Token" })).toEqual([
+      "route.request.querystring.ID_Token",
+    ]);
+  });
+});
+
+describe("functionEnvironment", () => {
+  it("writes the authorizer block with the contract's writer, plus logger settings", () => {
+    const environment = functionEnvironment(
+      "authorizer",
+      {
+        settings: "authorizer",
+        authorizer: {
+          issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
+          clientId: "client1",
+          tokenUses: ["id"],
+          requiredGroups: [],
+          clockToleranceSeconds: 5,
+          tokenQueryParameter: "idToken",
+          subprotocolToken: true,
+        },
+      },
+      "WARN",
+    );
+
+    expect(readAuthorizerSettings(environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", LOG_LEVEL: "WARN" });
+    expect(environment).not.toHaveProperty("CONNECTIONS_TABLE_NAME");
+  });
+
+  it("writes the messaging block for messaging functions", () => {
+    const environment = functionEnvironment(
+      "sendmessage",
+      {
+        settings: "messaging",
+        messaging: {
+          connectionsTableName: "t-1",
+          userIndexName: "userId-index",
+          managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
+          connectionTtlSeconds: 600,
+          postConcurrency: 8,
+        },
+      },
+      "INFO",
+    );
+
+    expect(readMessagingSettings(environment)).toEqual({
+      connectionsTableName: "t-1",
+      userIndexName: "userId-index",
+      managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
+      connectionTtlSeconds: 600,
+      postConcurrency: 8,
+    });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", LOG_LEVEL: "INFO" });
+    expect(environment).not.toHaveProperty("TOKEN_ISSUER");
+  });
+});
+
+describe("accessLogFormat", () => {
+  it("is one JSON object of $context variables, under API Gateway's 3 KB limit", () => {
+    const parsed = JSON.parse(accessLogFormat) as Record<string, string>;
+
+    expect(accessLogFormat).not.toContain("\n");
+    expect(accessLogFormat.length).toBeLessThan(3 * 1024);
+    for (const value of Object.values(parsed)) expect(value).toMatch(/^\$context\.[A-Za-z.]+$/);
+    expect(parsed).toMatchObject({ requestId: "$context.requestId", routeKey: "$context.routeKey", connectionId: "$context.connectionId", status: "$context.status" });
+  });
+
+  it("never carries the query string or raw request data", () => {
+    expect(accessLogFormat).not.toMatch(/query|querystring|request\.|path|body|header/i);
+  });
+});
+
+describe("routeSlug", () => {
+  it("names resources after route keys without the $", () => {
+    expect(["$connect", "$disconnect", "$default", "sendmessage", "chat/join"].map(routeSlug)).toEqual([
+      "connect",
+      "disconnect",
+      "default",
+      "sendmessage",
+      "chat-join",
+    ]);
+  });
+});
