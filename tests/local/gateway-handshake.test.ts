@@ -5,7 +5,7 @@ const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/test/$c
 const id = expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/);
 const clf = expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
 
-describe("gateway handshake", () => {
+describe("gateway handshake", { timeout: 5000 }, () => {
   let harness: Harness | undefined;
   afterEach(async () => {
     await harness?.gateway.close();
