@@ -13,6 +13,7 @@ export const apiId = "a1b2c3d4e5";
 export const userPoolIdValue = `${region}_AbCdEf123`;
 export const userPoolClientIdValue = "4example5client6id7890abcd";
 export const authorizerIdValue = "auth01";
+export const executionArnOf = (id: string): string => `arn:aws:execute-api:${region}:${accountId}:${id}`;
 export const createdVpcId = "vpc-0123456789abcdef0";
 export const createdPrivateSubnetIds = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
 export const createdSecurityGroupId = "sg-0bbbbbbbbbbbbbbb1";
@@ -51,7 +52,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
           name: physical,
           apiEndpoint: `wss://${apiId}.execute-api.${region}.amazonaws.com`,
           arn: `arn:aws:apigateway:${region}::/apis/${apiId}`,
-          executionArn: `arn:aws:execute-api:${region}:${accountId}:${apiId}`,
+          executionArn: executionArnOf(apiId),
         },
       };
     case "aws:apigatewayv2/authorizer:Authorizer":
@@ -130,6 +131,8 @@ export const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise(
 export interface RunOptions {
   /** Resource types whose registration the engine answers late: shows what waits for them (dependsOn). */
   readonly slowTypes?: readonly string[];
+  /** Where to record resources; lets a caller see what was declared before the program failed. */
+  readonly resources?: RecordedResource[];
 }
 
 /**
@@ -137,7 +140,7 @@ export interface RunOptions {
  * mocks, imports the program and waits until every resource is registered.
  */
 export async function runProgram(config: Record<string, string> = {}, options: RunOptions = {}): Promise<ProgramRun> {
-  const resources: RecordedResource[] = [];
+  const resources: RecordedResource[] = options.resources ?? [];
   const calls: string[] = [];
   const events: string[] = [];
   await pulumi.runtime.setMocks(

@@ -1,0 +1,91 @@
+/** Every tuning key set away from its default reaches the resource it changes. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { functionNames } from "../../functions/routes.js";
+import { apiId, executionArnOf, ofType, region, resource, rolePolicy, runProgram, type ProgramRun } from "./harness.js";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  run = await runProgram({
+    "aws:region": region,
+    stageName: "prod",
+    routeSelectionExpression: "$request.body.type",
+    throttlingBurstLimit: "20",
+    throttlingRateLimit: "7.5",
+    executionLogLevel: "ERROR",
+    lambdaMemoryMb: "1024",
+    lambdaTimeoutSeconds: "29",
+    logLevel: "DEBUG",
+    logRetentionDays: "90",
+    connectionTtlSeconds: "3600",
+    postConcurrency: "10",
+    idTokenValidityMinutes: "15",
+    accessTokenValidityMinutes: "30",
+    refreshTokenValidityDays: "7",
+    deletionProtection: "true",
+    pointInTimeRecovery: "true",
+  });
+});
+
+describe("with every tuning key set", () => {
+  it("names the stage, and every URL, ARN and permission follows it", () => {
+    expect(resource(run, "aws:apigatewayv2/stage:Stage", "websocket-stage").inputs.name).toBe("prod");
+    expect(run.outputs.webSocketUrl).toBe(`wss://${apiId}.execute-api.${region}.amazonaws.com/prod`);
+    expect(run.outputs.managementApiUrl).toBe(`https://${apiId}.execute-api.${region}.amazonaws.com/prod`);
+    expect(rolePolicy(run, "websocket-whoami-policy").Statement).toContainEqual({
+      Effect: "Allow",
+      Action: ["execute-api:ManageConnections"],
+      Resource: [`${executionArnOf(apiId)}/prod/POST/@connections/*`],
+    });
+    for (const permission of ofType(run, "aws:lambda/permission:Permission").filter((p) => p.name !== "websocket-authorizer-permission")) {
+      expect(permission.inputs.sourceArn).toMatch(new RegExp(`^${executionArnOf(apiId).replace(/[$]/g, "\\$")}/prod/`));
+    }
+  });
+
+  it("selects routes with the configured expression", () => {
+    expect(resource(run, "aws:apigatewayv2/api:Api", "websocket-api").inputs.routeSelectionExpression).toBe("$request.body.type");
+  });
+
+  it("throttles and logs the stage as configured, still without data tracing", () => {
+    expect(resource(run, "aws:apigatewayv2/stage:Stage", "websocket-stage").inputs.defaultRouteSettings).toEqual({
+      dataTraceEnabled: false,
+      detailedMetricsEnabled: false,
+      loggingLevel: "ERROR",
+      throttlingBurstLimit: 20,
+      throttlingRateLimit: 7.5,
+    });
+  });
+
+  it("sizes the functions and keeps their logs as configured", () => {
+    for (const fn of functionNames) {
+      const inputs = resource(run, "aws:lambda/function:Function", `websocket-${fn}-function`).inputs;
+
+      expect(inputs, fn).toMatchObject({ memorySize: 1024, timeout: 29 });
+      expect(inputs.environment.variables.LOG_LEVEL, fn).toBe("DEBUG");
+      expect(resource(run, "aws:cloudwatch/logGroup:LogGroup", `websocket-${fn}-logs`).inputs.retentionInDays).toBe(90);
+    }
+    expect(resource(run, "aws:cloudwatch/logGroup:LogGroup", "websocket-access-logs").inputs.retentionInDays).toBe(90);
+  });
+
+  it("passes the connection TTL and fan-out concurrency to the messaging functions", () => {
+    expect(resource(run, "aws:lambda/function:Function", "websocket-sendmessage-function").inputs.environment.variables).toMatchObject({
+      CONNECTION_TTL_SECONDS: "3600",
+      POST_CONCURRENCY: "10",
+    });
+  });
+
+  it("sets the token lifetimes on the app client", () => {
+    expect(resource(run, "aws:cognito/userPoolClient:UserPoolClient", "auth-client").inputs).toMatchObject({
+      idTokenValidity: 15,
+      accessTokenValidity: 30,
+      refreshTokenValidity: 7,
+    });
+  });
+
+  it("protects the pool and the table, and turns on point-in-time recovery", () => {
+    expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.deletionProtection).toBe("ACTIVE");
+    expect(resource(run, "aws:dynamodb/table:Table", "connections-table").inputs).toMatchObject({
+      deletionProtectionEnabled: true,
+      pointInTimeRecovery: { enabled: true },
+    });
+  });
+});
