@@ -1,0 +1,194 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  ForbiddenException,
+  GetConnectionCommand,
+  GoneException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
+
+describe("gateway @connections management API", { timeout: 5000 }, () => {
+  let harness: Harness | undefined;
+  let sdk: ApiGatewayManagementApiClient | undefined;
+  afterEach(async () => {
+    sdk?.destroy();
+    await harness?.gateway.close();
+    harness = undefined;
+  });
+
+  /** A gateway, one connected client, and the real SDK client pointed at the management endpoint. */
+  async function connected(options?: HarnessOptions) {
+    harness = await startHarness(options);
+    const client = await TestClient.open(`${harness.gateway.webSocketUrl}?idToken=good`, undefined, { headers: { "User-Agent": "test-agent/1.0" } });
+    const connectionId: string = harness.eventsOf("connect")[0].requestContext.connectionId;
+    sdk = new ApiGatewayManagementApiClient({
+      endpoint: harness.gateway.managementApiUrl,
+      region: "us-east-1",
+      credentials: { accessKeyId: "dummy", secretAccessKey: "dummy" },
+      maxAttempts: 1,
+    });
+    return { harness, client, connectionId, sdk };
+  }
+
+  it("delivers a PostToConnection body to the client as one text message", async () => {
+    // Prepare
+    const { client, connectionId, sdk } = await connected();
+
+    // Act
+    const output = await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: '{"hello":"world"}' }));
+    const message = await client.message(0);
+
+    // Assess
+    expect(output.$metadata.httpStatusCode).toBe(200);
+    expect(message).toBe('{"hello":"world"}');
+  });
+
+  it("delivers a post larger than one frame as one message, and refuses one above 128 KB with PayloadTooLargeException", async () => {
+    // Prepare
+    const { client, connectionId, sdk } = await connected();
+    const large = "a".repeat(128 * 1024);
+
+    // Act
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: large }));
+    const message = await client.message(0);
+    const tooLarge = sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: `${large}b` }));
+
+    // Assess
+    expect(message).toBe(large);
+    await expect(tooLarge).rejects.toBeInstanceOf(PayloadTooLargeException);
+    await sleep(50);
+    expect(client.messages).toHaveLength(1);
+  });
+
+  it("describes a connection with GetConnection; only client messages move lastActiveAt", async () => {
+    // Prepare
+    const { harness, client, connectionId, sdk } = await connected();
+    const connectedAt = harness.eventsOf("connect")[0].requestContext.connectedAt;
+
+    // Act
+    const before = await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    await sleep(20);
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "x" }));
+    const afterPost = await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    await client.send("activity");
+    await expect.poll(() => harness.eventsOf("default")).toHaveLength(1);
+    const afterMessage = await sdk.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+
+    // Assess
+    expect(before.ConnectedAt).toEqual(new Date(connectedAt));
+    expect(before.Identity).toEqual({ SourceIp: "127.0.0.1", UserAgent: "test-agent/1.0" });
+    expect(before.LastActiveAt).toEqual(new Date(connectedAt));
+    expect(afterPost.LastActiveAt).toEqual(before.LastActiveAt);
+    expect(afterMessage.LastActiveAt!.getTime()).toBeGreaterThan(connectedAt);
+  });
+
+  it("sends GetConnection fields as camelCase RFC 3339 strings on the wire", async () => {
+    // Prepare
+    const { harness, connectionId } = await connected();
+
+    // Act
+    const response = await fetch(`${harness.gateway.managementApiUrl}/%40connections/${encodeURIComponent(connectionId)}`);
+    const body = await response.json();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(body).toEqual({
+      connectedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      identity: { sourceIp: "127.0.0.1", userAgent: "test-agent/1.0" },
+      lastActiveAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    });
+  });
+
+  it("closes the connection with 1000 on DeleteConnection, answers 204, and runs $disconnect", async () => {
+    // Prepare
+    const { harness, client, connectionId, sdk } = await connected();
+
+    // Act
+    const output = await sdk.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    const closed = await client.closed;
+
+    // Assess
+    expect(output.$metadata.httpStatusCode).toBe(204);
+    expect(closed).toEqual({ code: 1000, reason: "Connection Closed Normally" });
+    await expect.poll(() => harness.eventsOf("disconnect")).toHaveLength(1);
+    expect(harness.eventsOf("disconnect")[0].requestContext).toMatchObject({
+      connectionId,
+      disconnectStatusCode: 1000,
+      disconnectReason: "Connection Closed Normally",
+    });
+  });
+
+  it("raises GoneException for unknown and closed connections", async () => {
+    // Prepare
+    const { harness, client, connectionId, sdk } = await connected();
+    client.socket.close();
+    await expect.poll(() => harness.eventsOf("disconnect")).toHaveLength(1);
+
+    // Act
+    const outcomes = await Promise.allSettled([
+      sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "late" })),
+      sdk.send(new GetConnectionCommand({ ConnectionId: connectionId })),
+      sdk.send(new DeleteConnectionCommand({ ConnectionId: connectionId })),
+      sdk.send(new PostToConnectionCommand({ ConnectionId: "AAAAAAAAAAAAAAA=", Data: "nobody" })),
+    ]);
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe("rejected");
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(GoneException);
+    }
+    const raw = await fetch(`${harness.gateway.managementApiUrl}/@connections/nobody`, { method: "POST", body: "x" });
+    expect(raw.status).toBe(410);
+    expect(raw.headers.get("x-amzn-ErrorType")).toBe("GoneException");
+  });
+
+  it("accepts %40connections and URL-encoded ids, as other clients send them", async () => {
+    // Prepare
+    const { harness, client, connectionId } = await connected();
+
+    // Act
+    const response = await fetch(`${harness.gateway.managementApiUrl}/%40connections/${connectionId.replace("=", "%3D")}`, { method: "POST", body: "via fetch" });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await client.message(0)).toBe("via fetch");
+  });
+
+  it("answers other paths with ForbiddenException", async () => {
+    // Prepare
+    const { harness, connectionId } = await connected();
+    const wrongStage = new ApiGatewayManagementApiClient({
+      endpoint: `http://127.0.0.1:${harness.gateway.port}/prod`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "dummy", secretAccessKey: "dummy" },
+      maxAttempts: 1,
+    });
+
+    // Act
+    const attempt = wrongStage.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "x" }));
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenException);
+    wrongStage.destroy();
+  });
+
+  it("does not count posts as activity: an idle client is still closed", async () => {
+    // Prepare
+    const { client, connectionId, sdk } = await connected({ limits: { idleTimeoutMs: 300 } });
+    const opened = Date.now();
+
+    // Act
+    const posting = setInterval(() => void sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "push" })).catch(() => {}), 50);
+    const closed = await client.closed;
+    clearInterval(posting);
+
+    // Assess
+    expect(closed).toEqual({ code: 1001, reason: "Going away" });
+    expect(Date.now() - opened).toBeLessThan(600);
+    expect(client.messages.length).toBeGreaterThan(0);
+  });
+});
