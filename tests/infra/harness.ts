@@ -125,6 +125,27 @@ function mockCall(token: string): Record<string, unknown> {
   }
 }
 
+/** Mocks that answer like AWS would and record every registration and invoke. */
+export function createMocks(
+  record: { resources: RecordedResource[]; calls: string[]; events: string[] },
+  options: Pick<RunOptions, "slowTypes"> = {},
+): pulumi.runtime.Mocks {
+  return {
+    async newResource({ type, name, inputs }) {
+      record.events.push(`start ${type} ${name}`);
+      const { id, state } = mockState(type, name, inputs as Record<string, unknown>);
+      record.resources.push({ type, name, inputs, id, state });
+      if (options.slowTypes?.includes(type)) await new Promise((resolve) => setTimeout(resolve, 250));
+      record.events.push(`done ${type} ${name}`);
+      return { id, state };
+    },
+    call({ token }) {
+      record.calls.push(token);
+      return mockCall(token);
+    },
+  };
+}
+
 /** Reads an Output's value (mocks resolve every value, also in this non-preview run). */
 export const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
 
@@ -143,25 +164,7 @@ export async function runProgram(config: Record<string, string> = {}, options: R
   const resources: RecordedResource[] = options.resources ?? [];
   const calls: string[] = [];
   const events: string[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      async newResource({ type, name, inputs }) {
-        events.push(`start ${type} ${name}`);
-        const { id, state } = mockState(type, name, inputs as Record<string, unknown>);
-        resources.push({ type, name, inputs, id, state });
-        if (options.slowTypes?.includes(type)) await new Promise((resolve) => setTimeout(resolve, 250));
-        events.push(`done ${type} ${name}`);
-        return { id, state };
-      },
-      call({ token }) {
-        calls.push(token);
-        return mockCall(token);
-      },
-    },
-    project,
-    "dev",
-    false,
-  );
+  await pulumi.runtime.setMocks(createMocks({ resources, calls, events }, options), project, "dev", false);
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `${project}:${key}`, value])),
   );
