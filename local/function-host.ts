@@ -97,9 +97,10 @@ const loadHandler = () => (loading ??= import(workerData.bundleUrl).then((module
 
 function describe(error) {
   // Lambda reports a thrown string s as { errorType: "string", errorMessage: s }.
-  return error instanceof Error
-    ? { errorType: error.name, errorMessage: error.message, stackTrace: error.stack?.split("\\n").slice(1).map((l) => l.trim()) }
-    : { errorType: typeof error, errorMessage: String(error) };
+  if (!(error instanceof Error)) return { errorType: typeof error, errorMessage: String(error) };
+  // Frames of this runtime (a long data: URL) say nothing about the function.
+  const stackTrace = error.stack?.split("\\n").slice(1).map((line) => line.trim()).filter((line) => !line.includes("data:text/javascript"));
+  return { errorType: error.name, errorMessage: error.message, stackTrace };
 }
 
 function fail(awsRequestId, error, fatal) {

@@ -179,7 +179,6 @@ describe("gateway @connections management API", { timeout: 5000 }, () => {
   it("does not count posts as activity: an idle client is still closed", async () => {
     // Prepare
     const { client, connectionId, sdk } = await connected({ limits: { idleTimeoutMs: 300 } });
-    const opened = Date.now();
 
     // Act
     const posting = setInterval(() => void sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "push" })).catch(() => {}), 50);
@@ -187,8 +186,8 @@ describe("gateway @connections management API", { timeout: 5000 }, () => {
     clearInterval(posting);
 
     // Assess
+    // Had posts counted, the connection would stay open and the test time out.
     expect(closed).toEqual({ code: 1001, reason: "Going away" });
-    expect(Date.now() - opened).toBeLessThan(600);
     expect(client.messages.length).toBeGreaterThan(0);
   });
 });
