@@ -109,7 +109,8 @@ function fail(awsRequestId, error, fatal) {
   parentPort.postMessage({ ok: false, errorType: described.errorType, errorMessage: described.errorMessage, fatal });
 }
 
-parentPort.on("message", async ({ event, context: { deadline, ...fields } }) => {
+parentPort.on("message", async ({ payload, context: { deadline, ...fields } }) => {
+  const event = JSON.parse(payload);
   const context = { ...fields, callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
   let handler;
   try {
@@ -190,7 +191,8 @@ class FunctionPool {
     return new Promise<InvokeResult>((settle) => {
       const timer = setTimeout(() => this.timeOut(instance), this.timeoutMs);
       instance.running = { requestId, timer, settle };
-      instance.worker.postMessage({ event, context: this.context(instance, requestId, deadline) });
+      // Lambda hands the handler a JSON document, not a live object.
+      instance.worker.postMessage({ payload: JSON.stringify(event ?? null), context: this.context(instance, requestId, deadline) });
     });
   }
 
