@@ -11,10 +11,11 @@ beforeAll(async () => {
 });
 
 describe("BundledFunction", () => {
-  it("stops with a message naming the directory and `npm run build` when the bundle is missing", () => {
+  it("stops with a message naming the directory and `npm run build` when the bundle is missing, before registering anything", async () => {
     expect(() => new BundledFunction("ghost", { bundleDirectory: "dist/functions/ghost", environment: {} })).toThrow(
       /ghost: no bundle for handler "index.handler" in dist\/functions\/ghost\/ .*run `npm run build` before `pulumi up`/,
     );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // registrations are asynchronous
     expect(record.resources.filter((r) => r.name.startsWith("ghost"))).toEqual([]);
   });
 
