@@ -13,9 +13,9 @@ import { WebSocketApi } from "./infra/websocket-api.js";
 const config = loadStackConfig();
 
 const userPool = new UserPool("auth", {
-  existing: config.userPool.kind === "existing" ? config.userPool : undefined,
+  existing: config.userPool.existing,
+  tokenValidity: config.userPool.tokenValidity,
   deletionProtection: config.deletionProtection,
-  ...(config.userPool.kind === "create" ? config.userPool : {}),
 });
 
 const connections = new ConnectionsTable("connections", {

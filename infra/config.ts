@@ -15,14 +15,16 @@ export type LogLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "CRITICAL
 export type ExecutionLogLevel = "OFF" | "ERROR" | "INFO";
 export type NatGatewayStrategy = "Single" | "OnePerAz";
 
-export type UserPoolConfig =
-  | {
-      readonly kind: "create";
-      readonly idTokenValidityMinutes: number;
-      readonly accessTokenValidityMinutes: number;
-      readonly refreshTokenValidityDays: number;
-    }
-  | { readonly kind: "existing"; readonly userPoolId: string; readonly userPoolClientId: string };
+export interface UserPoolConfig {
+  /** Use this pool and client instead of creating them. */
+  readonly existing?: { readonly userPoolId: string; readonly userPoolClientId: string };
+  /** Token lifetimes of the client the stack creates (not applied to an existing client). */
+  readonly tokenValidity: {
+    readonly idTokenMinutes: number;
+    readonly accessTokenMinutes: number;
+    readonly refreshTokenDays: number;
+  };
+}
 
 export type NetworkConfig =
   | { readonly kind: "none" }
@@ -247,10 +249,16 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
   const idTokenValidityMinutes = integer("idTokenValidityMinutes", 5, 1440, " (minutes)");
   const accessTokenValidityMinutes = integer("accessTokenValidityMinutes", 5, 1440, " (minutes)");
   const refreshTokenValidityDays = integer("refreshTokenValidityDays", 1, 3650, " (days)");
-  const userPool: UserPoolConfig =
-    existingUserPoolId !== undefined && existingUserPoolClientId !== undefined
-      ? { kind: "existing", userPoolId: existingUserPoolId, userPoolClientId: existingUserPoolClientId }
-      : { kind: "create", idTokenValidityMinutes, accessTokenValidityMinutes, refreshTokenValidityDays };
+  const userPool: UserPoolConfig = {
+    ...(existingUserPoolId !== undefined && existingUserPoolClientId !== undefined
+      ? { existing: { userPoolId: existingUserPoolId, userPoolClientId: existingUserPoolClientId } }
+      : {}),
+    tokenValidity: {
+      idTokenMinutes: idTokenValidityMinutes,
+      accessTokenMinutes: accessTokenValidityMinutes,
+      refreshTokenDays: refreshTokenValidityDays,
+    },
+  };
 
   const deletionProtection = boolean("deletionProtection");
   const pointInTimeRecovery = boolean("pointInTimeRecovery");

@@ -14,20 +14,11 @@ export interface UserPoolArgs {
    */
   deletionProtection?: boolean;
   /**
-   * ID token lifetime in minutes (5 to 1440).
-   * @default 60
+   * Token lifetimes of the created client: ID and access tokens in minutes (5 to 1440), refresh
+   * tokens in days (1 to 3650).
+   * @default { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 }
    */
-  idTokenValidityMinutes?: number;
-  /**
-   * Access token lifetime in minutes (5 to 1440).
-   * @default 60
-   */
-  accessTokenValidityMinutes?: number;
-  /**
-   * Refresh token lifetime in days (1 to 3650).
-   * @default 30
-   */
-  refreshTokenValidityDays?: number;
+  tokenValidity?: { idTokenMinutes: number; accessTokenMinutes: number; refreshTokenDays: number };
 }
 
 /** The Cognito user pool that issues the tokens the authorizer accepts, and its app client. */
@@ -67,14 +58,14 @@ export class UserPool extends pulumi.ComponentResource {
         `${name}-client`,
         {
           userPoolId: pool.id,
-          // Public clients (browsers, CLIs) cannot keep a secret, and USER_PASSWORD_AUTH rejects calls without SECRET_HASH when there is one.
+          // Browsers and CLIs cannot keep a secret; with one, every auth call would need a SECRET_HASH.
           generateSecret: false,
           explicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
           preventUserExistenceErrors: "ENABLED",
           enableTokenRevocation: true,
-          idTokenValidity: args.idTokenValidityMinutes ?? 60,
-          accessTokenValidity: args.accessTokenValidityMinutes ?? 60,
-          refreshTokenValidity: args.refreshTokenValidityDays ?? 30,
+          idTokenValidity: args.tokenValidity?.idTokenMinutes ?? 60,
+          accessTokenValidity: args.tokenValidity?.accessTokenMinutes ?? 60,
+          refreshTokenValidity: args.tokenValidity?.refreshTokenDays ?? 30,
           tokenValidityUnits: { idToken: "minutes", accessToken: "minutes", refreshToken: "days" },
         },
         { parent: this },

@@ -30,7 +30,7 @@ describe("readConfig with nothing set", () => {
         requiredGroups: [],
         clockToleranceSeconds: 5,
       },
-      userPool: { kind: "create", idTokenValidityMinutes: 60, accessTokenValidityMinutes: 60, refreshTokenValidityDays: 30 },
+      userPool: { tokenValidity: { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 } },
       deletionProtection: false,
       pointInTimeRecovery: false,
       api: {
@@ -104,7 +104,7 @@ describe("readConfig with values set", () => {
   it("uses an existing pool when both ids are given", () => {
     const config = readConfig(source({ existingUserPoolId: "us-east-1_Abc123", existingUserPoolClientId: "client123abc" }));
 
-    expect(config.userPool).toEqual({ kind: "existing", userPoolId: "us-east-1_Abc123", userPoolClientId: "client123abc" });
+    expect(config.userPool.existing).toEqual({ userPoolId: "us-east-1_Abc123", userPoolClientId: "client123abc" });
   });
 
   it("reads a custom domain, a created VPC and every tuning knob", () => {
@@ -128,6 +128,9 @@ describe("readConfig with values set", () => {
         pointInTimeRecovery: "true",
         connectionTtlSeconds: "60",
         postConcurrency: "1000",
+        idTokenValidityMinutes: "5",
+        accessTokenValidityMinutes: "1440",
+        refreshTokenValidityDays: "3650",
       }),
     );
 
@@ -146,6 +149,7 @@ describe("readConfig with values set", () => {
     expect(config.deletionProtection).toBe(true);
     expect(config.pointInTimeRecovery).toBe(true);
     expect(config.messaging).toEqual({ connectionTtlSeconds: 60, postConcurrency: 1000 });
+    expect(config.userPool).toEqual({ tokenValidity: { idTokenMinutes: 5, accessTokenMinutes: 1440, refreshTokenDays: 3650 } });
   });
 
   it("produces settings the functions' environment readers accept at their limits", () => {
