@@ -151,6 +151,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log: accessLog,
     }),
   );
+  // Every TCP connection, upgraded or not, so that close() can end them all.
+  const sockets = new Set<Duplex>();
+  server.on("connection", (socket: Duplex) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const handshake = upgrade(request, socket, head).finally(() => handshakes.delete(handshake));
     handshakes.add(handshake);
@@ -202,8 +208,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(admission.error && { error: admission.error }),
     });
     if (admission.status !== 200) return refuse(socket, admission.status, admission.message);
-    if (!socket.writable) {
+    if (!socket.readable || !socket.writable) {
       // The client left while `$connect` ran: the connection existed, so it ends like a lost one.
+      socket.destroy();
       return runDisconnect(facts, 1006, "");
     }
     if (admission.protocol) selectedProtocols.set(request, admission.protocol);
@@ -365,7 +372,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const grace = setTimeout(() => open.forEach((connection) => connection.socket.terminate()), 1000);
       await Promise.all(open.map((connection) => connection.done));
       clearTimeout(grace);
-      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await stopped;
     },
   };

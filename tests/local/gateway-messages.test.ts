@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { fails, logEntries, ok, routeTable, startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
 
 const id = expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/);
@@ -288,6 +289,28 @@ describe("gateway messages and connection lifecycle", { timeout: 5000 }, () => {
     expect(Object.keys(event.requestContext).slice(0, 8)).toEqual([
       "routeKey", "disconnectStatusCode", "authorizer", "eventType", "extendedRequestId", "requestTime", "messageDirection", "disconnectReason",
     ]);
+  });
+
+  it("runs $disconnect (1006) when the client leaves while $connect runs", async () => {
+    // Prepare
+    let connecting!: () => void;
+    const inConnect = new Promise<void>((resolve) => (connecting = resolve));
+    harness = await startHarness({
+      functions: { connect: () => (connecting(), sleep(200).then(() => ok({ statusCode: 200 }))) },
+    });
+    const socket = new WebSocket(`${harness.gateway.webSocketUrl}?idToken=good`);
+    socket.on("error", () => {});
+
+    // Act
+    await inConnect;
+    socket.terminate();
+
+    // Assess
+    await expect.poll(() => harness!.eventsOf("disconnect")).toHaveLength(1);
+    expect(harness.eventsOf("disconnect")[0].requestContext).toMatchObject({
+      connectionId: harness.eventsOf("connect")[0].requestContext.connectionId,
+      disconnectStatusCode: 1006,
+    });
   });
 
   it("closes every connection with 1001 Going away on shutdown, runs $disconnect, and stops listening", async () => {
