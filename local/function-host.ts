@@ -178,6 +178,8 @@ class FunctionPool {
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
       _HANDLER: "index.handler",
+      // Lambda runs Node 22; the SDK would warn about the local runtime's older Node on every cold start.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ...config.environment,
     };
   }

@@ -26,7 +26,7 @@ describe("gateway with the function host", { timeout: 10_000 }, () => {
       functions: {
         echo: {
           bundle: "tests/local/fixtures/echo-function.mjs",
-          environment: { MANAGEMENT_API_URL: gateway.managementApiUrl, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+          environment: { MANAGEMENT_API_URL: gateway.managementApiUrl },
         },
       },
       log: (record) => logs.push(record),
