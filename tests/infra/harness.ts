@@ -22,10 +22,8 @@ export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   // Mocked inputs are plain JSON-like data with assets; tests narrow them where they read them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly inputs: Record<string, any>;
   readonly id: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly state: Record<string, any>;
 }
 
