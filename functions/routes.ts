@@ -105,3 +105,12 @@ export const routes: readonly RouteDefinition[] = [
 export const bundleDirectory = (name: FunctionName): string => `dist/functions/${name}`;
 /** The bundle's file name inside its directory; the Lambda handler is `index.handler`. */
 export const bundleFile = "index.mjs";
+
+/**
+ * The authorizer's identity sources. API Gateway answers 401 without calling the authorizer when
+ * one is missing, and it ANDs them: so the query parameter when that is the only way in, and none
+ * when a token may also come as a subprotocol (the authorizer then refuses a request without one).
+ */
+export function identitySources(token: { readonly tokenQueryParameter: string; readonly subprotocolToken: boolean }): string[] {
+  return token.subprotocolToken ? [] : [`route.request.querystring.${token.tokenQueryParameter}`];
+}

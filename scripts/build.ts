@@ -3,7 +3,8 @@
  * These bundles are exactly what Pulumi uploads and what the local gateway runs.
  */
 import { build } from "esbuild";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
 
 export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
@@ -26,6 +27,16 @@ export async function buildFunctions(names: readonly FunctionName[] = functionNa
       }),
     ),
   );
+}
+
+/** True when a bundle is missing or older than any function source or the lockfile. */
+export async function bundlesAreStale(names: readonly FunctionName[] = functionNames): Promise<boolean> {
+  const bundleTimes = await Promise.all(
+    names.map((name) => stat(`${bundleDirectory(name)}/${bundleFile}`).then((file) => file.mtimeMs, () => -Infinity)),
+  );
+  const sources = [...(await readdir("functions", { recursive: true })).map((file) => join("functions", file)), "package-lock.json"];
+  const sourceTimes = await Promise.all(sources.map((file) => stat(file).then((entry) => entry.mtimeMs)));
+  return Math.max(...sourceTimes) > Math.min(...bundleTimes);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,175 @@
+/**
+ * The whole system offline: cognito-local, dynalite, the function bundles Pulumi deploys, and the
+ * API Gateway emulator dispatching by the same route table, with the same environment variables.
+ */
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { connectionAttributes } from "../functions/core/ports.js";
+import {
+  authorizerDefaults,
+  authorizerEnvironment,
+  messagingDefaults,
+  messagingEnvironment,
+  type AuthorizerSettings,
+  type Environment,
+} from "../functions/environment.js";
+import { authorizerFunction, bundleDirectory, bundleFile, functionNames, functions, identitySources, routes } from "../functions/routes.js";
+import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
+import { ensureUserPool, startCognitoLocal } from "./cognito.js";
+import { ensureConnectionsTable } from "./connections-table.js";
+import { startDynalite } from "./dynamodb.js";
+import { createFunctionHost, defaultLogSink, type LogSink } from "./function-host.js";
+import { startGateway, type GatewayLimits } from "./gateway/index.js";
+import { writeOutputs, type StackOutputs } from "./outputs.js";
+import { freePort } from "./ports.js";
+import { startTtlSweeper } from "./ttl-sweeper.js";
+
+export type TokenOptions = Pick<AuthorizerSettings, "tokenQueryParameter" | "subprotocolToken" | "requiredGroups" | "tokenUses" | "clockToleranceSeconds">;
+
+export interface LocalStackOptions {
+  /** Where cognito-local and dynalite keep their data, and where outputs.json goes. */
+  readonly dataDirectory: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number };
+  readonly stage: string;
+  readonly region: string;
+  readonly token: TokenOptions;
+  /** API Gateway's limits, shortened by tests. */
+  readonly limits: Partial<GatewayLimits>;
+  readonly ttlSweepIntervalMs: number;
+  /** One line per service as it comes up. */
+  readonly progress: (line: string) => void;
+  /** Where function and gateway log lines go. */
+  readonly log: LogSink;
+}
+
+export const localDefaults: LocalStackOptions = {
+  dataDirectory: ".local",
+  host: "127.0.0.1",
+  ports: { gateway: 3001, cognito: 9229, dynamodb: 8000 },
+  stage: "local",
+  region: "us-east-1",
+  token: { ...authorizerDefaults, tokenUses: [...authorizerDefaults.tokenUses], requiredGroups: [] },
+  limits: {},
+  ttlSweepIntervalMs: 5_000,
+  progress: (line) => console.log(line),
+  log: defaultLogSink,
+};
+
+export interface LocalStack {
+  readonly outputs: StackOutputs;
+  readonly outputsFile: string;
+  /** Stops every service and child process; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const names = { table: "connections", userPool: "websocket-cognito", appClient: "web" };
+// Any value works offline; the SDK only needs something to sign with.
+const localCredentials: Environment = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+
+export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
+  const options = { ...localDefaults, ...overrides };
+  const { host, progress } = options;
+  const dataDirectory = resolve(options.dataDirectory);
+  await mkdir(dataDirectory, { recursive: true });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  try {
+    if (await bundlesAreStale()) {
+      await buildFunctions();
+      progress("✓ functions   bundles rebuilt (dist/functions)");
+    } else {
+      progress("✓ functions   bundles up to date (dist/functions)");
+    }
+
+    const dynalite = await startDynalite({ host, port: options.ports.dynamodb, directory: join(dataDirectory, "dynamodb") });
+    cleanups.push(() => dynalite.close());
+    const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    cleanups.push(() => dynamodb.destroy());
+    const table = { tableName: names.table, userIndexName: connectionAttributes.userIndexName };
+    await ensureConnectionsTable(dynamodb, table);
+    const sweeper = startTtlSweeper(dynamodb, table.tableName, options.ttlSweepIntervalMs, (error) =>
+      progress(`! ttl sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    cleanups.push(() => sweeper.stop());
+    progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, table "${table.tableName}")`);
+
+    const cognitoPort = options.ports.cognito || (await freePort(host));
+    const cognito = await startCognitoLocal({ directory: join(dataDirectory, "cognito"), host, port: cognitoPort, warn: progress });
+    cleanups.push(() => cognito.stop());
+    const cognitoClient = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const pool = await ensureUserPool(cognitoClient, names.userPool, names.appClient).finally(() => cognitoClient.destroy());
+    await cognito.backup();
+    cleanups.push(() => cognito.backup());
+    progress(`✓ cognito     ${cognito.endpoint} (cognito-local, pool ${pool.userPoolId})`);
+
+    // The functions need the management URL, which needs the gateway's port: start the gateway
+    // first, and let it reach the function host once that exists.
+    let invoke: ReturnType<typeof createFunctionHost>["invoke"] | undefined;
+    const gateway = await startGateway({
+      routes,
+      authorizer: authorizerFunction,
+      identitySources: identitySources(options.token),
+      stage: options.stage,
+      region: options.region,
+      host,
+      port: options.ports.gateway,
+      limits: options.limits,
+      log: options.log,
+      invoke: (name, event) => invoke!(name, event),
+    });
+    cleanups.push(() => gateway.close());
+
+    const common: Environment = { AWS_REGION: options.region, ...localCredentials };
+    const authorizer = authorizerEnvironment({ ...options.token, issuer: `${cognito.endpoint}/${pool.userPoolId}`, clientId: pool.userPoolClientId });
+    const messaging = {
+      ...messagingEnvironment({
+        ...messagingDefaults,
+        connectionsTableName: table.tableName,
+        userIndexName: table.userIndexName,
+        managementApiUrl: gateway.managementApiUrl,
+      }),
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    };
+    const functionHost = createFunctionHost({
+      region: options.region,
+      log: options.log,
+      functions: Object.fromEntries(
+        functionNames.map((name) => [
+          name,
+          {
+            bundle: resolve(bundleDirectory(name), bundleFile),
+            environment: { ...common, ...(functions[name].settings === "authorizer" ? authorizer : messaging), POWERTOOLS_SERVICE_NAME: name },
+          },
+        ]),
+      ),
+    });
+    invoke = functionHost.invoke;
+    // Closed after the gateway (cleanups run in reverse), so that $disconnect still runs.
+    cleanups.splice(cleanups.length - 1, 0, () => functionHost.close());
+    progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
+
+    const outputs: StackOutputs = {
+      webSocketUrl: gateway.webSocketUrl,
+      managementApiUrl: gateway.managementApiUrl,
+      userPoolId: pool.userPoolId,
+      userPoolClientId: pool.userPoolClientId,
+      region: options.region,
+      connectionsTableName: table.tableName,
+      cognitoEndpoint: cognito.endpoint,
+      dynamoDbEndpoint: dynalite.endpoint,
+    };
+    const outputsFile = join(dataDirectory, "outputs.json");
+    await writeOutputs(outputsFile, outputs);
+    return { outputs, outputsFile, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the whole system on 127.0.0.1, in the foreground until Ctrl-C / SIGTERM.
+ *
+ *   --gateway-port N   (GATEWAY_PORT, default 3001)   --cognito-port N  (COGNITO_PORT, default 9229)
+ *   --dynamodb-port N  (DYNAMODB_PORT, default 8000)  --data-dir PATH   (default .local)
+ * Port 0 picks a free port.
+ */
+import { parseArgs } from "node:util";
+
+// Before the SDK loads: its Node 20 notice is noise on a developer's console.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+const { localDefaults, startLocalStack } = await import("./stack.js");
+
+function port(flag: string | undefined, variable: string, fallback: number): number {
+  const text = flag ?? process.env[variable];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new Error(`${flag === undefined ? variable : `--${variable.toLowerCase().replace("_", "-")}`} must be a port number from 0 to 65535, got "${text}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      "gateway-port": { type: "string" },
+      "cognito-port": { type: "string" },
+      "dynamodb-port": { type: "string" },
+      "data-dir": { type: "string" },
+    },
+  });
+  const started = performance.now();
+  console.log("Starting the local stack (offline; nothing from AWS is used)");
+  const stack = await startLocalStack({
+    dataDirectory: values["data-dir"] ?? localDefaults.dataDirectory,
+    ports: {
+      gateway: port(values["gateway-port"], "GATEWAY_PORT", localDefaults.ports.gateway),
+      cognito: port(values["cognito-port"], "COGNITO_PORT", localDefaults.ports.cognito),
+      dynamodb: port(values["dynamodb-port"], "DYNAMODB_PORT", localDefaults.ports.dynamodb),
+    },
+  });
+  console.log(`\nReady in ${Math.round(performance.now() - started)} ms. Outputs (also in ${stack.outputsFile}):`);
+  console.log(JSON.stringify(stack.outputs, null, 2));
+  console.log("\nLocal tokens are signed with cognito-local's published key: for development only. Ctrl-C stops.");
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping every service`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
