@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number };
   readonly stage: string;
   readonly region: string;
+  /** Which frame field picks the route; the first seed's frames need `$request.body.message`. */
+  readonly routeSelectionExpression: string;
   readonly token: TokenOptions;
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
@@ -52,6 +54,7 @@ export const localDefaults: LocalStackOptions = {
   ports: { gateway: 3001, cognito: 9229, dynamodb: 8000 },
   stage: "local",
   region: "us-east-1",
+  routeSelectionExpression: "$request.body.action",
   token: { ...authorizerDefaults, tokenUses: [...authorizerDefaults.tokenUses], requiredGroups: [] },
   limits: {},
   ttlSweepIntervalMs: 5_000,
@@ -116,6 +119,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       routes,
       authorizer: authorizerFunction,
       identitySources: identitySources(options.token),
+      routeSelectionExpression: options.routeSelectionExpression,
       stage: options.stage,
       region: options.region,
       host,

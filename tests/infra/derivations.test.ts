@@ -1,10 +1,10 @@
 /** The pure derivations infra/ builds resources from: IAM from grants, ARNs, identity sources, environments, log format. */
 import { describe, expect, it } from "vitest";
 import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
-import { functions, type Grant } from "../../functions/routes.js";
+import { functions, identitySources, type Grant } from "../../functions/routes.js";
 import { functionEnvironment } from "../../infra/function-environment.js";
 import { authorizerSourceArn, connectionsArn, grantStatements, indexArn, routeSourceArn, type GrantResources } from "../../infra/grants.js";
-import { accessLogFormat, authorizerIdentitySources, routeSlug } from "../../infra/websocket-api.js";
+import { accessLogFormat, routeSlug } from "../../infra/websocket-api.js";
 
 const tableArn = "arn:aws:dynamodb:eu-west-1:123456789012:table/connections-1a2b";
 const executionArn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5";
@@ -60,13 +60,13 @@ describe("ARN forms", () => {
   });
 });
 
-describe("authorizerIdentitySources", () => {
+describe("identitySources (route table), as the authorizer gets them", () => {
   it("lists none when subprotocol tokens are allowed, since API Gateway ANDs them and would 401 browsers", () => {
-    expect(authorizerIdentitySources({ subprotocolToken: true, tokenQueryParameter: "idToken" })).toEqual([]);
+    expect(identitySources({ subprotocolToken: true, tokenQueryParameter: "idToken" })).toEqual([]);
   });
 
   it("lists the query parameter alone otherwise", () => {
-    expect(authorizerIdentitySources({ subprotocolToken: false, tokenQueryParameter: "ID_Token" })).toEqual([
+    expect(identitySources({ subprotocolToken: false, tokenQueryParameter: "ID_Token" })).toEqual([
       "route.request.querystring.ID_Token",
     ]);
   });
