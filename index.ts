@@ -2,7 +2,7 @@
  * Composition root of the AWS stack: read the config, build the components, export the outputs
  * (DESIGN §1). Every decision lives in infra/.
  */
-import { authorizerFunction, bundleDirectory, functions, routes } from "./functions/routes.js";
+import { authorizerFunction, bundleDirectory, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
@@ -28,7 +28,7 @@ const network = config.network.kind === "none" ? undefined : new Network("networ
 const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
 
 const api = new WebSocketApi("websocket", {
-  routeTable: { routes, functions, authorizerFunction, bundleDirectory },
+  routeTable: { routes, functions, authorizerFunction, bundleDirectory, identitySources },
   routeSelectionExpression: config.api.routeSelectionExpression,
   stageName: config.api.stageName,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },

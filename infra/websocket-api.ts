@@ -14,6 +14,8 @@ export interface RouteTable {
   readonly authorizerFunction: FunctionName;
   /** Where `npm run build` wrote a function's bundle. */
   readonly bundleDirectory: (name: FunctionName) => string;
+  /** The authorizer's identity sources for a token location (shared with the local gateway). */
+  readonly identitySources: (token: { tokenQueryParameter: string; subprotocolToken: boolean }) => string[];
 }
 
 export interface WebSocketApiArgs {
@@ -111,15 +113,6 @@ export const accessLogFormat = JSON.stringify({
   error: "$context.error.message",
 });
 
-/**
- * API Gateway requires every identity source (ANDed) and answers 401 without calling the
- * authorizer when one is missing. So the query parameter is listed only when it is the one way to
- * pass a token; with subprotocol tokens allowed, none is, and the authorizer itself answers 401.
- */
-export function authorizerIdentitySources(auth: { subprotocolToken: boolean; tokenQueryParameter: string }): string[] {
-  return auth.subprotocolToken ? [] : [`route.request.querystring.${auth.tokenQueryParameter}`];
-}
-
 /** A resource-name fragment for a route key: `$connect` → `connect`. */
 export function routeSlug(routeKey: string): string {
   return routeKey.replace(/^\$/, "").replace(/[^A-Za-z0-9-]+/g, "-");
@@ -210,7 +203,8 @@ export class WebSocketApi extends pulumi.ComponentResource {
 
     // 3. The REQUEST authorizer. No result TTL: WebSocket APIs reject `authorizerResultTtlInSeconds`.
     const authorizerFunction = functions[routeTable.authorizerFunction];
-    const identitySources = authorizerIdentitySources(args.authorizer);
+    // ANDed by API Gateway, so none when a token may also come as a subprotocol (routes.ts says why).
+    const identitySources = routeTable.identitySources(args.authorizer);
     this.authorizer = new aws.apigatewayv2.Authorizer(
       `${name}-authorizer`,
       {
