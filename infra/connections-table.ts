@@ -5,11 +5,6 @@ import { indexArn } from "./grants.js";
 
 export interface ConnectionsTableArgs {
   /**
-   * Name of the global secondary index on `userId`.
-   * @default "userId-index"
-   */
-  userIndexName?: string;
-  /**
    * Continuous backups with point-in-time recovery.
    * @default false
    */
@@ -35,7 +30,8 @@ export class ConnectionsTable extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConnectionsTableArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("websocket-cognito:aws:ConnectionsTable", name, {}, opts);
-    this.userIndexName = args.userIndexName ?? "userId-index";
+    // Fixed by the functions' store, so that push clients need only the table name.
+    this.userIndexName = connectionAttributes.userIndexName;
 
     // No fixed physical name: Pulumi suffixes the logical one, so stacks and replacements never collide.
     this.table = new aws.dynamodb.Table(
