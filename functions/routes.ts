@@ -12,7 +12,8 @@ export type FunctionName =
   | "default"
   | "sendmessage"
   | "sendtouser"
-  | "whoami";
+  | "whoami"
+  | "sweeper";
 
 /** Which block of settings (see `environment.ts`) a function reads from its environment. */
 export type SettingsKind = "authorizer" | "messaging";
@@ -20,12 +21,14 @@ export type SettingsKind = "authorizer" | "messaging";
 /**
  * One permission of a function, as exact actions on a named resource. infra/ resolves the resource
  * to an ARN: `connectionsTable` → the table, `userIndex` → `{table}/index/{userIndex}`,
- * `connections` → `{executionArn}/{stage}/POST/@connections/*`.
+ * `connections` → `{executionArn}/{stage}/POST/@connections/*` (send),
+ * `closeConnections` → `{executionArn}/{stage}/DELETE/@connections/*` (disconnect).
  */
 export type Grant =
   | { readonly resource: "connectionsTable"; readonly actions: readonly TableAction[] }
   | { readonly resource: "userIndex"; readonly actions: readonly ["dynamodb:Query"] }
-  | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] };
+  | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] }
+  | { readonly resource: "closeConnections"; readonly actions: readonly ["execute-api:ManageConnections"] };
 
 export type TableAction = "dynamodb:PutItem" | "dynamodb:DeleteItem" | "dynamodb:Scan";
 
@@ -85,12 +88,26 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     settings: "messaging",
     grants: [manageConnections],
   },
+  sweeper: {
+    description: "Closes connections whose token has expired (scheduled, not routed)",
+    settings: "messaging",
+    grants: [
+      { resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:DeleteItem"] },
+      { resource: "closeConnections", actions: ["execute-api:ManageConnections"] },
+    ],
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];
 
 /** The function API Gateway calls as the REQUEST authorizer of `$connect`. */
 export const authorizerFunction: FunctionName = "authorizer";
+
+/**
+ * API Gateway checks the token only at `$connect`, so a socket could outlive its token by up to
+ * two hours. This function, run on a schedule (EventBridge on AWS, a timer locally), closes them.
+ */
+export const expirySweeperFunction: FunctionName = "sweeper";
 
 export const routes: readonly RouteDefinition[] = [
   { routeKey: "$connect", function: "connect", authorized: true },

@@ -23,6 +23,8 @@ export interface GrantResources {
   readonly userIndex: string;
   /** `{executionArn}/{stage}/POST/@connections/*`: what `PostToConnection` is authorized on. */
   readonly connections: string;
+  /** `{executionArn}/{stage}/DELETE/@connections/*`: what `DeleteConnection` is authorized on. */
+  readonly closeConnections: string;
 }
 
 /** One statement per grant, actions de-duplicated and sorted so that diffs stay quiet. */
@@ -49,8 +51,9 @@ export function assumeRolePolicy(service: string): string {
   });
 }
 
-/** `{executionArn}/{stage}/POST/@connections/*` */
-export const connectionsArn = (executionArn: string, stage: string): string => `${executionArn}/${stage}/POST/@connections/*`;
+/** `{executionArn}/{stage}/{method}/@connections/*` */
+export const connectionsArn = (executionArn: string, stage: string, method: "POST" | "DELETE" = "POST"): string =>
+  `${executionArn}/${stage}/${method}/@connections/*`;
 
 /** `{tableArn}/index/{indexName}` */
 export const indexArn = (tableArn: string, indexName: string): string => `${tableArn}/index/${indexName}`;

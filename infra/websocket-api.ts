@@ -175,6 +175,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
         connectionsTable,
         userIndex,
         connections: connectionsArn(apiExecutionArn, stageName),
+        closeConnections: connectionsArn(apiExecutionArn, stageName, "DELETE"),
       }));
     const logLevel = args.functions?.logLevel ?? "INFO";
 

@@ -36,6 +36,17 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
     allConnectionIds() {
       return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));
     },
+    expiredConnectionIds(nowSeconds) {
+      return ids(
+        paginateScan(paging, {
+          TableName: tableName,
+          ProjectionExpression: "#id",
+          FilterExpression: "#expires < :now",
+          ExpressionAttributeNames: { "#id": key, "#expires": connectionAttributes.tokenExpiresAt },
+          ExpressionAttributeValues: { ":now": nowSeconds },
+        }),
+      );
+    },
     connectionIdsOfUser(userId) {
       return ids(
         paginateQuery(paging, {

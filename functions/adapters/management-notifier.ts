@@ -1,6 +1,7 @@
 /** Notifier on the API Gateway management API (`@connections`). */
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
@@ -28,15 +29,18 @@ export function createManagementClient({ endpoint, maxSockets, ...identity }: Ma
 }
 
 export function createManagementNotifier(client: ApiGatewayManagementApiClient): Notifier {
+  // 410 GoneException is an answer, not a failure: the connection no longer exists.
+  const call = async (command: PostToConnectionCommand | DeleteConnectionCommand) => {
+    try {
+      await client.send(command as PostToConnectionCommand);
+      return "delivered" as const;
+    } catch (error) {
+      if (error instanceof GoneException) return "gone" as const;
+      throw error;
+    }
+  };
   return {
-    async send(connectionId, data) {
-      try {
-        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-        return "delivered";
-      } catch (error) {
-        if (error instanceof GoneException) return "gone";
-        throw error;
-      }
-    },
+    send: (connectionId, data) => call(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data })),
+    close: (connectionId) => call(new DeleteConnectionCommand({ ConnectionId: connectionId })),
   };
 }

@@ -1,6 +1,6 @@
-/** Delivery of one frame to many connections: bounded concurrency, stale records removed. */
+/** One action on many connections (a frame sent, or a close): bounded concurrency, stale records removed. */
 import pMap from "p-map";
-import type { ConnectionStore, Notifier } from "./ports.js";
+import type { ConnectionStore, Delivery, Notifier } from "./ports.js";
 
 export interface FanOutReport {
   recipients: number;
@@ -23,10 +23,19 @@ export interface FanOutDependencies {
  * Sends `data` to every connection id the pages yield. Posting starts with the first page while
  * later pages are still being read. One failure never stops the rest; it is counted instead.
  */
-export async function fanOut(
+export function fanOut(pages: AsyncIterable<readonly string[]>, data: string, dependencies: FanOutDependencies): Promise<FanOutReport> {
+  return forEachConnection(pages, (connectionId) => dependencies.notifier.send(connectionId, data), dependencies);
+}
+
+/** Closes every connection the pages yield, the same way: bounded, stale records removed. */
+export function closeAll(pages: AsyncIterable<readonly string[]>, dependencies: FanOutDependencies): Promise<FanOutReport> {
+  return forEachConnection(pages, (connectionId) => dependencies.notifier.close(connectionId), dependencies);
+}
+
+async function forEachConnection(
   pages: AsyncIterable<readonly string[]>,
-  data: string,
-  { store, notifier, concurrency }: FanOutDependencies,
+  act: (connectionId: string) => Promise<Delivery>,
+  { store, concurrency }: FanOutDependencies,
 ): Promise<FanOutReport> {
   const report: FanOutReport = { recipients: 0, delivered: 0, gone: 0, failed: 0, errors: {} };
   const fail = (error: unknown) => {
@@ -39,7 +48,7 @@ export async function fanOut(
     async (connectionId) => {
       report.recipients += 1;
       try {
-        const delivery = await notifier.send(connectionId, data);
+        const delivery = await act(connectionId);
         if (delivery === "gone") await store.remove(connectionId);
         report[delivery] += 1;
       } catch (error) {

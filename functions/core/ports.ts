@@ -19,6 +19,7 @@ export interface ConnectionRecord {
 export const connectionAttributes = {
   partitionKey: "connectionId",
   userId: "userId",
+  tokenExpiresAt: "tokenExpiresAt",
   ttl: "ttl",
   /** The global secondary index on `userId`; fixed, so that push clients need only the table name. */
   userIndexName: "userId-index",
@@ -31,6 +32,8 @@ export interface ConnectionStore {
   allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */
   connectionIdsOfUser(userId: string): AsyncIterable<readonly string[]>;
+  /** The connections whose token expired before `nowSeconds`, a page at a time. */
+  expiredConnectionIds(nowSeconds: number): AsyncIterable<readonly string[]>;
 }
 
 /** `gone`: API Gateway no longer knows the connection (410); the record is stale. */
@@ -39,4 +42,6 @@ export type Delivery = "delivered" | "gone";
 export interface Notifier {
   /** Sends one text frame; throws on any failure other than a gone connection. */
   send(connectionId: string, data: string): Promise<Delivery>;
+  /** Closes the connection (API Gateway then runs `$disconnect`); `delivered` once it is closed. */
+  close(connectionId: string): Promise<Delivery>;
 }

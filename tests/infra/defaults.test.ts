@@ -225,6 +225,10 @@ describe("IAM", () => {
       manage,
     ],
     whoami: [manage],
+    sweeper: [
+      { Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] },
+      { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [`${executionArn}/dev/DELETE/@connections/*`] },
+    ],
   };
 
   it.each(functionNames)("%s may write its own log streams and do exactly what the route table grants", (fn) => {

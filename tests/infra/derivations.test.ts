@@ -12,6 +12,7 @@ const resources: GrantResources = {
   connectionsTable: tableArn,
   userIndex: `${tableArn}/index/userId-index`,
   connections: `${executionArn}/dev/POST/@connections/*`,
+  closeConnections: `${executionArn}/dev/DELETE/@connections/*`,
 };
 
 describe("grantStatements", () => {
@@ -54,6 +55,7 @@ describe("grantStatements", () => {
 describe("ARN forms", () => {
   it("builds the exact forms API Gateway and DynamoDB authorize against", () => {
     expect(connectionsArn(executionArn, "dev")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/dev/POST/@connections/*");
+    expect(connectionsArn(executionArn, "dev", "DELETE")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/dev/DELETE/@connections/*");
     expect(indexArn(tableArn, "userId-index")).toBe(`${tableArn}/index/userId-index`);
     expect(routeSourceArn(executionArn, "prod", "$connect")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/$connect");
     expect(authorizerSourceArn(executionArn, "abc123")).toBe("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/authorizers/abc123");

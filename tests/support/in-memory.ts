@@ -15,6 +15,9 @@ export class InMemoryStore implements ConnectionStore {
   allConnectionIds() {
     return this.pages([...this.records.keys()]);
   }
+  expiredConnectionIds(nowSeconds: number) {
+    return this.pages([...this.records.values()].filter((record) => record.tokenExpiresAt < nowSeconds).map((record) => record.connectionId));
+  }
   connectionIdsOfUser(userId: string) {
     return this.pages([...this.records.values()].filter((record) => record.userId === userId).map((record) => record.connectionId));
   }
@@ -30,6 +33,16 @@ export class RecordingNotifier implements Notifier {
   inFlight = 0;
   peakInFlight = 0;
 
+  readonly closed: string[] = [];
+
+  async close(connectionId: string): Promise<Delivery> {
+    const failure = this.failing.get(connectionId);
+    if (failure) throw failure;
+    if (this.gone.has(connectionId)) return "gone";
+    this.closed.push(connectionId);
+    return "delivered";
+  }
+
   async send(connectionId: string, data: string): Promise<Delivery> {
     this.inFlight += 1;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
@@ -43,11 +56,11 @@ export class RecordingNotifier implements Notifier {
   }
 }
 
-export const record = (connectionId: string, userId = "user-1"): ConnectionRecord => ({
+export const record = (connectionId: string, userId = "user-1", tokenExpiresAt = 0): ConnectionRecord => ({
   connectionId,
   userId,
   username: userId,
   connectedAt: 0,
-  tokenExpiresAt: 0,
+  tokenExpiresAt,
   ttl: 0,
 });

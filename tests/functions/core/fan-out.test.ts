@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fanOut } from "../../../functions/core/fan-out.js";
+import { closeAll, fanOut } from "../../../functions/core/fan-out.js";
 import { InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
 
 async function storeWith(count: number, pageSize = 3) {
@@ -68,5 +68,21 @@ describe("fanOut", () => {
     await fanOut(pages(), "x", { store: new InMemoryStore(), notifier, concurrency: 2 });
     expect(sentWhenLastPageRequested).toBeGreaterThan(0);
     expect(notifier.sent).toHaveLength(5);
+  });
+});
+
+describe("closeAll", () => {
+  it("closes only what the pages yield, and removes the records of connections already gone", async () => {
+    const store = new InMemoryStore(2);
+    for (const [id, expires] of [["old1", 100], ["old2", 150], ["fresh", 10_000], ["old3", 199]] as const) {
+      await store.save(record(id, "u", expires));
+    }
+    const notifier = new RecordingNotifier();
+    notifier.gone.add("old2");
+    const report = await closeAll(store.expiredConnectionIds(200), { store, notifier, concurrency: 2 });
+    expect(notifier.closed.sort()).toEqual(["old1", "old3"]);
+    expect(notifier.sent).toEqual([]);
+    expect(report).toMatchObject({ recipients: 3, delivered: 2, gone: 1, failed: 0 });
+    expect([...store.records.keys()].sort()).toEqual(["fresh", "old1", "old3"]);
   });
 });
