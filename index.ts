@@ -2,10 +2,11 @@
  * Composition root of the AWS stack: read the config, build the components, export the outputs
  * (DESIGN §1). Every decision lives in infra/.
  */
-import { authorizerFunction, bundleDirectory, functions, identitySources, routes } from "./functions/routes.js";
+import { authorizerFunction, bundleDirectory, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
+import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
 import { UserPool } from "./infra/user-pool.js";
 import { WebSocketApi } from "./infra/websocket-api.js";
@@ -50,6 +51,10 @@ const api = new WebSocketApi("websocket", {
   customDomain: config.api.customDomain,
   stageDependsOn: apiGatewayAccount ? [apiGatewayAccount] : [],
 });
+
+if (config.expirySweep) {
+  new ExpirySchedule("expiry-sweep", { sweeper: api.functions[expirySweeperFunction], schedule: config.expirySweep.schedule });
+}
 
 export const webSocketUrl = api.webSocketUrl;
 export const managementApiUrl = api.managementApiUrl;

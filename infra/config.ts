@@ -65,6 +65,8 @@ export interface StackConfig {
   };
   readonly logRetentionDays: number;
   readonly messaging: { readonly connectionTtlSeconds: number; readonly postConcurrency: number };
+  /** When set, connections whose token has expired are closed on this EventBridge schedule. */
+  readonly expirySweep?: { readonly schedule: string };
   readonly network: NetworkConfig;
 }
 
@@ -96,6 +98,8 @@ export const configKeys = [
   "logRetentionDays",
   "connectionTtlSeconds",
   "postConcurrency",
+  "closeExpiredConnections",
+  "expirySweepSchedule",
   "vpc",
   "vpcNatGateways",
   "vpcSubnetIds",
@@ -128,6 +132,8 @@ export const configDefaults = {
   logRetentionDays: 14,
   connectionTtlSeconds: messagingDefaults.connectionTtlSeconds,
   postConcurrency: messagingDefaults.postConcurrency,
+  closeExpiredConnections: true,
+  expirySweepSchedule: "rate(1 minute)",
   vpc: "none",
   vpcNatGateways: "Single",
 } as const satisfies Partial<Record<ConfigKey, unknown>>;
@@ -302,6 +308,12 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
   })();
   const connectionTtlSeconds = integer("connectionTtlSeconds", 60, 366 * 24 * 3600, " (seconds)");
   const postConcurrency = integer("postConcurrency", 1, 1000);
+  const closeExpiredConnections = boolean("closeExpiredConnections");
+  const expirySweepSchedule = text(
+    "expirySweepSchedule",
+    /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\([^()]+\))$/,
+    "an EventBridge schedule such as rate(1 minute), rate(5 minutes) or cron(0/2 * * * ? *)",
+  );
 
   // Network: no VPC, a new one, or an existing one with its subnets.
   const vpcRaw = value("vpc") ?? configDefaults.vpc;
@@ -352,6 +364,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
     functions: { memorySize, timeout, logLevel },
     logRetentionDays,
     messaging: { connectionTtlSeconds, postConcurrency },
+    ...(closeExpiredConnections ? { expirySweep: { schedule: expirySweepSchedule } } : {}),
     network,
   };
 }

@@ -44,11 +44,18 @@ describe("readConfig with nothing set", () => {
       functions: { memorySize: 256, timeout: 10, logLevel: "INFO" },
       logRetentionDays: 14,
       messaging: { connectionTtlSeconds: 7500, postConcurrency: 50 },
+      expirySweep: { schedule: "rate(1 minute)" },
       network: { kind: "none" },
     });
     expect(config.auth.tokenQueryParameter).toBe(authorizerDefaults.tokenQueryParameter);
     expect(config.messaging.connectionTtlSeconds).toBe(messagingDefaults.connectionTtlSeconds);
     expect(config.messaging.postConcurrency).toBe(messagingDefaults.postConcurrency);
+  });
+
+  it("turns the expiry sweep off, or runs it on another schedule", () => {
+    expect(readConfig(source({ closeExpiredConnections: "false" })).expirySweep).toBeUndefined();
+    expect(readConfig(source({ expirySweepSchedule: "rate(5 minutes)" })).expirySweep).toEqual({ schedule: "rate(5 minutes)" });
+    expect(readConfig(source({ expirySweepSchedule: "cron(0/2 * * * ? *)" })).expirySweep).toEqual({ schedule: "cron(0/2 * * * ? *)" });
   });
 
   it("treats empty strings as unset, as `pulumi config set key \"\"` leaves them", () => {
@@ -207,6 +214,9 @@ describe("readConfig rejects bad values, naming the key and what it accepts", ()
     ["logRetentionDays", { logRetentionDays: "10" }, /logRetentionDays: accepts one of CloudWatch's retention periods in days: 0, 1, 3, 5, 7, 14, 30, .*3653 \(0 = never expire\); got "10"/],
     ["connectionTtlSeconds", { connectionTtlSeconds: "59" }, /connectionTtlSeconds: accepts an integer from 60 to 31622400 \(seconds\)/],
     ["postConcurrency", { postConcurrency: "1001" }, /postConcurrency: accepts an integer from 1 to 1000; got "1001"/],
+    ["closeExpiredConnections", { closeExpiredConnections: "off" }, /closeExpiredConnections: accepts true or false; got "off"/],
+    ["expirySweepSchedule", { expirySweepSchedule: "every minute" }, /expirySweepSchedule: accepts an EventBridge schedule such as rate\(1 minute\)/],
+    ["expirySweepSchedule plural", { expirySweepSchedule: "rate(1 minutes)" }, /expirySweepSchedule: accepts an EventBridge schedule/],
     ["vpc", { vpc: "default" }, /vpc: accepts "none", "create" or an existing VPC id \(vpc-…\); got "default"/],
     ["vpcNatGateways", { vpc: "create", vpcNatGateways: "Two" }, /vpcNatGateways: accepts "Single", "OnePerAz"; got "Two"/],
     ["vpcSubnetIds missing", { vpc: "vpc-0123abcd" }, /vpcSubnetIds: accepts one or more private subnet ids of the VPC \(with a NAT route\); required when vpc is a VPC id/],

@@ -58,10 +58,11 @@ describe("components", () => {
         "websocket-cognito:aws:ConnectionsTable connections",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
+        "websocket-cognito:aws:ExpirySchedule expiry-sweep",
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
     );
-    const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-"];
+    const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
     }
@@ -299,7 +300,7 @@ describe("API Gateway", () => {
   });
 
   it("lets API Gateway invoke each function only from its route of this stage, or as the authorizer", () => {
-    const permissions = ofType(run, "aws:lambda/permission:Permission");
+    const permissions = ofType(run, "aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "apigateway.amazonaws.com");
     const expected = [
       ...routes.map((r) => ({ function: functionPhysicalName(r.function), sourceArn: `${executionArn}/dev/${r.routeKey}` })),
       { function: functionPhysicalName("authorizer"), sourceArn: `${executionArn}/authorizers/${authorizerIdValue}` },
@@ -310,6 +311,19 @@ describe("API Gateway", () => {
     for (const permission of permissions) {
       expect(permission.inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com" });
     }
+  });
+
+  it("lets EventBridge alone invoke the expiry sweeper, every minute", () => {
+    const rule = resource(run, "aws:cloudwatch/eventRule:EventRule", "expiry-sweep-rule");
+    const target = resource(run, "aws:cloudwatch/eventTarget:EventTarget", "expiry-sweep-target");
+    const sweeper = resource(run, "aws:lambda/function:Function", "websocket-sweeper-function");
+    const fromEvents = ofType(run, "aws:lambda/permission:Permission").filter((p) => p.inputs.principal !== "apigateway.amazonaws.com");
+
+    expect(rule.inputs.scheduleExpression).toBe("rate(1 minute)");
+    expect(target.inputs).toMatchObject({ rule: rule.state.name, arn: sweeper.state.arn });
+    expect(fromEvents.map((p) => p.inputs)).toEqual([
+      expect.objectContaining({ action: "lambda:InvokeFunction", function: functionPhysicalName("sweeper"), principal: "events.amazonaws.com", sourceArn: rule.state.arn }),
+    ]);
   });
 
   it("deploys a `dev` stage automatically, with JSON access logs, throttling and no data tracing", () => {

@@ -88,6 +88,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         },
       };
     }
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:events:${region}:${accountId}:rule/${physical}` } };
     case "aws:iam/role:Role":
       return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:iam::${accountId}:role/${physical}` } };
     case "aws:cloudwatch/logGroup:LogGroup":

@@ -36,7 +36,9 @@ describe("with every tuning key set", () => {
       Action: ["execute-api:ManageConnections"],
       Resource: [`${executionArnOf(apiId)}/prod/POST/@connections/*`],
     });
-    for (const permission of ofType(run, "aws:lambda/permission:Permission").filter((p) => p.name !== "websocket-authorizer-permission")) {
+    const routePermissions = ofType(run, "aws:lambda/permission:Permission").filter((p) => p.name.startsWith("websocket-") && p.name !== "websocket-authorizer-permission");
+    expect(routePermissions.length).toBeGreaterThan(0);
+    for (const permission of routePermissions) {
       expect(permission.inputs.sourceArn).toMatch(new RegExp(`^${executionArnOf(apiId).replace(/[$]/g, "\\$")}/prod/`));
     }
   });

@@ -1,0 +1,16 @@
+/** closeExpiredConnections false: no schedule, nothing may invoke the sweeper. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { ofType, runProgram, type ProgramRun } from "./harness.js";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  run = await runProgram({ closeExpiredConnections: "false" });
+});
+
+describe("with closeExpiredConnections false", () => {
+  it("declares no schedule and lets no one but API Gateway invoke a function", () => {
+    expect(ofType(run, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
+    expect(ofType(run, "aws:cloudwatch/eventTarget:EventTarget")).toEqual([]);
+    expect(ofType(run, "aws:lambda/permission:Permission").map((p) => p.inputs.principal)).not.toContain("events.amazonaws.com");
+  });
+});
