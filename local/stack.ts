@@ -15,12 +15,21 @@ import {
   type AuthorizerSettings,
   type Environment,
 } from "../functions/environment.js";
-import { authorizerFunction, bundleDirectory, bundleFile, functionNames, functions, identitySources, routes } from "../functions/routes.js";
+import {
+  authorizerFunction,
+  bundleDirectory,
+  bundleFile,
+  expirySweeperFunction,
+  functionNames,
+  functions,
+  identitySources,
+  routes,
+} from "../functions/routes.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { ensureConnectionsTable } from "./connections-table.js";
 import { startDynalite } from "./dynamodb.js";
-import { createFunctionHost, defaultLogSink, type LogSink } from "./function-host.js";
+import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
 import { startGateway, type GatewayLimits } from "./gateway/index.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
@@ -42,6 +51,8 @@ export interface LocalStackOptions {
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
   readonly ttlSweepIntervalMs: number;
+  /** How often the expiry sweeper function runs (EventBridge's schedule on AWS); 0 turns it off. */
+  readonly expirySweepIntervalMs: number;
   /** One line per service as it comes up. */
   readonly progress: (line: string) => void;
   /** Where function and gateway log lines go. */
@@ -58,6 +69,7 @@ export const localDefaults: LocalStackOptions = {
   token: { ...authorizerDefaults, tokenUses: [...authorizerDefaults.tokenUses], requiredGroups: [] },
   limits: {},
   ttlSweepIntervalMs: 5_000,
+  expirySweepIntervalMs: 60_000,
   progress: (line) => console.log(line),
   log: defaultLogSink,
 };
@@ -65,6 +77,8 @@ export const localDefaults: LocalStackOptions = {
 export interface LocalStack {
   readonly outputs: StackOutputs;
   readonly outputsFile: string;
+  /** The backing services, for fault injection in tests (stopping one mid-run). */
+  readonly services: { readonly dynamoDb: { close(): Promise<void> }; readonly cognito: { stop(): Promise<void> } };
   /** Stops every service and child process; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -114,7 +128,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
 
     // The functions need the management URL, which needs the gateway's port: start the gateway
     // first, and let it reach the function host once that exists.
-    let invoke: ReturnType<typeof createFunctionHost>["invoke"] | undefined;
+    let functionHost: FunctionHost | undefined;
     const gateway = await startGateway({
       routes,
       authorizer: authorizerFunction,
@@ -126,9 +140,13 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       port: options.ports.gateway,
       limits: options.limits,
       log: options.log,
-      invoke: (name, event) => invoke!(name, event),
+      invoke: (name, event) => functionHost!.invoke(name, event),
     });
-    cleanups.push(() => gateway.close());
+    // The gateway closes first, running $disconnect for every open connection; then the functions stop.
+    cleanups.push(async () => {
+      await gateway.close();
+      await functionHost?.close();
+    });
 
     const common: Environment = { AWS_REGION: options.region, ...localCredentials };
     const authorizer = authorizerEnvironment({ ...options.token, issuer: `${cognito.endpoint}/${pool.userPoolId}`, clientId: pool.userPoolClientId });
@@ -141,7 +159,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       }),
       AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
     };
-    const functionHost = createFunctionHost({
+    functionHost = createFunctionHost({
       region: options.region,
       log: options.log,
       functions: Object.fromEntries(
@@ -154,9 +172,15 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
         ]),
       ),
     });
-    invoke = functionHost.invoke;
-    // Closed after the gateway (cleanups run in reverse), so that $disconnect still runs.
-    cleanups.splice(cleanups.length - 1, 0, () => functionHost.close());
+    if (options.expirySweepIntervalMs > 0) {
+      const timer = setInterval(() => {
+        void functionHost!.invoke(expirySweeperFunction, scheduledEvent(options.region)).then((result) => {
+          if (!result.ok) progress(`! expiry sweep failed: ${result.errorType}: ${result.errorMessage}`);
+        });
+      }, options.expirySweepIntervalMs);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
     progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
 
     const outputs: StackOutputs = {
@@ -171,9 +195,24 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     };
     const outputsFile = join(dataDirectory, "outputs.json");
     await writeOutputs(outputsFile, outputs);
-    return { outputs, outputsFile, stop };
+    return { outputs, outputsFile, services: { dynamoDb: dynalite, cognito }, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** What EventBridge hands a scheduled function. */
+function scheduledEvent(region: string) {
+  return {
+    version: "0",
+    id: crypto.randomUUID(),
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: "000000000000",
+    time: new Date().toISOString(),
+    region,
+    resources: [`arn:aws:events:${region}:000000000000:rule/expiry-sweep`],
+    detail: {},
+  };
 }
