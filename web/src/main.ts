@@ -1,0 +1,347 @@
+/// <reference lib="dom" />
+/**
+ * The page: DOM wiring only. Every decision (tokens, reconnects, frames) lives in the pure modules
+ * beside this one. Text from the network is only ever set as textContent, never as HTML.
+ */
+import { CognitoError, createCognitoApi, describeCognitoError } from "./cognito.js";
+import { parseWebClientConfig, type WebClientConfig } from "./config.js";
+import { Connection, type ConnectionState, type SocketFactory } from "./connection.js";
+import { classify, frameFor, FrameError, type Outgoing } from "./protocol.js";
+import { Session } from "./session.js";
+
+/** The application subprotocol `$connect` selects; the ID token is offered after it. */
+const applicationProtocol = "json";
+const maxLogEntries = 200;
+
+const element = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} is missing from index.html`);
+  return found as T;
+};
+
+const ui = {
+  fatal: element("fatal"),
+  environment: element("environment"),
+  connection: element("connection"),
+  connectionText: element("connection-text"),
+  authPanel: element("auth-panel"),
+  authTitle: element("auth-title"),
+  signInForm: element<HTMLFormElement>("sign-in-form"),
+  email: element<HTMLInputElement>("email"),
+  password: element<HTMLInputElement>("password"),
+  signIn: element<HTMLButtonElement>("sign-in"),
+  signUp: element<HTMLButtonElement>("sign-up"),
+  confirmForm: element<HTMLFormElement>("confirm-form"),
+  confirmEmail: element("confirm-email"),
+  code: element<HTMLInputElement>("code"),
+  confirmCancel: element<HTMLButtonElement>("confirm-cancel"),
+  authError: element("auth-error"),
+  authNote: element("auth-note"),
+  appPanel: element("app-panel"),
+  userEmail: element("user-email"),
+  userSub: element("user-sub"),
+  connectionId: element("connection-id"),
+  retry: element<HTMLButtonElement>("retry"),
+  signOut: element<HTMLButtonElement>("sign-out"),
+  sendForm: element<HTMLFormElement>("send-form"),
+  message: element<HTMLInputElement>("message"),
+  targetUser: element<HTMLInputElement>("target-user"),
+  sendError: element("send-error"),
+  log: element<HTMLOListElement>("log"),
+  clearLog: element<HTMLButtonElement>("clear-log"),
+};
+
+function show(target: HTMLElement, text?: string): void {
+  if (text !== undefined) target.textContent = text;
+  target.hidden = false;
+}
+
+function hide(target: HTMLElement): void {
+  target.hidden = true;
+}
+
+type LogKind = "out" | "in" | "system" | "error";
+
+function log(kind: LogKind, tag: string, text: string): void {
+  const entry = document.createElement("li");
+  entry.className = kind;
+  const time = document.createElement("time");
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString([], { hour12: false });
+  const label = document.createElement("span");
+  label.className = "tag";
+  label.textContent = tag;
+  const body = document.createElement("span");
+  body.className = "text";
+  body.textContent = text;
+  entry.append(time, label, body);
+  ui.log.append(entry);
+  while (ui.log.childElementCount > maxLogEntries) ui.log.firstElementChild?.remove();
+  ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+const browserSocket: SocketFactory = (url, protocols, handlers) => {
+  const socket = new WebSocket(url, protocols);
+  socket.onopen = () => handlers.open(socket.protocol);
+  socket.onmessage = (event: MessageEvent) => handlers.message(typeof event.data === "string" ? event.data : "[a binary frame]");
+  socket.onclose = (event: CloseEvent) => handlers.close({ code: event.code, reason: event.reason });
+  return { send: (data) => socket.send(data), close: (code, reason) => socket.close(code, reason) };
+};
+
+function renderState(state: ConnectionState): void {
+  ui.connection.dataset.status = state.status;
+  const text = ((): string => {
+    switch (state.status) {
+      case "idle":
+        return "Not connected";
+      case "refreshing":
+        return "Renewing the sign-in…";
+      case "connecting":
+        return state.attempt === 0 ? "Connecting…" : `Reconnecting (attempt ${state.attempt + 1})…`;
+      case "open":
+        return "Connected";
+      case "waiting":
+        return `Reconnecting in ${Math.ceil(state.delayMs / 1000)} s`;
+      case "failed":
+        return "Disconnected";
+    }
+  })();
+  ui.connectionText.textContent = text;
+  ui.retry.hidden = !(state.status === "waiting" || (state.status === "failed" && !state.signInAgain));
+  ui.sendForm.querySelectorAll("button").forEach((button) => (button.disabled = state.status !== "open"));
+}
+
+async function loadConfig(): Promise<WebClientConfig> {
+  const response = await fetch("config.json", { cache: "no-store" });
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  return parseWebClientConfig(await response.json());
+}
+
+async function main(): Promise<void> {
+  let config: WebClientConfig;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    show(ui.fatal, `This page cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  if (config.environment === "local") {
+    show(ui.environment, "local stack · development tokens");
+    show(
+      ui.authNote,
+      config.localConfirmSignUpUrl
+        ? "Local stack: new accounts are confirmed at once by the local web server (development only)."
+        : "Local stack: the confirmation code of a new account is in .local/cognito/cognito-local.log.",
+    );
+  }
+
+  const cognito = createCognitoApi({ endpoint: config.cognitoEndpoint, clientId: config.userPoolClientId, fetch: (input, init) => fetch(input, init) });
+  const session = new Session({ cognito, storage: window.sessionStorage, storageKey: `websocket-cognito:${config.userPoolClientId}` });
+
+  let lastStatus: ConnectionState["status"] = "idle";
+  const connection = new Connection({
+    url: config.webSocketUrl,
+    protocol: applicationProtocol,
+    tokens: session,
+    createSocket: browserSocket,
+    onState: (state) => {
+      renderState(state);
+      if (state.status === "open") {
+        log("system", "connected", `${config.webSocketUrl} (protocol ${state.protocol})`);
+        connection.send(frameFor({ kind: "whoami" }));
+      } else if (state.status === "waiting") {
+        log("system", "retry", `${state.reason}; retrying in ${(state.delayMs / 1000).toFixed(1)} s`);
+      } else if (state.status === "failed") {
+        log("error", "stopped", state.reason);
+        if (state.signInAgain) void endSession(state.reason);
+      } else if (state.status === "idle" && lastStatus !== "idle") {
+        log("system", "closed", "the connection is closed");
+      }
+      if (state.status !== "open") ui.connectionId.textContent = "—";
+      lastStatus = state.status;
+    },
+    onMessage: (data) => {
+      const incoming = classify(data);
+      switch (incoming.kind) {
+        case "identity":
+          ui.connectionId.textContent = incoming.connectionId;
+          log("in", "whoami", `connection ${incoming.connectionId}, user ${incoming.userId}`);
+          break;
+        case "error":
+          log("error", incoming.code, incoming.message);
+          break;
+        case "echo":
+          log("in", "echo", incoming.text);
+          break;
+        case "text":
+          log("in", "received", incoming.text);
+          break;
+      }
+    },
+  });
+
+  const showSignIn = (message?: string) => {
+    hide(ui.appPanel);
+    hide(ui.confirmForm);
+    show(ui.signInForm);
+    ui.authTitle.textContent = "Sign in";
+    ui.password.value = "";
+    if (message) show(ui.authError, message);
+    else hide(ui.authError);
+    show(ui.authPanel);
+  };
+
+  const showApp = () => {
+    const user = session.user;
+    ui.userEmail.textContent = user?.email ?? "";
+    ui.userSub.textContent = user?.sub ?? "";
+    if (!ui.targetUser.value && user) ui.targetUser.value = user.sub;
+    hide(ui.authPanel);
+    show(ui.appPanel);
+    connection.start();
+  };
+
+  const endSession = async (message?: string) => {
+    connection.stop("signed out");
+    await session.signOut();
+    showSignIn(message);
+  };
+
+  const busy = async (buttons: HTMLButtonElement[], work: () => Promise<void>) => {
+    for (const button of buttons) button.disabled = true;
+    try {
+      await work();
+    } finally {
+      for (const button of buttons) button.disabled = false;
+    }
+  };
+
+  const credentials = (): { email: string; password: string } | undefined => {
+    const email = ui.email.value.trim();
+    const password = ui.password.value;
+    if (email === "" || password === "") {
+      show(ui.authError, "Enter your email and password.");
+      return undefined;
+    }
+    return { email, password };
+  };
+
+  const signIn = async (email: string, password: string) => {
+    try {
+      await session.signIn(email, password);
+      hide(ui.authError);
+      showApp();
+    } catch (error) {
+      if (error instanceof CognitoError && error.code === "UserNotConfirmedException") {
+        showConfirm(email);
+        return;
+      }
+      show(ui.authError, describeCognitoError(error, "sign-in"));
+    }
+  };
+
+  const showConfirm = (email: string) => {
+    ui.confirmEmail.textContent = email;
+    ui.authTitle.textContent = "Confirm your account";
+    hide(ui.signInForm);
+    hide(ui.authError);
+    show(ui.confirmForm);
+    ui.code.focus();
+  };
+
+  ui.signInForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const given = credentials();
+    if (given) void busy([ui.signIn, ui.signUp], () => signIn(given.email, given.password));
+  });
+
+  ui.signUp.addEventListener("click", () => {
+    const given = credentials();
+    if (!given) return;
+    void busy([ui.signIn, ui.signUp], async () => {
+      try {
+        const { userConfirmed } = await cognito.signUp(given.email, given.password);
+        if (!userConfirmed && config.localConfirmSignUpUrl) {
+          const response = await fetch(config.localConfirmSignUpUrl, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ username: given.email }),
+          });
+          if (!response.ok) throw new Error(`the local web server could not confirm the account (HTTP ${response.status})`);
+        } else if (!userConfirmed) {
+          showConfirm(given.email);
+          return;
+        }
+        await signIn(given.email, given.password);
+      } catch (error) {
+        show(ui.authError, error instanceof CognitoError ? describeCognitoError(error, "sign-up") : `Sign-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  });
+
+  ui.confirmForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const email = ui.confirmEmail.textContent ?? "";
+    const code = ui.code.value.trim();
+    if (code === "") {
+      show(ui.authError, "Enter the confirmation code.");
+      return;
+    }
+    void busy([element<HTMLButtonElement>("confirm")], async () => {
+      try {
+        await cognito.confirmSignUp(email, code);
+      } catch (error) {
+        show(ui.authError, describeCognitoError(error, "confirm"));
+        return;
+      }
+      ui.code.value = "";
+      if (ui.password.value !== "") await signIn(email, ui.password.value);
+      else showSignIn();
+    });
+  });
+
+  ui.confirmCancel.addEventListener("click", () => showSignIn());
+  ui.signOut.addEventListener("click", () => void endSession());
+  ui.retry.addEventListener("click", () => (connection.state.status === "waiting" ? connection.retryNow() : connection.start()));
+  ui.clearLog.addEventListener("click", () => ui.log.replaceChildren());
+  window.addEventListener("online", () => connection.retryNow());
+
+  ui.sendForm.addEventListener("submit", (event: SubmitEvent) => {
+    event.preventDefault();
+    const kind = (event.submitter as HTMLButtonElement | null)?.dataset.kind ?? "echo";
+    const text = ui.message.value;
+    const request: Outgoing =
+      kind === "broadcast" ? { kind: "broadcast", text } : kind === "sendtouser" ? { kind: "sendtouser", userId: ui.targetUser.value, text } : { kind: "echo", text };
+    let frame: string;
+    try {
+      frame = frameFor(request);
+    } catch (error) {
+      show(ui.sendError, error instanceof FrameError ? error.message : String(error));
+      return;
+    }
+    hide(ui.sendError);
+    if (!connection.send(frame)) {
+      show(ui.sendError, "Not connected.");
+      return;
+    }
+    const tag = request.kind === "sendtouser" ? `to ${request.userId.trim().slice(0, 8)}…` : request.kind;
+    log("out", tag, text);
+    ui.message.value = "";
+    ui.message.focus();
+  });
+
+  renderState(connection.state);
+  try {
+    if (await session.restore()) {
+      showApp();
+      return;
+    }
+  } catch (error) {
+    showSignIn(describeCognitoError(error, "refresh"));
+    return;
+  }
+  showSignIn();
+}
+
+void main();
