@@ -296,19 +296,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function route(connection: Connection, body: string): Promise<void> {
     const started = Date.now();
     const request = newRequest();
-    const key = selectRoute(body);
-    // Custom route keys never start with `$`: a client cannot select `$connect` or `$disconnect`.
-    const target = (key && !key.startsWith("$") ? routes.get(key) : undefined) ?? routes.get("$default");
+    let target: GatewayRoute | undefined;
     let status = 200;
-    if (!target) {
-      status = 403;
-      await sendError(connection, "Forbidden", request.requestId);
-    } else {
-      const invoked = await invoke(target.function, messageEvent(api, connection, request, target.routeKey, newId(), body));
-      if (!invoked.ok) {
-        status = 500;
-        await sendError(connection, "Internal server error", request.requestId);
+    try {
+      const key = selectRoute(body);
+      // Custom route keys never start with `$`: a client cannot select `$connect` or `$disconnect`.
+      target = (key && !key.startsWith("$") ? routes.get(key) : undefined) ?? routes.get("$default");
+      if (!target) {
+        status = 403;
+        await sendError(connection, "Forbidden", request.requestId);
+      } else {
+        const invoked = await invoke(target.function, messageEvent(api, connection, request, target.routeKey, newId(), body));
+        if (!invoked.ok) {
+          status = 500;
+          await sendError(connection, "Internal server error", request.requestId);
+        }
       }
+    } catch {
+      // Whatever a frame does to the gateway itself, it costs that frame only, never the process.
+      status = 500;
+      await sendError(connection, "Internal server error", request.requestId);
     }
     accessLog({
       requestId: request.requestId,

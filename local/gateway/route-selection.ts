@@ -36,14 +36,22 @@ function withJson(body: string, select: (json: unknown) => string): string | und
   return select(json);
 }
 
+/** Own properties only: `__proto__` or `constructor` in a path must not reach Object.prototype. */
 function lookup(json: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((value, key) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined), json);
+  return path.reduce<unknown>(
+    (value, key) => (typeof value === "object" && value !== null && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined),
+    json,
+  );
 }
 
+/** Deeper values than any route key could name are cut short, so hostile nesting cannot exhaust the stack. */
+const maxDepth = 32;
+
 /** A missing value selects `""`; non-scalars are stringified the way API Gateway (Java) does: `[a, b]`. */
-function stringify(value: unknown): string {
+function stringify(value: unknown, depth = 0): string {
   if (value === undefined || value === null) return "";
-  if (Array.isArray(value)) return `[${value.map(stringify).join(", ")}]`;
-  if (typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}=${stringify(v)}`).join(", ")}}`;
-  return String(value);
+  if (typeof value !== "object") return String(value);
+  if (depth >= maxDepth) return "…";
+  if (Array.isArray(value)) return `[${value.map((item) => stringify(item, depth + 1)).join(", ")}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${k}=${stringify(v, depth + 1)}`).join(", ")}}`;
 }

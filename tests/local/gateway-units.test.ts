@@ -35,6 +35,21 @@ describe("route selection expressions", () => {
   });
 });
 
+describe("route selection on hostile frames", () => {
+  it("survives nesting deep enough to exhaust a recursive stringify (found by the fuzz test)", () => {
+    const select = compileRouteSelection("$request.body.action");
+    const deep = "[".repeat(20_000) + "]".repeat(20_000);
+    expect(() => select(`{"action":${deep}}`)).not.toThrow();
+    expect(select(`{"action":${deep}}`)).toMatch(/^\[\[.*…/);
+  });
+
+  it("reads own properties only, never Object.prototype", () => {
+    const select = compileRouteSelection("$request.body.constructor");
+    expect(select('{"action":"x"}')).toBe("");
+    expect(compileRouteSelection("$request.body.__proto__.x")('{"action":"x"}')).toBe("");
+  });
+});
+
 describe("authorizer policy evaluation", () => {
   const arn = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/$connect";
   const statement = (Effect: string, Action: unknown, Resource: unknown) => ({ Effect, Action, Resource });
