@@ -18,10 +18,10 @@ const projectRoot = dirname(webRoot);
 /** Where `buildWebClient` writes by default: dist/web of this project, whatever the working directory. */
 export const defaultWebClientOutput = join(projectRoot, webClientDirectory);
 /** Copied as they are. */
-const staticFiles = ["index.html", "styles.css"];
+const staticFiles = ["index.html", "styles.css", "favicon.svg"];
 
 /** The files a build writes, relative to the output directory. */
-export const webClientFiles = ["index.html", "styles.css", "app.js"] as const;
+export const webClientFiles = ["index.html", "styles.css", "favicon.svg", "app.js"] as const;
 
 export async function buildWebClient(outputDirectory: string = defaultWebClientOutput): Promise<void> {
   const result = await build({

@@ -71,7 +71,7 @@ function log(kind: LogKind, tag: string, text: string): void {
   time.textContent = now.toLocaleTimeString([], { hour12: false });
   const label = document.createElement("span");
   label.className = "tag";
-  label.textContent = tag;
+  label.textContent = kind === "out" ? `→ ${tag}` : kind === "in" ? `← ${tag}` : tag;
   const body = document.createElement("span");
   body.className = "text";
   body.textContent = text;
