@@ -12,6 +12,8 @@ export interface StackOutputs {
   readonly cognitoEndpoint?: string;
   /** Local stack only. */
   readonly dynamoDbEndpoint?: string;
+  /** The web client's page: always on the local stack; in the cloud with the `webClient` config key. */
+  readonly webClientUrl?: string;
 }
 
 const requiredKeys = ["webSocketUrl", "managementApiUrl", "userPoolId", "userPoolClientId", "region", "connectionsTableName"] as const;

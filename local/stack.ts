@@ -34,6 +34,7 @@ import { startGateway, type GatewayLimits } from "./gateway/index.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
 import { startTtlSweeper } from "./ttl-sweeper.js";
+import { startLocalWebClient } from "./web-server.js";
 
 export type TokenOptions = Pick<AuthorizerSettings, "tokenQueryParameter" | "subprotocolToken" | "requiredGroups" | "tokenUses" | "clockToleranceSeconds">;
 
@@ -42,7 +43,7 @@ export interface LocalStackOptions {
   readonly dataDirectory: string;
   readonly host: string;
   /** 0 picks a free port. */
-  readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number };
+  readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number; readonly web?: number };
   readonly stage: string;
   readonly region: string;
   /** Which frame field picks the route; the first seed's frames need `$request.body.message`. */
@@ -62,7 +63,7 @@ export interface LocalStackOptions {
 export const localDefaults: LocalStackOptions = {
   dataDirectory: ".local",
   host: "127.0.0.1",
-  ports: { gateway: 3001, cognito: 9229, dynamodb: 8000 },
+  ports: { gateway: 3001, cognito: 9229, dynamodb: 8000, web: 3000 },
   stage: "local",
   region: "us-east-1",
   routeSelectionExpression: "$request.body.action",
@@ -183,6 +184,9 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     }
     progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
 
+    const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint: cognito.endpoint };
+    const webClient = await startLocalWebClient({ host, port: options.ports.web ?? 0, outputs: web, progress });
+    cleanups.push(() => webClient.close());
     const outputs: StackOutputs = {
       webSocketUrl: gateway.webSocketUrl,
       managementApiUrl: gateway.managementApiUrl,
@@ -192,6 +196,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       connectionsTableName: table.tableName,
       cognitoEndpoint: cognito.endpoint,
       dynamoDbEndpoint: dynalite.endpoint,
+      webClientUrl: webClient.url,
     };
     const outputsFile = join(dataDirectory, "outputs.json");
     await writeOutputs(outputsFile, outputs);

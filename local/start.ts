@@ -3,6 +3,7 @@
  *
  *   --gateway-port N   (GATEWAY_PORT, default 3001)   --cognito-port N  (COGNITO_PORT, default 9229)
  *   --dynamodb-port N  (DYNAMODB_PORT, default 8000)  --data-dir PATH   (default .local)
+ *   --web-port N       (WEB_PORT, default 3000: the web client's page)
  * Port 0 picks a free port.
  */
 import { parseArgs } from "node:util";
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       "cognito-port": { type: "string" },
       "dynamodb-port": { type: "string" },
       "data-dir": { type: "string" },
+      "web-port": { type: "string" },
     },
   });
   const started = performance.now();
@@ -38,10 +40,12 @@ async function main(): Promise<void> {
       gateway: port(values["gateway-port"], "GATEWAY_PORT", localDefaults.ports.gateway),
       cognito: port(values["cognito-port"], "COGNITO_PORT", localDefaults.ports.cognito),
       dynamodb: port(values["dynamodb-port"], "DYNAMODB_PORT", localDefaults.ports.dynamodb),
+      web: port(values["web-port"], "WEB_PORT", localDefaults.ports.web ?? 3000),
     },
   });
   console.log(`\nReady in ${Math.round(performance.now() - started)} ms. Outputs (also in ${stack.outputsFile}):`);
   console.log(JSON.stringify(stack.outputs, null, 2));
+  if (stack.outputs.webClientUrl) console.log(`\nOpen ${stack.outputs.webClientUrl} to sign up, sign in and talk over the WebSocket.`);
   console.log("\nLocal tokens are signed with cognito-local's published key: for development only. Ctrl-C stops.");
 
   let stopping = false;
