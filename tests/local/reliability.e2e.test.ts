@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
 import { claimsOf, signAsCognitoLocal } from "../support/cognito-local-key.js";
-import { signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
+import { signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { handshake, TestClient } from "../support/ws-client.js";
 
 const withToken = (outputs: StackOutputs, token: string) => `${outputs.webSocketUrl}?idToken=${encodeURIComponent(token)}`;
@@ -23,12 +23,6 @@ function records(outputs: StackOutputs) {
     get: async (connectionId: string) => (await documents.send(new GetCommand({ TableName: outputs.connectionsTableName, Key: { connectionId } }))).Item,
     put: (item: Record<string, unknown>) => documents.send(new PutCommand({ TableName: outputs.connectionsTableName, Item: item })),
   };
-}
-
-async function whoami(client: TestClient): Promise<{ connectionId: string; userId: string }> {
-  const index = client.messages.length;
-  await client.send('{"action":"whoami"}');
-  return JSON.parse(await client.message(index));
 }
 
 /** The user's own ID token, re-signed with cognito-local's key to expire in `seconds`. */

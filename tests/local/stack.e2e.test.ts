@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
-import { signIn, signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
+import { signIn, signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { handshake, TestClient } from "../support/ws-client.js";
 
 const local = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
@@ -30,12 +30,6 @@ function tables(outputs: StackOutputs) {
       (await documents.send(new GetCommand({ TableName: outputs.connectionsTableName, Key: { connectionId } }))).Item,
     documents,
   };
-}
-
-async function whoami(client: TestClient): Promise<{ connectionId: string; userId: string; username: string }> {
-  const index = client.messages.length;
-  await client.send('{"action":"whoami"}');
-  return JSON.parse(await client.message(index));
 }
 
 describe("the local stack", () => {

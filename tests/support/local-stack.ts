@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StackOutputs } from "../../local/outputs.js";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../local/stack.js";
+import type { TestClient } from "./ws-client.js";
 
 export interface TestStack extends LocalStack {
   readonly dataDirectory: string;
@@ -85,5 +86,20 @@ export async function signIn(outputs: StackOutputs, email: string, password = "P
     return { email, sub: claims.sub, idToken, accessToken: AuthenticationResult!.AccessToken! };
   } finally {
     cognito.destroy();
+  }
+}
+
+/** Sends `whoami` and waits for its reply; broadcasts arriving in between are skipped. */
+export async function whoami(client: TestClient): Promise<{ connectionId: string; userId: string; username: string }> {
+  let index = client.messages.length;
+  await client.send('{"action":"whoami"}');
+  for (;;) {
+    const frame = await client.message(index++);
+    try {
+      const reply = JSON.parse(frame) as Record<string, unknown>;
+      if (typeof reply?.connectionId === "string" && typeof reply.userId === "string") return reply as never;
+    } catch {
+      // Not the reply: a broadcast of plain text.
+    }
   }
 }
