@@ -64,9 +64,14 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
       sendJson(response, 403, { error: { code: "Forbidden", message: "JSON from the page's own origin only" } });
       return;
     }
+    const body = await readBody(request, 1024);
+    if (body === undefined) {
+      sendJson(response, 413, { error: { code: "PayloadTooLarge", message: "1 KiB at most" } });
+      return;
+    }
     let username: unknown;
     try {
-      username = (JSON.parse(await readBody(request, 1024)) as { username?: unknown }).username;
+      username = (JSON.parse(body) as { username?: unknown }).username;
     } catch {
       sendJson(response, 400, { error: { code: "BadRequest", message: 'expected {"username": "…"}' } });
       return;
@@ -138,20 +143,16 @@ export async function startLocalWebClient(
   return server;
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
+/** The request body as text; undefined when it is longer than `limit` bytes (the rest is drained unread). */
+function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new Error("body too large"));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
     request.on("error", reject);
   });
 }
