@@ -79,7 +79,7 @@ describe("faults", () => {
       await stack.services.dynamoDb.close();
       const outcome = await handshake(withToken(stack.outputs, user.idToken));
       expect(outcome.status).toBe(500);
-      expect(stack.logs.some((line) => line.includes("could not record connection"))).toBe(true);
+      await expect.poll(() => stack.logs.some((line) => line.includes("could not record connection")), { timeout: 5000 }).toBe(true);
     } finally {
       await stack.destroy();
     }
@@ -100,7 +100,7 @@ describe("faults", () => {
       const { connectionId } = await whoami(client);
       client.socket.terminate();
       await expect.poll(() => get(connectionId), { timeout: 5000 }).toBeUndefined();
-      expect(stack.logs.some((line) => line.includes('"disconnectStatusCode":1006'))).toBe(true);
+      await expect.poll(() => stack.logs.some((line) => line.includes('"disconnectStatusCode":1006')), { timeout: 5000 }).toBe(true);
     });
 
     it("removes a record whose $disconnect never came when a broadcast meets 410 GoneException", async () => {
