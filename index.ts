@@ -8,8 +8,10 @@ import { loadStackConfig } from "./infra/config.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
 import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
+import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
 import { WebSocketApi } from "./infra/websocket-api.js";
+import { webClientDirectory } from "./web/site.js";
 
 const config = loadStackConfig();
 
@@ -56,9 +58,18 @@ if (config.expirySweep) {
   new ExpirySchedule("expiry-sweep", { sweeper: api.functions[expirySweeperFunction], schedule: config.expirySweep.schedule });
 }
 
+const webClient = config.webClient
+  ? new StaticSite("web-client", {
+      directory: webClientDirectory,
+      client: { webSocketUrl: api.webSocketUrl, userPoolId: userPool.userPoolId, userPoolClientId: userPool.userPoolClientId },
+    })
+  : undefined;
+
 export const webSocketUrl = api.webSocketUrl;
 export const managementApiUrl = api.managementApiUrl;
 export const userPoolId = userPool.userPoolId;
 export const userPoolClientId = userPool.userPoolClientId;
 export const region = api.region;
 export const connectionsTableName = connections.tableName;
+/** Only with the `webClient` config key. */
+export const webClientUrl = webClient?.url;

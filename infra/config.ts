@@ -68,6 +68,8 @@ export interface StackConfig {
   /** When set, connections whose token has expired are closed on this EventBridge schedule. */
   readonly expirySweep?: { readonly schedule: string };
   readonly network: NetworkConfig;
+  /** Host the web client (S3 + CloudFront) and export its `webClientUrl`. */
+  readonly webClient: boolean;
 }
 
 /** Every project key, in README order. Unknown keys in the project namespace are an error. */
@@ -104,6 +106,7 @@ export const configKeys = [
   "vpcNatGateways",
   "vpcSubnetIds",
   "vpcSecurityGroupIds",
+  "webClient",
 ] as const;
 
 export type ConfigKey = (typeof configKeys)[number];
@@ -136,6 +139,7 @@ export const configDefaults = {
   expirySweepSchedule: "rate(1 minute)",
   vpc: "none",
   vpcNatGateways: "Single",
+  webClient: false,
 } as const satisfies Partial<Record<ConfigKey, unknown>>;
 
 /** CloudWatch Logs accepts only these retention periods (0 = never expire). */
@@ -337,6 +341,8 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       ? { kind: "create", natGateways }
       : { kind: "none" };
 
+  const webClient = boolean("webClient");
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -366,6 +372,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
     messaging: { connectionTtlSeconds, postConcurrency },
     ...(closeExpiredConnections ? { expirySweep: { schedule: expirySweepSchedule } } : {}),
     network,
+    webClient,
   };
 }
 

@@ -46,6 +46,7 @@ describe("readConfig with nothing set", () => {
       messaging: { connectionTtlSeconds: 7500, postConcurrency: 50 },
       expirySweep: { schedule: "rate(1 minute)" },
       network: { kind: "none" },
+      webClient: false,
     });
     expect(config.auth.tokenQueryParameter).toBe(authorizerDefaults.tokenQueryParameter);
     expect(config.messaging.connectionTtlSeconds).toBe(messagingDefaults.connectionTtlSeconds);
