@@ -64,6 +64,7 @@ describe("the local stack", () => {
       connectionsTableName: "connections",
       cognitoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       dynamoDbEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      webClientUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
     });
   });
 
