@@ -118,6 +118,13 @@ export const routes: readonly RouteDefinition[] = [
   { routeKey: "whoami", function: "whoami", authorized: false },
 ];
 
+/** Lambda settings both runtimes apply unless configured otherwise (stack config on AWS). */
+export const functionDefaults = {
+  memorySizeMb: 256,
+  /** Long enough for a broadcast to thousands of connections at 50 posts in flight. */
+  timeoutSeconds: 10,
+} as const;
+
 /** Where `npm run build` writes a function's bundle; what Pulumi uploads and the local gateway runs. */
 export const bundleDirectory = (name: FunctionName): string => `dist/functions/${name}`;
 /** The bundle's file name inside its directory; the Lambda handler is `index.handler`. */

@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { authorizerDefaults, messagingDefaults, type TokenUse } from "../functions/environment.js";
+import { functionDefaults } from "../functions/routes.js";
 
 /** Reads one project config key (without the `websocket-cognito:` prefix); `undefined` when unset. */
 export type ConfigSource = (key: string) => string | undefined;
@@ -129,8 +130,8 @@ export const configDefaults = {
   throttlingRateLimit: 50,
   executionLogLevel: "OFF",
   manageApiGatewayAccount: true,
-  lambdaMemoryMb: 256,
-  lambdaTimeoutSeconds: 10,
+  lambdaMemoryMb: functionDefaults.memorySizeMb,
+  lambdaTimeoutSeconds: functionDefaults.timeoutSeconds,
   logLevel: "INFO",
   logRetentionDays: 14,
   connectionTtlSeconds: messagingDefaults.connectionTtlSeconds,

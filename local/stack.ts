@@ -20,6 +20,7 @@ import {
   bundleDirectory,
   bundleFile,
   expirySweeperFunction,
+  functionDefaults,
   functionNames,
   functions,
   identitySources,
@@ -168,6 +169,8 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
           name,
           {
             bundle: resolve(bundleDirectory(name), bundleFile),
+            timeoutMs: functionDefaults.timeoutSeconds * 1000,
+            memoryMb: functionDefaults.memorySizeMb,
             environment: { ...common, ...(functions[name].settings === "authorizer" ? authorizer : messaging), POWERTOOLS_SERVICE_NAME: name },
           },
         ]),

@@ -149,7 +149,7 @@ describe("faults", () => {
       ["a 200 KB message in 25 KB fragments", async (client: TestClient) => {
         for (let i = 0; i < 8; i++) await client.send("y".repeat(25 * 1024), { fin: i === 7 });
       }, 1009],
-    ] as const)("closes on %s with %i, and keeps serving others", async (_, send, code) => {
+    ] as const)("closes on %s with its documented code, and keeps serving others", async (_, send, code) => {
       const { get } = records(stack.outputs);
       const victim = await TestClient.open(withToken(stack.outputs, user.idToken));
       const { connectionId } = await whoami(victim);
