@@ -21,7 +21,29 @@ export interface AuthorizerSettings {
   readonly tokenQueryParameter: string;
   /** Whether the token may instead be offered as a `Sec-WebSocket-Protocol` entry. */
   readonly subprotocolToken: boolean;
+  /**
+   * The pool's JWKS as fetched at deploy time: the verifier starts with these keys and fetches
+   * the JWKS only for a `kid` they lack. Absent: fetched on first use.
+   */
+  readonly initialJwks?: JsonWebKeySet;
 }
+
+/** A public RSA JSON Web Key as Cognito publishes it. */
+export interface RsaPublicJwk {
+  readonly kid: string;
+  readonly kty: "RSA";
+  readonly n: string;
+  readonly e: string;
+  readonly alg?: string;
+  readonly use?: string;
+}
+
+export interface JsonWebKeySet {
+  readonly keys: readonly RsaPublicJwk[];
+}
+
+/** Where a Cognito issuer publishes its keys. */
+export const jwksUrl = (issuer: string): string => `${issuer}/.well-known/jwks.json`;
 
 export interface MessagingSettings {
   readonly connectionsTableName: string;
@@ -61,6 +83,7 @@ export function authorizerEnvironment(settings: AuthorizerSettings): Environment
     CLOCK_TOLERANCE_SECONDS: String(settings.clockToleranceSeconds),
     TOKEN_QUERY_PARAMETER: settings.tokenQueryParameter,
     SUBPROTOCOL_TOKEN: String(settings.subprotocolToken),
+    ...(settings.initialJwks === undefined ? {} : { INITIAL_JWKS: JSON.stringify(settings.initialJwks) }),
   };
 }
 
@@ -100,6 +123,57 @@ export function readAuthorizerSettings(env: Source): AuthorizerSettings {
     clockToleranceSeconds: integer(env, "CLOCK_TOLERANCE_SECONDS", authorizerDefaults.clockToleranceSeconds, 0, 300),
     tokenQueryParameter: env.TOKEN_QUERY_PARAMETER || authorizerDefaults.tokenQueryParameter,
     subprotocolToken: boolean(env, "SUBPROTOCOL_TOKEN", authorizerDefaults.subprotocolToken),
+    ...(env.INITIAL_JWKS ? { initialJwks: parseJwks(env.INITIAL_JWKS, "INITIAL_JWKS") } : {}),
+  };
+}
+
+const base64url = /^[A-Za-z0-9_-]+$/;
+const privateMembers = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+/**
+ * Checks that a JWKS (JSON text or parsed) is a non-empty set of public RSA signing keys with
+ * distinct `kid`s, and returns only the members a verifier needs. `source` names the variable
+ * (or URL) in the error message.
+ */
+export function parseJwks(value: unknown, source: string): JsonWebKeySet {
+  const fail = (problem: string): never => {
+    throw new EnvironmentError(`${source} must be a JSON Web Key Set of public RSA keys ({"keys":[{"kid","kty":"RSA","n","e"}]}): ${problem}`);
+  };
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      fail("not valid JSON");
+    }
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (typeof parsed !== "object" || parsed === null || !Array.isArray(keys)) fail(`no "keys" array`);
+  if ((keys as unknown[]).length === 0) fail(`"keys" is empty`);
+  const seen = new Set<string>();
+  return {
+    keys: (keys as unknown[]).map((key, index) => {
+      const jwk = (typeof key === "object" && key !== null ? key : fail(`keys[${index}] is not an object`)) as Record<string, unknown>;
+      const { kid, kty, n, e, alg, use } = jwk;
+      if (typeof kid !== "string" || kid === "") fail(`keys[${index}] has no "kid"`);
+      if (seen.has(kid as string)) fail(`"kid" ${JSON.stringify(kid)} appears twice`);
+      seen.add(kid as string);
+      if (kty !== "RSA") fail(`keys[${index}] ("${String(kid)}") has "kty" ${JSON.stringify(kty)}, not "RSA"`);
+      if (typeof n !== "string" || !base64url.test(n) || typeof e !== "string" || !base64url.test(e)) {
+        fail(`keys[${index}] ("${String(kid)}") lacks a base64url "n" or "e"`);
+      }
+      if (privateMembers.some((member) => member in jwk)) fail(`keys[${index}] ("${String(kid)}") holds private key material`);
+      if (alg !== undefined && alg !== "RS256") fail(`keys[${index}] ("${String(kid)}") has "alg" ${JSON.stringify(alg)}, not "RS256"`);
+      if (use !== undefined && use !== "sig") fail(`keys[${index}] ("${String(kid)}") has "use" ${JSON.stringify(use)}, not "sig"`);
+      return {
+        kid: kid as string,
+        kty: "RSA" as const,
+        n: n as string,
+        e: e as string,
+        ...(alg === undefined ? {} : { alg: alg as string }),
+        ...(use === undefined ? {} : { use: use as string }),
+      };
+    }),
   };
 }
 

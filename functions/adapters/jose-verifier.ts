@@ -2,9 +2,15 @@
  * Token verification with jose against the user pool's JWKS. The key set is created once per
  * cold start, so keys are cached across invocations and refetched only for an unknown `kid`
  * (rate-limited by jose's cooldown).
+ *
+ * With the JWKS known at deploy time (`initialJwks`), jose's remote key set starts from it as
+ * its cache: the first verification of a new instance makes no network call. Those keys stay
+ * until a token names a `kid` they lack; then jose fetches the JWKS (at most once per cooldown),
+ * which is how key rotation is picked up.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, customFetch, errors, jwksCache, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { TokenRejected, type VerifyToken } from "../core/authorize.js";
+import { jwksUrl, type JsonWebKeySet } from "../environment.js";
 
 export interface VerifierOptions {
   /** `https://cognito-idp.{region}.amazonaws.com/{userPoolId}`; the JWKS lives under it. */
@@ -12,6 +18,10 @@ export interface VerifierOptions {
   readonly clockToleranceSeconds: number;
   /** JWKS request timeout; a Lambda authorizer must answer well within API Gateway's 29 s. */
   readonly timeoutMs?: number;
+  /** The pool's keys as fetched at deploy time; without them the JWKS is fetched on first use. */
+  readonly initialJwks?: JsonWebKeySet;
+  /** The fetch jose uses for the JWKS (tests count requests with it). @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
 }
 
 /** The keys could not be obtained: nothing can be verified, so nothing is allowed. */
@@ -23,12 +33,24 @@ export class KeySetUnavailable extends Error {
   }
 }
 
-export function createTokenVerifier({ issuer, clockToleranceSeconds, timeoutMs = 3000 }: VerifierOptions): VerifyToken {
-  const remoteKeys = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), { timeoutDuration: timeoutMs });
+export function createTokenVerifier({ issuer, clockToleranceSeconds, timeoutMs = 3000, initialJwks, fetch }: VerifierOptions): VerifyToken {
+  const remoteKeys = createRemoteJWKSet(new URL(jwksUrl(issuer)), {
+    timeoutDuration: timeoutMs,
+    ...(fetch ? { [customFetch]: fetch } : {}),
+    ...(initialJwks
+      ? {
+          // Deploy-time keys never go stale by age: only an unknown `kid` triggers a fetch.
+          cacheMaxAge: Infinity,
+          // `uat` 0: not "just fetched", so the first unknown `kid` refetches at once instead of
+          // waiting out the cooldown; fresh forever under an infinite max age.
+          [jwksCache]: { uat: 0, jwks: { keys: initialJwks.keys.map((key) => ({ ...key })) } },
+        }
+      : {}),
+  });
 
   // The seam between token and key set: jose would pick the only key of the set for a token
   // without `kid`; Cognito always sets one, so its absence is refused here.
-  const getKey: JWTVerifyGetKey = async (header, token) => {
+  const remoteKey: JWTVerifyGetKey = async (header, token) => {
     if (!header.kid) throw new TokenRejected("ERR_JWT_KID_MISSING");
     try {
       return await remoteKeys(header, token);
@@ -38,6 +60,32 @@ export function createTokenVerifier({ issuer, clockToleranceSeconds, timeoutMs =
     }
   };
 
+  return verifyWith(initialJwks ? rememberKeys(remoteKey) : remoteKey, issuer, clockToleranceSeconds);
+}
+
+/**
+ * With deploy-time keys the key set changes only when a token names an unknown `kid` (no refresh
+ * by age), so the key jose resolved for a `kid` can be handed back at once, without walking the
+ * set again. Any `kid` not remembered goes to jose (which may refetch), and forgets every
+ * remembered key first, so that a key dropped by a refetch is never handed back. `alg` is already
+ * pinned to RS256 when jose asks for the key.
+ */
+function rememberKeys(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
+  let remembered = new Map<string, Awaited<ReturnType<JWTVerifyGetKey>>>();
+  return (header, token) => {
+    const known = header.kid === undefined ? undefined : remembered.get(header.kid);
+    if (known !== undefined) return known;
+    remembered = new Map();
+    const generation = remembered;
+    return Promise.resolve(getKey(header, token)).then((key) => {
+      // Only if nothing was forgotten meanwhile (another unknown kid may have refetched the set).
+      if (remembered === generation && header.kid !== undefined) remembered.set(header.kid, key);
+      return key;
+    });
+  };
+}
+
+function verifyWith(getKey: JWTVerifyGetKey, issuer: string, clockToleranceSeconds: number): VerifyToken {
   return async (token) => {
     try {
       const { payload } = await jwtVerify(token, getKey, {

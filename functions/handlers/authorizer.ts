@@ -2,34 +2,48 @@
 import { createTokenVerifier, KeySetUnavailable } from "../adapters/jose-verifier.js";
 import { authorize } from "../core/authorize.js";
 import { authorizerResponse, type AuthorizerResponse } from "../core/claims.js";
+import { createVerifiedTokenCache, withVerifiedTokenCache } from "../core/verified-token-cache.js";
 import { readAuthorizerSettings } from "../environment.js";
 import type { WebSocketAuthorizerEvent } from "./shared/events.js";
 import { logger } from "./shared/logger.js";
 
 const settings = readAuthorizerSettings(process.env);
 const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subprotocol: settings.subprotocolToken };
-// Created once per cold start: the key set stays cached across invocations.
-const verify = createTokenVerifier(settings);
+/**
+ * Tokens one instance remembers as verified (exact token → claims, until `exp`): a reconnect storm
+ * presents the same tokens again. About 1 KB each, so a few MB at most.
+ */
+export const verifiedTokenCacheEntries = 2000;
+// Created once per cold start: the key set and the verified tokens stay cached across invocations.
+// The policy below is evaluated on every request, from cached claims too.
+const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache({ maxEntries: verifiedTokenCacheEntries }));
+const dependencies = { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) };
 
 export async function handler(event: WebSocketAuthorizerEvent): Promise<AuthorizerResponse> {
-  logger.appendKeys({ connectionId: event.requestContext?.connectionId });
+  // The connection id goes into each log line rather than the logger's persistent keys, so that the
+  // allow path, which logs nothing, does no logging work at all.
+  const connectionId = event.requestContext?.connectionId;
   let decision;
   try {
-    decision = await authorize(event, { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) });
+    decision = await authorize(event, dependencies);
   } catch (error) {
     // Fail closed: without keys nothing is allowed. This is not "Unauthorized", so API Gateway
     // answers 500 and clients retry instead of discarding a token that may be fine.
     const code = error instanceof KeySetUnavailable ? error.code : "ERR_AUTHORIZER_FAILURE";
-    logger.error("verification unavailable", { code, cause: error instanceof Error ? (error.cause as Error | undefined)?.name ?? error.name : "NonError" });
+    logger.error("verification unavailable", {
+      connectionId,
+      code,
+      cause: error instanceof Error ? (error.cause as Error | undefined)?.name ?? error.name : "NonError",
+    });
     throw new Error("Authorization unavailable");
   }
   if (decision.effect === "Unauthorized") {
-    logger.info("refused", { reason: decision.reason });
+    logger.info("refused", { connectionId, reason: decision.reason });
     throw new Error("Unauthorized");
   }
-  logger.info(decision.effect === "Allow" ? "allowed" : "denied", {
-    userId: decision.identity.userId,
-    ...(decision.effect === "Deny" ? { reason: decision.reason } : {}),
-  });
+  // Nothing is logged on Allow: API Gateway's access log records every $connect with its
+  // principalId and authorizer status, and a line per success would cost more than the rest of a
+  // cached decision.
+  if (decision.effect === "Deny") logger.info("denied", { connectionId, userId: decision.identity.userId, reason: decision.reason });
   return authorizerResponse(decision, event.methodArn);
 }

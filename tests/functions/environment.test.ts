@@ -55,3 +55,46 @@ describe("the environment contract", () => {
     expect(() => readMessagingSettings({ ...messagingEnvironment(messaging), ...override })).toThrow(message);
   });
 });
+
+describe("INITIAL_JWKS (the pool's keys, fetched at deploy time)", () => {
+  const rsaKey = { kid: "abc123", kty: "RSA" as const, n: "u1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0_IzW7yWR7QkrmBL7jTKEn5u-qKhbwKfBstIs-bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW_VDL5AaWTg0nLVkjRo9z-40RQzuVaE8AkAFmxZzow3x-VJYKdjykkJ0iT9wCS0DRTXu269V264Vf_3jvredZiKRkgwlL9xNAwxXFg0x_XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC-9aGVd-Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmw", e: "AQAB", alg: "RS256", use: "sig" };
+  const withJwks = (jwks: unknown) => ({ ...authorizerEnvironment(authorizer), INITIAL_JWKS: typeof jwks === "string" ? jwks : JSON.stringify(jwks) });
+
+  it("is written only when known, and read back", () => {
+    expect(authorizerEnvironment(authorizer)).not.toHaveProperty("INITIAL_JWKS");
+    const settings = { ...authorizer, initialJwks: { keys: [rsaKey] } };
+    const environment = authorizerEnvironment(settings);
+    expect(JSON.parse(environment.INITIAL_JWKS!)).toEqual({ keys: [rsaKey] });
+    expect(readAuthorizerSettings(environment)).toEqual(settings);
+  });
+
+  it("is optional: without it the keys are fetched on first use", () => {
+    expect(readAuthorizerSettings(authorizerEnvironment(authorizer)).initialJwks).toBeUndefined();
+    expect(readAuthorizerSettings({ ...authorizerEnvironment(authorizer), INITIAL_JWKS: "" }).initialJwks).toBeUndefined();
+  });
+
+  it("keeps only the members a verifier needs", () => {
+    const settings = readAuthorizerSettings(withJwks({ keys: [{ ...rsaKey, x5c: ["MIIC..."], extra: true }] }));
+    expect(settings.initialJwks).toEqual({ keys: [rsaKey] });
+  });
+
+  it.each([
+    ["not JSON", "{keys:"],
+    ["not an object", "[]"],
+    ["no keys array", { keys: "abc" }],
+    ["an empty key set", { keys: [] }],
+    ["a key that is not an object", { keys: ["abc"] }],
+    ["a key without kid", { keys: [{ ...rsaKey, kid: undefined }] }],
+    ["a key with an empty kid", { keys: [{ ...rsaKey, kid: "" }] }],
+    ["two keys with one kid", { keys: [rsaKey, rsaKey] }],
+    ["an EC key", { keys: [{ kid: "ec", kty: "EC", crv: "P-256", x: "abc", y: "def" }] }],
+    ["a symmetric key", { keys: [{ kid: "oct", kty: "oct", k: "c2VjcmV0" }] }],
+    ["a key without a modulus", { keys: [{ ...rsaKey, n: undefined }] }],
+    ["a modulus that is not base64url", { keys: [{ ...rsaKey, n: "a+b/c=" }] }],
+    ["a private key", { keys: [{ ...rsaKey, d: "c2VjcmV0" }] }],
+    ["a key for another algorithm", { keys: [{ ...rsaKey, alg: "RS512" }] }],
+    ["an encryption key", { keys: [{ ...rsaKey, use: "enc" }] }],
+  ])("refuses %s, naming the variable", (_, jwks) => {
+    expect(() => readAuthorizerSettings(withJwks(jwks))).toThrow(/^INITIAL_JWKS must be a JSON Web Key Set of public RSA keys/);
+  });
+});

@@ -229,20 +229,179 @@ describe("the key set", () => {
   });
 });
 
+describe("the initial key set (INITIAL_JWKS, fetched at deploy time)", () => {
+  const initialJwks = () => JSON.stringify({ keys: [key.publicJwk] });
+
+  it("verifies the first token of a new instance without fetching the JWKS", async () => {
+    // Prepare
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    const token = await mint();
+    const before = jwks.fetches;
+    // Act
+    const response = await handler(withQuery(token));
+    await handler(withQuery(await mint({ jti: "another" })));
+    // Assess
+    expect(response.policyDocument.Statement[0].Effect).toBe("Allow");
+    expect(jwks.fetches - before).toBe(0);
+  });
+
+  it("needs no JWKS endpoint at all for known keys", async () => {
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    jwks.up = false;
+    try {
+      const response = await handler(withQuery(await mint()));
+      expect(response.policyDocument.Statement[0].Effect).toBe("Allow");
+    } finally {
+      jwks.up = true;
+    }
+  });
+
+  it("still fetches the JWKS for an unknown kid (a rotated key), once", async () => {
+    const rotated = await newSigningKey("key-2");
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    jwks.keys = [key, rotated];
+    try {
+      const before = jwks.fetches;
+      const first = await handler(withQuery(await mint({}, {}, rotated)));
+      const second = await handler(withQuery(await mint({ jti: "second" }, {}, rotated)));
+      expect(first.policyDocument.Statement[0].Effect).toBe("Allow");
+      expect(second.policyDocument.Statement[0].Effect).toBe("Allow");
+      expect(jwks.fetches - before).toBe(1);
+    } finally {
+      jwks.keys = [key];
+    }
+  });
+
+  it("stops accepting a key that a refetch no longer lists", async () => {
+    const rotated = await newSigningKey("key-2");
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    expect((await handler(withQuery(await mint()))).policyDocument.Statement[0].Effect).toBe("Allow");
+    jwks.keys = [rotated]; // key-1 withdrawn from the pool
+    try {
+      expect((await handler(withQuery(await mint({}, {}, rotated)))).policyDocument.Statement[0].Effect).toBe("Allow");
+      await expect(handler(withQuery(await mint({ jti: "after-rotation" })))).rejects.toThrow(/^Unauthorized$/);
+    } finally {
+      jwks.keys = [key];
+    }
+  });
+
+  it("refuses a kid that neither the initial set nor the endpoint knows", async () => {
+    const stranger = await newSigningKey("key-3");
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    const before = jwks.fetches;
+    await expect(handler(withQuery(await mint({}, {}, stranger)))).rejects.toThrow(/^Unauthorized$/);
+    expect(jwks.fetches - before).toBe(1);
+  });
+
+  it("refuses a forged token whose kid is in the initial set", async () => {
+    const handler = await loadAuthorizer({ INITIAL_JWKS: initialJwks() });
+    await expect(handler(withQuery(await mint({}, {}, otherKey)))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it.each([
+    ["not JSON", "{keys"],
+    ["without keys", "{}"],
+    ["with no key", '{"keys":[]}'],
+  ])("stops the cold start, naming INITIAL_JWKS, when it is %s", async (_, value) => {
+    await expect(loadAuthorizer({ INITIAL_JWKS: value })).rejects.toThrow(/INITIAL_JWKS must be a JSON Web Key Set/);
+  });
+});
+
+describe("the verified-token cache in the handler", () => {
+  const subtleVerifications = () => vi.spyOn(crypto.subtle, "verify");
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it("verifies a repeated token once and allows it every time", async () => {
+    // Prepare
+    const handler = await loadAuthorizer({ INITIAL_JWKS: JSON.stringify({ keys: [key.publicJwk] }) });
+    const token = await mint();
+    const verifications = subtleVerifications();
+    // Act
+    const responses = [];
+    for (let i = 0; i < 5; i += 1) responses.push(await handler(withQuery(token)));
+    // Assess
+    expect(verifications).toHaveBeenCalledTimes(1);
+    expect(new Set(responses.map((response) => JSON.stringify(response))).size).toBe(1);
+    expect(responses[4]!.policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+
+  it("never lets a token that differs from a cached one through", async () => {
+    const handler = await loadAuthorizer();
+    const token = await mint();
+    await handler(withQuery(token));
+    const [header, payload, signature] = segments(token);
+    const forgedPayload = base64url.encode(JSON.stringify({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), sub: "mallory" }));
+    const lookalikes = [
+      `${header}.${forgedPayload}.${signature}`,
+      `${header}.${payload}.${signature.slice(0, -2)}`,
+      `${token}.`,
+    ];
+    for (const lookalike of lookalikes) await expect(handler(withQuery(lookalike)), lookalike).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it("verifies again at exp, where jose (without clock tolerance) refuses", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const now = Math.floor(Date.now() / 1000);
+    const handler = await loadAuthorizer({ CLOCK_TOLERANCE_SECONDS: "0" });
+    const token = await mint({ iat: now, exp: now + 60 });
+    expect((await handler(withQuery(token))).policyDocument.Statement[0].Effect).toBe("Allow");
+    vi.setSystemTime((now + 59) * 1000);
+    const verifications = subtleVerifications();
+    expect((await handler(withQuery(token))).policyDocument.Statement[0].Effect).toBe("Allow");
+    expect(verifications).toHaveBeenCalledTimes(0);
+    vi.setSystemTime((now + 60) * 1000);
+    await expect(handler(withQuery(token))).rejects.toThrow(/^Unauthorized$/);
+    expect(verifications).toHaveBeenCalledTimes(1);
+  });
+
+  it("does not remember a refusal: a token refused while its key was unknown is allowed once the key is published", async () => {
+    const late = await newSigningKey("key-late");
+    const handler = await loadAuthorizer();
+    const token = await mint({}, {}, late);
+    await expect(handler(withQuery(token))).rejects.toThrow(/^Unauthorized$/);
+    jwks.keys = [key, late];
+    try {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(Date.now() + 31_000); // past jose's refetch cooldown
+      expect((await handler(withQuery(token))).policyDocument.Statement[0].Effect).toBe("Allow");
+    } finally {
+      jwks.keys = [key];
+    }
+  });
+
+  it("does not remember an outage: the same token is allowed once the keys are back", async () => {
+    const handler = await loadAuthorizer();
+    const token = await mint();
+    jwks.up = false;
+    await expect(handler(withQuery(token))).rejects.not.toThrow(/^Unauthorized$/);
+    jwks.up = true;
+    expect((await handler(withQuery(token))).policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+});
+
 describe("logs", () => {
   it("never contain the token or any of its segments, and carry jose's error code", async () => {
     const handler = await loadAuthorizer();
     const good = await mint();
     const expired = await mint({ iat: 1_000, exp: 2_000 });
     const forged = await mint({}, {}, otherKey);
+    const denying = await loadAuthorizer({ REQUIRED_GROUPS: "admins" });
     logs = captureLogs();
     await handler(withQuery(good));
+    const linesAfterAllow = logs.lines.length;
     await handler(withQuery(expired)).catch(() => undefined);
     await handler(withQuery(forged)).catch(() => undefined);
+    await denying(withQuery(good));
     jwks.up = false;
     await (await loadAuthorizer())(withQuery(good)).catch(() => undefined);
     jwks.up = true;
     logs.restore();
+
+    // Allow logs nothing (API Gateway's access log has the principalId); every other outcome logs.
+    expect(linesAfterAllow).toBe(0);
 
     const text = logs.lines.join("\n");
     expect(logs.records().length).toBeGreaterThanOrEqual(4);
@@ -253,6 +412,7 @@ describe("logs", () => {
     expect(reasons).toContain("ERR_JWT_EXPIRED");
     expect(reasons).toContain("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
     expect(reasons).toContain("ERR_JWKS_UNAVAILABLE");
+    expect(logs.records().find((record) => record.message === "denied")).toMatchObject({ userId: "0f4c1f3e-1111-4222-8333-444455556666" });
   });
 });
 
