@@ -11,7 +11,7 @@ import { cachingOptimizedPolicyId, readableByDistribution } from "../../infra/st
 import { ensureWebClient } from "../../web/build.js";
 import { parseWebClientConfig } from "../../web/src/config.js";
 import { contentTypeOf, webClientDirectory } from "../../web/site.js";
-import { accountId, apiId, createMocks, ofType, project, region, resource, userPoolClientIdValue, valueOf, type ProgramRun, type RecordedResource } from "./harness.js";
+import { accountId, apiId, ofType, region, resource, runProgram, userPoolClientIdValue, type ProgramRun } from "./harness.js";
 
 const distributionArn = `arn:aws:cloudfront::${accountId}:distribution/E2EXAMPLE12345`;
 const distributionDomain = "d111111abcdef8.cloudfront.net";
@@ -37,34 +37,28 @@ const siteIds: Record<string, string> = {
   "aws:cloudfront/originAccessControl:OriginAccessControl": "E3OACEXAMPLE",
 };
 
-/** The harness's runProgram, with the site's computed outputs added to its mocks. */
+/** The harness's runProgram, its mocks extended with what AWS computes for the site's resources. */
 async function runWithWebClient(): Promise<ProgramRun> {
-  const record = { resources: [] as RecordedResource[], calls: [] as string[], events: [] as string[] };
-  const base = createMocks(record, { slowTypes: [publicAccessBlockType] });
-  await pulumi.runtime.setMocks(
-    {
-      async newResource(args) {
-        const result = await base.newResource(args);
-        Object.assign(result.state, siteState(args.type, result.state));
-        return args.type in siteIds ? { ...result, id: siteIds[args.type] } : result;
+  type SetMocks = typeof pulumi.runtime.setMocks;
+  const runtime = pulumi.runtime as unknown as { setMocks: SetMocks };
+  const setMocks = runtime.setMocks;
+  runtime.setMocks = (mocks, ...rest) =>
+    setMocks(
+      {
+        async newResource(args) {
+          const result = await mocks.newResource(args);
+          Object.assign(result.state, siteState(args.type, result.state)); // the recorded state too
+          return args.type in siteIds ? { ...result, id: siteIds[args.type] } : result;
+        },
+        call: (args) => mocks.call(args),
       },
-      call: base.call,
-    },
-    project,
-    "dev",
-    false,
-  );
-  pulumi.runtime.setAllConfig({ [`${project}:webClient`]: "true" });
-  const program = (await import("../../index.js")) as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
-  for (let quiet = 0, seen = -1; quiet < 5; ) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const pending = record.events.filter((e) => e.startsWith("start ")).length - record.events.filter((e) => e.startsWith("done ")).length;
-    quiet = record.events.length === seen && pending === 0 ? quiet + 1 : 0;
-    seen = record.events.length;
+      ...rest,
+    );
+  try {
+    return await runProgram({ webClient: "true" }, { slowTypes: [publicAccessBlockType] });
+  } finally {
+    runtime.setMocks = setMocks;
   }
-  return { ...record, outputs };
 }
 
 let run: ProgramRun;

@@ -6,6 +6,7 @@
 import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException } from "@aws-sdk/client-apigatewaymanagementapi";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
@@ -54,11 +55,26 @@ interface OpenedPage {
   readonly consoleErrors: string[];
 }
 
+interface PageOptions {
+  /** Point the page's config.json at another WebSocket endpoint (the page's CSP is bypassed for it). */
+  readonly webSocketUrl?: string;
+  /** Install Playwright's fake clock: timers run only when the test advances them. */
+  readonly fakeClock?: boolean;
+}
+
 /** A fresh browser profile context (own sessionStorage) with one page on the web client. */
-async function openPage(): Promise<OpenedPage> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+async function openPage(options: PageOptions = {}): Promise<OpenedPage> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 }, bypassCSP: options.webSocketUrl !== undefined });
   contexts.push(context);
   const page = await context.newPage();
+  if (options.fakeClock) await page.clock.install();
+  if (options.webSocketUrl !== undefined) {
+    const webSocketUrl = options.webSocketUrl;
+    await page.route("**/config.json", async (route) => {
+      const config = (await (await route.fetch()).json()) as Record<string, unknown>;
+      await route.fulfill({ json: { ...config, webSocketUrl } });
+    });
+  }
   page.setDefaultTimeout(10_000);
   const urls: string[] = [];
   const sockets: { url: string; closed: boolean }[] = [];
@@ -115,6 +131,30 @@ async function connectionStatus(connectionId: string): Promise<"open" | "gone" |
     return error instanceof GoneException ? "gone" : String(error);
   } finally {
     management.destroy();
+  }
+}
+
+/** A WebSocket endpoint that answers every handshake 401, as API Gateway does for a refused token. */
+async function refusingServer(): Promise<{ url: string; handshakes: () => number; close: () => Promise<void> }> {
+  let handshakes = 0;
+  const server: Server = createServer((_request, response) => response.writeHead(404).end());
+  server.on("upgrade", (_request, socket) => {
+    handshakes++;
+    socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 26\r\nConnection: close\r\n\r\n{\"message\":\"Unauthorized\"}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as { port: number }).port}/local`,
+    handshakes: () => handshakes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Advances the page's fake clock in steps, letting real network events (handshakes, Cognito) land in between. */
+async function runClock(page: Page, totalMs: number, stepMs = 5_000): Promise<void> {
+  for (let elapsed = 0; elapsed < totalMs; elapsed += stepMs) {
+    await page.clock.runFor(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 30));
   }
 }
 
@@ -188,6 +228,64 @@ describe("the web client in chromium", () => {
     expect(await page.getAttribute("#connection", "data-status")).toBe("idle");
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await expect.poll(() => connectionStatus(connectionId)).toBe("gone");
+  });
+
+  it("does not storm a server that refuses the handshake: backoff, one renewal of the token, then it stops and says so", async () => {
+    const refusing = await refusingServer();
+    try {
+      const { page, sockets } = await openPage({ webSocketUrl: refusing.url, fakeClock: true });
+      await page.fill("#email", alice.email);
+      await page.fill("#password", "Passw0rd!");
+      await page.click("#sign-in");
+      await page.locator("#app-panel").waitFor();
+
+      await runClock(page, 10 * 60_000);
+
+      // maxHandshakeFailures (8) refusals of a token Cognito vouched for, spread by the backoff, plus
+      // the one refusal, a minute in, that renewed the token at Cognito.
+      expect(refusing.handshakes()).toBe(9);
+      expect(sockets).toHaveLength(9);
+      expect(await page.getAttribute("#connection", "data-status")).toBe("failed");
+      expect(await page.locator("#log li.error .text").last().textContent()).toMatch(/refused the connection 8 times in a row/);
+      expect(await page.isVisible("#retry")).toBe(true);
+      await runClock(page, 30 * 60_000, 60_000);
+      expect(refusing.handshakes()).toBe(9);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it("goes back to sign-in, without retrying, when the handshake fails and Cognito refuses the refresh token", async () => {
+    const refusing = await refusingServer();
+    try {
+      const { page } = await openPage({ webSocketUrl: refusing.url, fakeClock: true });
+      await page.fill("#email", bob.email);
+      await page.fill("#password", "Passw0rd!");
+      await page.click("#sign-in");
+      await page.locator("#app-panel").waitFor();
+      await expect.poll(() => refusing.handshakes()).toBe(1);
+      // Revoke the tab's refresh token, as a sign-out elsewhere or an administrator would.
+      const stored = await page.evaluate(() => Object.values(sessionStorage).map((value) => JSON.parse(value) as { refreshToken: string }));
+      const refreshToken = stored[0]!.refreshToken;
+      const revoked = await fetch(stack.outputs.cognitoEndpoint!, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.RevokeToken" },
+        body: JSON.stringify({ ClientId: stack.outputs.userPoolClientId, Token: refreshToken }),
+      });
+      expect(revoked.status).toBe(200);
+
+      // A minute later the token is no longer fresh: the next failure renews it once, and Cognito refuses.
+      await page.clock.fastForward(61_000);
+
+      await page.locator("#sign-in-form").waitFor();
+      expect(await page.textContent("#auth-error")).toBe("Your sign-in is no longer valid. Sign in again.");
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(refusing.handshakes()).toBe(2);
+      await runClock(page, 30 * 60_000, 60_000);
+      expect(refusing.handshakes()).toBe(2);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it("creates an account (confirmed by the local stack's development-only endpoint), and a reload keeps the session with one new connection", async () => {

@@ -68,7 +68,11 @@ export interface ConnectionOptions {
   readonly backoff?: BackoffPolicy;
   /** @default 5 minutes before expiry (at most a fifth of the token's lifetime) */
   readonly refreshMarginMs?: number;
-  /** Consecutive failed handshakes with a token Cognito vouched for, before giving up. @default 8 */
+  /**
+   * Failed handshakes in a row with a token Cognito vouched for (just issued or just renewed),
+   * before giving up. Failures that lead to a renewal, or while Cognito is unreachable, do not count.
+   * @default 8
+   */
   readonly maxHandshakeFailures?: number;
   /** An open connection that lasts this long resets the backoff. @default 10 s */
   readonly stableAfterMs?: number;
@@ -111,7 +115,8 @@ export class Connection {
   private attempt: Attempt | undefined;
   /** Consecutive connections that failed or did not stay up: the backoff exponent. */
   private failures = 0;
-  private handshakeFailures = 0;
+  /** Consecutive failed handshakes with a token Cognito vouched for. */
+  private refusals = 0;
   /** Refreshed at Cognito since the last successful handshake. */
   private reauthenticated = false;
   private refreshFailures = 0;
@@ -139,7 +144,7 @@ export class Connection {
     if (this.wanted && this.current.status !== "failed") return;
     this.wanted = true;
     this.failures = 0;
-    this.handshakeFailures = 0;
+    this.refusals = 0;
     this.reauthenticated = false;
     void this.open();
   }
@@ -210,7 +215,7 @@ export class Connection {
   private onOpen(attempt: Attempt, protocol: string): void {
     if (this.attempt !== attempt) return;
     attempt.opened = true;
-    this.handshakeFailures = 0;
+    this.refusals = 0;
     this.reauthenticated = false;
     this.refreshFailures = 0;
     this.setState({ status: "open", protocol });
@@ -234,7 +239,6 @@ export class Connection {
     }
 
     // A failed handshake: a bad token, a server error or no network, indistinguishable here.
-    this.handshakeFailures++;
     const now = this.timers.now();
     const vouched = this.reauthenticated || now - attempt.token.issuedAt < (this.options.freshTokenMs ?? 60_000);
     if (!vouched || attempt.token.expiresAt <= now) {
@@ -251,10 +255,12 @@ export class Connection {
       void this.open();
       return;
     }
+    // Refused with a token Cognito vouches for: the server's doing (a 403, a 500, a wrong pool).
+    this.refusals++;
     const limit = this.options.maxHandshakeFailures ?? 8;
-    if (this.handshakeFailures >= limit) {
+    if (this.refusals >= limit) {
       this.fail(
-        `The server refused the connection ${this.handshakeFailures} times in a row although Cognito accepts the sign-in: ` +
+        `The server refused the connection ${this.refusals} times in a row although Cognito accepts the sign-in: ` +
           "this account may not be allowed to connect, or the server is unavailable. Retry later, or sign in again.",
         false,
       );
