@@ -102,16 +102,23 @@ async function run(): Promise<Figures> {
     const idle = await memoryOf(stack.child.pid!);
 
     console.log(`opening ${connections} connections`);
+    const connect = (count: number) =>
+      pMap(
+        Array.from({ length: count }, (_, i) => accounts[i % users]!),
+        async (account) => {
+          const client = await TestClient.open(`${outputs.webSocketUrl}?idToken=${account.idToken}`);
+          open.push(client);
+          return client;
+        },
+        { concurrency: 50 },
+      );
+    // The first tenth also starts the function instances; memory per connection is read after it.
+    const warmUp = Math.ceil(connections / 10);
     const connectStarted = performance.now();
-    const clients = await pMap(
-      Array.from({ length: connections }, (_, i) => accounts[i % users]!),
-      async (account) => {
-        const client = await TestClient.open(`${outputs.webSocketUrl}?idToken=${account.idToken}`);
-        open.push(client);
-        return client;
-      },
-      { concurrency: 50 },
-    );
+    const clients = await connect(warmUp);
+    await sleep(300);
+    const warm = await memoryOf(stack.child.pid!);
+    clients.push(...(await connect(connections - warmUp)));
     const connectMs = performance.now() - connectStarted;
     await sleep(500);
     const connected = await memoryOf(stack.child.pid!);
@@ -161,7 +168,7 @@ async function run(): Promise<Figures> {
       idleRssMb: idle.rssMb,
       connectedRssMb: connected.rssMb,
       peakRssMb: peak.peakMb,
-      kbPerConnection: ((connected.rssMb - idle.rssMb) * 1024) / connections,
+      kbPerConnection: ((connected.rssMb - warm.rssMb) * 1024) / (connections - warmUp),
     };
   } finally {
     for (const client of open) client.socket.terminate();
@@ -185,7 +192,7 @@ its child); the ${figures.connections} \`ws\` clients run in the measuring proce
 | broadcast storm: ${figures.broadcasts} \`sendmessage\` at once to ${figures.connections} connections | ${figures.delivered} deliveries in ${seconds(figures.stormSeconds * 1000)}: **${rate(figures.deliveriesPerSecond)}/s** |
 | exactly once | ${exactlyOnce ? "yes" : "**no**"}: ${figures.duplicates} duplicates, ${figures.missing} missing |
 | stack memory (RSS) idle → ${figures.connections} connections → peak | ${figures.idleRssMb.toFixed(0)} MB → ${figures.connectedRssMb.toFixed(0)} MB → ${figures.peakRssMb.toFixed(0)} MB |
-| memory per open connection (RSS growth / connections) | ${figures.kbPerConnection.toFixed(1)} kB |
+| memory per open connection (RSS growth after the first tenth, whose connects also start the function instances) | ${figures.kbPerConnection.toFixed(1)} kB |
 
 Every delivery of the storm goes through the real path: the gateway invokes the \`sendmessage\`
 bundle, which scans dynalite and posts each frame to the gateway's \`@connections\` API over HTTP.

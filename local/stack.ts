@@ -53,6 +53,13 @@ export interface LocalStackOptions {
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
   readonly ttlSweepIntervalMs: number;
+  /**
+   * Concurrent instances per function (each runs one invocation at a time, as on Lambda). Lambda
+   * scales out much further, but each instance here is a worker thread sharing this machine's cores:
+   * on 2 cores, 10 instances per function starved each other into timeouts under `npm run load`,
+   * while 2 delivered everything (BENCHMARKS.md).
+   */
+  readonly functionInstances: number;
   /** How often the expiry sweeper function runs (EventBridge's schedule on AWS); 0 turns it off. */
   readonly expirySweepIntervalMs: number;
   /** One line per service as it comes up. */
@@ -72,6 +79,7 @@ export const localDefaults: LocalStackOptions = {
   limits: {},
   ttlSweepIntervalMs: 5_000,
   expirySweepIntervalMs: 60_000,
+  functionInstances: Number(process.env.LOCAL_FUNCTION_INSTANCES) || 2,
   progress: (line) => console.log(line),
   log: defaultLogSink,
 };
@@ -171,6 +179,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
             bundle: resolve(bundleDirectory(name), bundleFile),
             timeoutMs: functionDefaults.timeoutSeconds * 1000,
             memoryMb: functionDefaults.memorySizeMb,
+            maxInstances: options.functionInstances,
             environment: { ...common, ...(functions[name].settings === "authorizer" ? authorizer : messaging), POWERTOOLS_SERVICE_NAME: name },
           },
         ]),
