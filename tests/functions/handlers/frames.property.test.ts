@@ -1,37 +1,21 @@
 /** Property: no frame body makes a message handler throw; every malformed one gets an error frame. */
 import fc from "fast-check";
-import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import type { WebSocketEvent, WebSocketResult } from "../../../functions/handlers/shared/events.js";
-import { startDynamoDb, testTable, type LocalDynamoDb } from "../../support/dynalite.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { messageEvent } from "../../support/events.js";
-import { startManagementStub, type ManagementStub } from "../../support/management-stub.js";
+import type { ManagementStub } from "../../support/management-stub.js";
+import { loadMessagingHandlers, type MessagingFixture } from "../../support/messaging-handlers.js";
 
-let dynamo: LocalDynamoDb;
-let management: ManagementStub;
 const routes = ["default", "sendmessage", "sendtouser", "whoami"] as const;
-let handlers: Record<(typeof routes)[number], (event: WebSocketEvent) => Promise<WebSocketResult>>;
+let fixture: MessagingFixture<(typeof routes)[number]>;
+let management: ManagementStub;
+let handlers: MessagingFixture<(typeof routes)[number]>["handlers"];
 const identity = { userId: "u-1", username: "alice", tokenExpiresAt: "4102444800" };
 
 beforeAll(async () => {
-  [dynamo, management] = await Promise.all([startDynamoDb(), startManagementStub()]);
-  const env = {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    CONNECTIONS_TABLE_NAME: testTable.tableName,
-    CONNECTIONS_USER_INDEX: testTable.userIndexName,
-    MANAGEMENT_API_URL: management.url,
-    POWERTOOLS_LOG_LEVEL: "CRITICAL",
-  };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  handlers = Object.fromEntries(
-    await Promise.all(routes.map(async (name) => [name, (await import(`../../../functions/handlers/${name}.ts`)).handler])),
-  );
+  fixture = await loadMessagingHandlers(routes, { POWERTOOLS_LOG_LEVEL: "CRITICAL" });
+  ({ management, handlers } = fixture);
 });
-afterAll(async () => {
-  await Promise.all([dynamo?.close(), management?.close()]);
-});
+afterAll(() => fixture?.close());
 
 const frameBodies = fc.oneof(
   fc.string({ unit: "binary" }),

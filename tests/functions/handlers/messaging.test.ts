@@ -4,45 +4,30 @@
  */
 import { GetCommand, BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import pMap from "p-map";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { WebSocketEvent, WebSocketResult } from "../../../functions/handlers/shared/events.js";
-import { startDynamoDb, testTable, type LocalDynamoDb } from "../../support/dynalite.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { testTable, type LocalDynamoDb } from "../../support/dynalite.js";
 import { connectEvent, disconnectEvent, messageEvent, newConnectionId } from "../../support/events.js";
 import { captureLogs } from "../../support/logs.js";
-import { startManagementStub, type ManagementStub } from "../../support/management-stub.js";
+import type { ManagementStub } from "../../support/management-stub.js";
+import { loadMessagingHandlers, type Handler, type MessagingFixture } from "../../support/messaging-handlers.js";
 
-type Handler = (event: WebSocketEvent) => Promise<WebSocketResult>;
 const names = ["connect", "disconnect", "default", "sendmessage", "sendtouser", "whoami"] as const;
 
 let dynamo: LocalDynamoDb;
 let documents: DynamoDBDocumentClient;
 let management: ManagementStub;
 let handlers: Record<(typeof names)[number], Handler>;
+let fixture: MessagingFixture<(typeof names)[number]>;
 
 const alice = { userId: "a1a1a1a1-0000-4000-8000-000000000001", username: "alice", tokenExpiresAt: "4102444800", email: "alice@example.com" };
 const bob = { userId: "b2b2b2b2-0000-4000-8000-000000000002", username: "bob", tokenExpiresAt: "4102444800" };
 
 beforeAll(async () => {
-  [dynamo, management] = await Promise.all([startDynamoDb(), startManagementStub()]);
+  fixture = await loadMessagingHandlers(names, { POST_CONCURRENCY: "16" });
+  ({ dynamo, management, handlers } = fixture);
   documents = DynamoDBDocumentClient.from(dynamo.client);
-  const env = {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    CONNECTIONS_TABLE_NAME: testTable.tableName,
-    CONNECTIONS_USER_INDEX: testTable.userIndexName,
-    MANAGEMENT_API_URL: management.url,
-    POST_CONCURRENCY: "16",
-  };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  handlers = Object.fromEntries(
-    await Promise.all(names.map(async (name) => [name, (await import(`../../../functions/handlers/${name}.ts`)).handler])),
-  );
 });
-afterAll(async () => {
-  await Promise.all([dynamo?.close(), management?.close()]);
-});
+afterAll(() => fixture?.close());
 beforeEach(async () => {
   management.received.clear();
   management.gone.clear();
