@@ -45,6 +45,34 @@ export interface JsonWebKeySet {
 /** Where a Cognito issuer publishes its keys. */
 export const jwksUrl = (issuer: string): string => `${issuer}/.well-known/jwks.json`;
 
+/** The part of `fetch` that fetching a JWKS needs (tests pass their own). */
+export type JwksFetch = (url: string) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
+
+/**
+ * The issuer's JWKS, checked by `parseJwks`: what infra (at deploy time) and the local stack (at
+ * start) hand the authorizer as INITIAL_JWKS. Retries a few times (a pool created a moment ago),
+ * then fails with a message naming the URL.
+ */
+export async function fetchIssuerJwks(
+  issuer: string,
+  { fetch: fetchJwks = (url) => globalThis.fetch(url, { signal: AbortSignal.timeout(10_000) }), attempts = 3, retryDelayMs = 1000 }: { fetch?: JwksFetch; attempts?: number; retryDelayMs?: number } = {},
+): Promise<JsonWebKeySet> {
+  const url = jwksUrl(issuer);
+  let problem = "";
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+    try {
+      const response = await fetchJwks(url);
+      if (response.status === 200) return parseJwks(await response.json(), url);
+      problem = `HTTP ${response.status}`;
+    } catch (error) {
+      if (error instanceof EnvironmentError) throw error;
+      problem = error instanceof Error ? error.message : String(error);
+    }
+  }
+  throw new Error(`Could not fetch the user pool's JWKS from ${url} (${attempts} attempts, last: ${problem})`);
+}
+
 export interface MessagingSettings {
   readonly connectionsTableName: string;
   /** Name of the global secondary index on `userId`. */

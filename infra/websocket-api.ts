@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { TokenUse } from "../functions/environment.js";
+import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch, type TokenUse } from "../functions/environment.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { ExecutionLogLevel, LogLevel } from "./config.js";
@@ -40,6 +40,12 @@ export interface WebSocketApiArgs {
     tokenQueryParameter: string;
     /** Whether browsers may offer the token as a subprotocol instead of in the query string. */
     subprotocolToken: boolean;
+    /**
+     * How `pulumi up` fetches the issuer's JWKS, which the authorizer gets as INITIAL_JWKS so that
+     * a new instance verifies its first token without a network call (not during preview).
+     * @default globalThis.fetch
+     */
+    jwksFetch?: JwksFetch;
   };
   /** The connections table the messaging functions use. */
   connections: {
@@ -157,9 +163,16 @@ export class WebSocketApi extends pulumi.ComponentResource {
     this.managementApiUrl = pulumi.interpolate`${endpoint.apply((url) => url.replace(/^wss:/, "https:"))}/${stageName}`;
 
     // 2. The functions, each with the environment block and the grants its route-table entry names.
+    // The pool's keys, fetched at deploy time (an existing pool's too) for the authorizer's first
+    // verification; unknown during preview, which fetches nothing. Rotation: jose refetches on an
+    // unknown kid, and the next `pulumi up` refreshes the variable.
+    const { jwksFetch, ...authorizerArgs } = args.authorizer;
+    const initialJwks: pulumi.Output<JsonWebKeySet> = pulumi.runtime.isDryRun()
+      ? (pulumi.output(pulumi.unknown) as pulumi.Output<never>)
+      : pulumi.output(args.authorizer.issuer).apply((issuer) => fetchIssuerJwks(issuer, jwksFetch ? { fetch: jwksFetch } : {}));
     const authorizerSettings = pulumi
-      .all([args.authorizer.issuer, args.authorizer.clientId])
-      .apply(([issuer, clientId]) => ({ ...args.authorizer, issuer, clientId }));
+      .all([args.authorizer.issuer, args.authorizer.clientId, initialJwks])
+      .apply(([issuer, clientId, jwks]) => ({ ...authorizerArgs, issuer, clientId, initialJwks: jwks }));
     const messagingSettings = pulumi
       .all([args.connections.tableName, this.managementApiUrl])
       .apply(([connectionsTableName, managementApiUrl]) => ({

@@ -12,6 +12,7 @@ import {
   apiId,
   authorizerIdValue,
   ofType,
+  poolJwks,
   region,
   resource,
   rolePolicy,
@@ -186,10 +187,13 @@ describe("Lambda functions", () => {
       CLOCK_TOLERANCE_SECONDS: "5",
       TOKEN_QUERY_PARAMETER: "idToken",
       SUBPROTOCOL_TOKEN: "true",
+      INITIAL_JWKS: expect.any(String),
       POWERTOOLS_SERVICE_NAME: "authorizer",
       LOG_LEVEL: "INFO",
     });
     expect(readAuthorizerSettings(variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
+    expect(JSON.parse(variables.INITIAL_JWKS!)).toEqual(poolJwks); // fetched at deploy time
+
   });
 
   it("get the messaging environment from the contract: table, index, management URL of the stage, TTL, concurrency", () => {

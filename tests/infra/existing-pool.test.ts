@@ -1,6 +1,6 @@
 /** A stack that uses an existing user pool and app client instead of creating them. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ofType, resource, runProgram, type ProgramRun } from "./harness.js";
+import { ofType, poolJwks, resource, runProgram, type ProgramRun } from "./harness.js";
 
 const userPoolId = "us-west-2_ExIsTiNg1";
 const userPoolClientId = "existingclient0123456789ab";
@@ -22,6 +22,12 @@ describe("with existingUserPoolId and existingUserPoolClientId", () => {
       TOKEN_ISSUER: `https://cognito-idp.us-west-2.amazonaws.com/${userPoolId}`,
       APP_CLIENT_ID: userPoolClientId,
     });
+  });
+
+  it("fetches that pool's JWKS at deploy time for the authorizer", () => {
+    expect(run.fetches).toEqual([`https://cognito-idp.us-west-2.amazonaws.com/${userPoolId}/.well-known/jwks.json`]);
+    const variables = resource(run, "aws:lambda/function:Function", "websocket-authorizer-function").inputs.environment.variables;
+    expect(JSON.parse(variables.INITIAL_JWKS)).toEqual(poolJwks);
   });
 
   it("exports the given ids", () => {

@@ -4,6 +4,7 @@
  * (ids, ARNs, endpoints) in the shapes AWS gives them, so the ARNs the program derives can be
  * asserted character for character.
  */
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 
 export const project = "websocket-cognito";
@@ -32,9 +33,16 @@ export interface ProgramRun {
   readonly calls: string[];
   /** `start <type> <name>` when the engine is asked to register a resource, `done …` when it answered. */
   readonly events: string[];
-  /** The stack outputs, resolved. */
+  /** The stack outputs, resolved (none in a preview, where they stay unknown). */
   readonly outputs: Record<string, unknown>;
+  /** Every URL the program fetched (the pool's JWKS at deploy time). */
+  readonly fetches: string[];
 }
+
+/** The JWKS the stand-in for Cognito serves for every pool: two RSA keys, Cognito's shape and size. */
+export const poolJwks = JSON.parse(readFileSync(new URL("./fixtures/cognito-jwks.json", import.meta.url), "utf8")) as {
+  keys: Record<string, string>[];
+};
 
 /** The physical name Pulumi's auto-naming would give: logical name plus a random suffix. */
 const physicalName = (name: string): string => `${name}-1a2b3c4`;
@@ -154,6 +162,30 @@ export interface RunOptions {
   readonly slowTypes?: readonly string[];
   /** Where to record resources; lets a caller see what was declared before the program failed. */
   readonly resources?: RecordedResource[];
+  /** Run as `pulumi preview` does (unknown outputs, nothing fetched). @default false */
+  readonly preview?: boolean;
+  /** What Cognito's JWKS endpoint answers. @default 200 with `poolJwks` */
+  readonly jwksResponse?: { status: number; body: unknown };
+}
+
+/**
+ * The program's `fetch` while it runs: Cognito's JWKS URLs answer `jwksResponse`; any other URL
+ * fails the run (the program must not reach anything else).
+ */
+export function stubFetch(fetches: string[], jwksResponse?: RunOptions["jwksResponse"]): () => void {
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: string | URL | Request) => {
+    const url = input instanceof Request ? input.url : String(input);
+    fetches.push(url);
+    if (!/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[\w-]+_[0-9a-zA-Z]+\/\.well-known\/jwks\.json$/.test(url)) {
+      throw new Error(`unexpected fetch of ${url}`);
+    }
+    const { status, body } = jwksResponse ?? { status: 200, body: poolJwks };
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  }) as typeof fetch;
+  return () => {
+    globalThis.fetch = original;
+  };
 }
 
 /**
@@ -164,18 +196,25 @@ export async function runProgram(config: Record<string, string> = {}, options: R
   const resources: RecordedResource[] = options.resources ?? [];
   const calls: string[] = [];
   const events: string[] = [];
-  await pulumi.runtime.setMocks(createMocks({ resources, calls, events }, options), project, "dev", false);
+  const fetches: string[] = [];
+  await pulumi.runtime.setMocks(createMocks({ resources, calls, events }, options), project, "dev", options.preview ?? false);
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `${project}:${key}`, value])),
   );
 
-  const program = (await import("../../index.js")) as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+  const restoreFetch = stubFetch(fetches, options.jwksResponse);
+  try {
+    const program = (await import("../../index.js")) as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(program)) {
+      if (options.preview && pulumi.Output.isInstance(value)) continue;
+      outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+    }
+    await settled(events);
+    return { resources, calls, events, outputs, fetches };
+  } finally {
+    restoreFetch();
   }
-  await settled(events);
-  return { resources, calls, events, outputs };
 }
 
 /** Resolves once every registration has been answered and nothing new started for a few turns of the event loop. */

@@ -1,0 +1,108 @@
+/**
+ * The pool's JWKS, fetched by `pulumi up` and handed to the authorizer as INITIAL_JWKS: fetched
+ * once, from the issuer's URL, never during preview; a failing endpoint or an oversized
+ * environment stops the deployment with a clear message.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { authorizerEnvironment, fetchIssuerJwks, readAuthorizerSettings, type AuthorizerSettings } from "../../functions/environment.js";
+import { functionNames, functions } from "../../functions/routes.js";
+import { environmentSize, functionEnvironment, lambdaEnvironmentLimitBytes } from "../../infra/function-environment.js";
+import { poolJwks, region, resource, runProgram, userPoolIdValue, type RecordedResource } from "./harness.js";
+
+const jwksUrl = `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}/.well-known/jwks.json`;
+const variablesOf = (run: { resources: RecordedResource[] }, fn: string) =>
+  resource(run as never, "aws:lambda/function:Function", `websocket-${fn}-function`).inputs.environment?.variables as Record<string, string> | undefined;
+
+describe("pulumi up", () => {
+  it("fetches the pool's JWKS once and gives it to the authorizer only", async () => {
+    // Act
+    vi.resetModules();
+    const run = await runProgram();
+
+    // Assess
+    expect(run.fetches).toEqual([jwksUrl]);
+    const authorizer = variablesOf(run, "authorizer")!;
+    expect(readAuthorizerSettings(authorizer).initialJwks).toEqual(poolJwks);
+    expect(environmentSize(authorizer)).toBeLessThanOrEqual(lambdaEnvironmentLimitBytes);
+    for (const fn of functionNames.filter((name) => functions[name].settings !== "authorizer")) {
+      expect(variablesOf(run, fn), fn).not.toHaveProperty("INITIAL_JWKS");
+    }
+  });
+
+});
+
+describe("the deploy-time fetch", () => {
+  const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}`;
+  const answering = (...responses: { status: number; body?: unknown }[]) => {
+    const requests: string[] = [];
+    const fetch = async (url: string) => {
+      requests.push(url);
+      const { status, body } = responses[Math.min(requests.length - 1, responses.length - 1)]!;
+      return { status, json: async () => body };
+    };
+    return { fetch, requests };
+  };
+
+  it("retries a failing endpoint, then returns the keys", async () => {
+    const endpoint = answering({ status: 503 }, { status: 200, body: poolJwks });
+    await expect(fetchIssuerJwks(issuer, { fetch: endpoint.fetch, retryDelayMs: 0 })).resolves.toEqual(poolJwks);
+    expect(endpoint.requests).toEqual([jwksUrl, jwksUrl]);
+  });
+
+  it("stops with the URL and the last answer after three attempts", async () => {
+    const endpoint = answering({ status: 503 });
+    await expect(fetchIssuerJwks(issuer, { fetch: endpoint.fetch, retryDelayMs: 0 })).rejects.toThrow(
+      `Could not fetch the user pool's JWKS from ${jwksUrl} (3 attempts, last: HTTP 503)`,
+    );
+    expect(endpoint.requests).toHaveLength(3);
+  });
+
+  it("stops at once, naming the URL, when the JWKS holds no usable key", async () => {
+    const endpoint = answering({ status: 200, body: { keys: [{ kid: "ec", kty: "EC", crv: "P-256", x: "a", y: "b" }] } });
+    await expect(fetchIssuerJwks(issuer, { fetch: endpoint.fetch, retryDelayMs: 0 })).rejects.toThrow(
+      `${jwksUrl} must be a JSON Web Key Set of public RSA keys`,
+    );
+    expect(endpoint.requests).toHaveLength(1);
+  });
+});
+
+describe("pulumi preview", () => {
+  it("fetches nothing and leaves the authorizer's environment to be computed", async () => {
+    vi.resetModules();
+    const run = await runProgram({}, { preview: true });
+    expect(run.fetches).toEqual([]);
+    // How the mocked engine receives a value that stays unknown until `pulumi up`.
+    expect(variablesOf(run, "authorizer")).toEqual({ __pulumiUnknown: true });
+    expect(variablesOf(run, "connect")).toHaveProperty("CONNECTIONS_TABLE_NAME");
+  });
+});
+
+describe("Lambda's 4 KB environment limit", () => {
+  const settings: AuthorizerSettings = {
+    issuer: `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}`,
+    clientId: "4example5client6id7890abcd",
+    tokenUses: ["id"],
+    requiredGroups: [],
+    clockToleranceSeconds: 5,
+    tokenQueryParameter: "idToken",
+    subprotocolToken: true,
+  };
+  const key = poolJwks.keys[0]!;
+  const jwksOf = (count: number) => ({ keys: Array.from({ length: count }, (_, i) => ({ ...key, kid: `${i}-${key.kid}` })) as never });
+
+  it("leaves room for a Cognito JWKS (two keys) beside the other variables", () => {
+    const environment = functionEnvironment("authorizer", { settings: "authorizer", authorizer: { ...settings, initialJwks: poolJwks as never } }, "INFO");
+    expect(environmentSize(environment)).toBeLessThan(lambdaEnvironmentLimitBytes / 2);
+    expect(environmentSize(environment)).toBe(
+      Object.entries(environment).reduce((total, [name, value]) => total + name.length + value.length, 0),
+    );
+  });
+
+  it("stops the deployment, naming the function and INITIAL_JWKS, when the keys do not fit", () => {
+    const authorizer = { ...settings, initialJwks: jwksOf(9) };
+    expect(environmentSize(authorizerEnvironment(authorizer))).toBeGreaterThan(lambdaEnvironmentLimitBytes);
+    expect(() => functionEnvironment("authorizer", { settings: "authorizer", authorizer }, "INFO")).toThrow(
+      /^The authorizer function's environment is \d+ bytes; Lambda allows 4096 in total \(largest: INITIAL_JWKS \d+ B, /,
+    );
+  });
+});
