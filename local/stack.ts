@@ -10,6 +10,7 @@ import { connectionAttributes } from "../functions/core/ports.js";
 import {
   authorizerDefaults,
   authorizerEnvironment,
+  fetchIssuerJwks,
   messagingDefaults,
   messagingEnvironment,
   type AuthorizerSettings,
@@ -159,7 +160,11 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     });
 
     const common: Environment = { AWS_REGION: options.region, ...localCredentials };
-    const authorizer = authorizerEnvironment({ ...options.token, issuer: `${cognito.endpoint}/${pool.userPoolId}`, clientId: pool.userPoolClientId });
+    // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
+    // first verification makes no network call.
+    const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
+    const initialJwks = await fetchIssuerJwks(issuer);
+    const authorizer = authorizerEnvironment({ ...options.token, issuer, clientId: pool.userPoolClientId, initialJwks });
     const messaging = {
       ...messagingEnvironment({
         ...messagingDefaults,
