@@ -1,11 +1,12 @@
 /**
- * `npm run build`: one esbuild bundle per function, into dist/functions/<name>/index.mjs.
- * These bundles are exactly what Pulumi uploads and what the local gateway runs.
+ * `npm run build`: one esbuild bundle per function, into dist/functions/<name>/index.mjs, and the
+ * web client into dist/web. These are exactly what Pulumi uploads and what the local stack runs.
  */
 import { build } from "esbuild";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
+import { buildWebClient } from "../web/build.js";
 
 export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
   await Promise.all(
@@ -41,9 +42,9 @@ export async function bundlesAreStale(names: readonly FunctionName[] = functionN
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
-  await buildFunctions();
+  await Promise.all([buildFunctions(), buildWebClient()]);
   const sizes = await Promise.all(
     functionNames.map(async (name) => `${name} ${(await stat(`${bundleDirectory(name)}/${bundleFile}`)).size} B`),
   );
-  console.log(`built ${functionNames.length} functions in ${Math.round(performance.now() - started)} ms: ${sizes.join(", ")}`);
+  console.log(`built the web client (dist/web) and ${functionNames.length} functions in ${Math.round(performance.now() - started)} ms: ${sizes.join(", ")}`);
 }

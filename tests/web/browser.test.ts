@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate() callbacks run in the browser: they use its globals.
 /**
  * The web client in a real browser (Debian's chromium, headless, driven by playwright-core) against
  * the real local stack: the page served by the local web server, cognito-local, the gateway

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The page: DOM wiring only. Every decision (tokens, reconnects, frames) lives in the pure modules
  * beside this one. Text from the network is only ever set as textContent, never as HTML.
