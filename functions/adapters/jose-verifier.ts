@@ -8,7 +8,7 @@
  * until a token names a `kid` they lack; then jose fetches the JWKS (at most once per cooldown),
  * which is how key rotation is picked up.
  */
-import { createRemoteJWKSet, customFetch, errors, jwksCache, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { TokenRejected, type VerifyToken } from "../core/authorize.js";
 import { jwksUrl, type JsonWebKeySet } from "../environment.js";
 
@@ -34,26 +34,42 @@ export class KeySetUnavailable extends Error {
 }
 
 export function createTokenVerifier({ issuer, clockToleranceSeconds, timeoutMs = 3000, initialJwks, fetch }: VerifierOptions): VerifyToken {
-  const remoteKeys = createRemoteJWKSet(new URL(jwksUrl(issuer)), {
-    timeoutDuration: timeoutMs,
-    ...(fetch ? { [customFetch]: fetch } : {}),
-    ...(initialJwks
-      ? {
-          // Deploy-time keys never go stale by age: only an unknown `kid` triggers a fetch.
-          cacheMaxAge: Infinity,
-          // `uat` 0: not "just fetched", so the first unknown `kid` refetches at once instead of
-          // waiting out the cooldown; fresh forever under an infinite max age.
-          [jwksCache]: { uat: 0, jwks: { keys: initialJwks.keys.map((key) => ({ ...key })) } },
-        }
-      : {}),
-  });
+  const createRemoteKeys = () =>
+    createRemoteJWKSet(new URL(jwksUrl(issuer)), {
+      timeoutDuration: timeoutMs,
+      ...(fetch ? { [customFetch]: fetch } : {}),
+      ...(initialJwks
+        ? {
+            // Deploy-time keys never go stale by age: only an unknown `kid` triggers a fetch.
+            cacheMaxAge: Infinity,
+            // `uat` 0: not "just fetched", so the first unknown `kid` refetches at once instead of
+            // waiting out the cooldown; fresh forever under an infinite max age.
+            [jwksCache]: { uat: 0, jwks: copyOf(initialJwks) },
+          }
+        : {}),
+    });
+
+  // Without deploy-time keys, the remote set from the start (it fetches on first use). With them,
+  // jose's local set answers for their kids, and the remote set, whose creation loads Node's fetch
+  // stack (≈13 ms of a cold start), is created the first time a token names another kid, starting
+  // from the same keys; from then on it alone answers, as a refetch may have dropped a key.
+  let remoteKeys = initialJwks ? undefined : createRemoteKeys();
+  const initialKeys = initialJwks ? createLocalJWKSet(copyOf(initialJwks)) : undefined;
+  const keySet: JWTVerifyGetKey = (header, token) => {
+    if (remoteKeys) return remoteKeys(header, token);
+    return initialKeys!(header, token).catch((error: unknown) => {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      remoteKeys ??= createRemoteKeys();
+      return remoteKeys(header, token);
+    });
+  };
 
   // The seam between token and key set: jose would pick the only key of the set for a token
   // without `kid`; Cognito always sets one, so its absence is refused here.
   const remoteKey: JWTVerifyGetKey = async (header, token) => {
     if (!header.kid) throw new TokenRejected("ERR_JWT_KID_MISSING");
     try {
-      return await remoteKeys(header, token);
+      return await keySet(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
       throw new KeySetUnavailable({ cause: error });
@@ -102,3 +118,6 @@ function verifyWith(getKey: JWTVerifyGetKey, issuer: string, clockToleranceSecon
     }
   };
 }
+
+/** A mutable copy in jose's types (jose keeps a snapshot; the remote set updates its cache object). */
+const copyOf = (jwks: JsonWebKeySet): JSONWebKeySet => ({ keys: jwks.keys.map((key) => ({ ...key })) });
