@@ -9,14 +9,10 @@ import { logger } from "./shared/logger.js";
 
 const settings = readAuthorizerSettings(process.env);
 const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subprotocol: settings.subprotocolToken };
-/**
- * Tokens one instance remembers as verified (exact token → claims, until `exp`): a reconnect storm
- * presents the same tokens again. About 1 KB each, so a few MB at most.
- */
-export const verifiedTokenCacheEntries = 2000;
-// Created once per cold start: the key set and the verified tokens stay cached across invocations.
-// The policy below is evaluated on every request, from cached claims too.
-const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache({ maxEntries: verifiedTokenCacheEntries }));
+// Created once per cold start: the key set and the verified tokens (exact token → claims, until
+// `exp`, at most 2,000: a reconnect storm presents the same tokens again) stay cached across
+// invocations. The policy is evaluated on every request, from cached claims too.
+const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache());
 const dependencies = { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) };
 
 export async function handler(event: WebSocketAuthorizerEvent): Promise<AuthorizerResponse> {

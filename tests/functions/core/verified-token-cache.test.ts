@@ -1,7 +1,7 @@
 /** The per-instance cache of verified tokens, on its own and in front of a verifier. */
 import { describe, expect, it, vi } from "vitest";
 import { TokenRejected } from "../../../functions/core/authorize.js";
-import { cacheKey, createVerifiedTokenCache, withVerifiedTokenCache } from "../../../functions/core/verified-token-cache.js";
+import { createVerifiedTokenCache, withVerifiedTokenCache } from "../../../functions/core/verified-token-cache.js";
 
 const exp = 2_000_000_000; // epoch seconds
 const claimsFor = (sub: string, extra: Record<string, unknown> = {}) => ({ sub, exp, iat: exp - 3600, token_use: "id", ...extra });
@@ -78,9 +78,12 @@ describe("the verified-token cache", () => {
     expect(cache.size).toBe(3);
   });
 
-  it("keys entries by the SHA-256 of the token, not the token", () => {
-    expect(cacheKey("abc")).toBe("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
-    expect(cacheKey("abc")).toHaveLength(43);
+  it("holds 2,000 tokens by default", () => {
+    const cache = createVerifiedTokenCache({ now: () => 0 });
+    for (let i = 0; i < 2500; i += 1) cache.set(`t${i}`, claimsFor(`t${i}`));
+    expect(cache.size).toBe(2000);
+    expect(cache.get("t499")).toBeUndefined();
+    expect(cache.get("t500")).toBeDefined();
   });
 
   it("hands out claims nobody can change", () => {
