@@ -103,10 +103,12 @@ describe("the verified-token cache", () => {
 });
 
 describe("a verifier behind the cache", () => {
+  const now = { defer: (task: () => void) => task() };
+
   it("verifies a token once, then answers from the cache", async () => {
     // Prepare
     const verify = vi.fn(async (token: string) => claimsFor(token));
-    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: () => 0 }));
+    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: () => 0 }), now);
     // Act
     const first = await cached("token-a");
     const second = await cached("token-a");
@@ -119,7 +121,7 @@ describe("a verifier behind the cache", () => {
   it("verifies again once the token has expired", async () => {
     const time = clock((exp - 1) * 1000);
     const verify = vi.fn(async () => claimsFor("alice"));
-    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: time.now }));
+    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: time.now }), now);
     await cached("token-a");
     time.set(exp * 1000);
     await cached("token-a");
@@ -133,7 +135,7 @@ describe("a verifier behind the cache", () => {
       if (outcome === "fail") throw new Error("JWKS unavailable");
       return claimsFor("alice");
     });
-    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: () => 0 }));
+    const cached = withVerifiedTokenCache(verify, createVerifiedTokenCache({ maxEntries: 10, now: () => 0 }), now);
 
     await expect(cached("token-a")).rejects.toBeInstanceOf(TokenRejected);
     await expect(cached("token-a")).rejects.toBeInstanceOf(TokenRejected);
@@ -142,5 +144,17 @@ describe("a verifier behind the cache", () => {
     outcome = "accept";
     await expect(cached("token-a")).resolves.toMatchObject({ sub: "alice" });
     expect(verify).toHaveBeenCalledTimes(4);
+  });
+
+  it("by default remembers a verification from the next turn of the event loop on", async () => {
+    const verify = vi.fn(async () => claimsFor("alice"));
+    const cache = createVerifiedTokenCache({ maxEntries: 10, now: () => 0 });
+    const cached = withVerifiedTokenCache(verify, cache);
+    await cached("token-a");
+    expect(cache.size).toBe(0); // the insertion waits for the response to be on its way
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cache.size).toBe(1);
+    await cached("token-a");
+    expect(verify).toHaveBeenCalledTimes(1);
   });
 });
