@@ -51,7 +51,7 @@ async function startStackProcess(dataDirectory: string) {
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--data-dir", dataDirectory, "--gateway-port", "0", "--cognito-port", "0", "--dynamodb-port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
     // Function logs would cost the stack more than the load itself; warnings still show.
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: "WARN" },
+    env: { ...process.env, LOG_LEVEL: "WARN" },
   });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));

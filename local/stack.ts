@@ -67,6 +67,8 @@ export interface LocalStackOptions {
   readonly progress: (line: string) => void;
   /** Where function and gateway log lines go. */
   readonly log: LogSink;
+  /** The functions' `LOG_LEVEL`, as the stack config `logLevel` sets it on AWS. */
+  readonly logLevel: string;
 }
 
 export const localDefaults: LocalStackOptions = {
@@ -83,6 +85,7 @@ export const localDefaults: LocalStackOptions = {
   functionInstances: Number(process.env.LOCAL_FUNCTION_INSTANCES) || 2,
   progress: (line) => console.log(line),
   log: defaultLogSink,
+  logLevel: process.env.LOG_LEVEL || "INFO",
 };
 
 export interface LocalStack {
@@ -159,7 +162,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       await functionHost?.close();
     });
 
-    const common: Environment = { AWS_REGION: options.region, ...localCredentials };
+    const common: Environment = { AWS_REGION: options.region, LOG_LEVEL: options.logLevel, ...localCredentials };
     // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
     // first verification makes no network call.
     const issuer = `${cognito.endpoint}/${pool.userPoolId}`;

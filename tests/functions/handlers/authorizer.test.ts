@@ -390,11 +390,12 @@ describe("the verified-token cache in the handler", () => {
 
 describe("logs", () => {
   it("never contain the token or any of its segments, and carry jose's error code", async () => {
-    const handler = await loadAuthorizer();
+    const info = { POWERTOOLS_LOG_LEVEL: "INFO" };
+    const handler = await loadAuthorizer(info);
     const good = await mint();
     const expired = await mint({ iat: 1_000, exp: 2_000 });
     const forged = await mint({}, {}, otherKey);
-    const denying = await loadAuthorizer({ REQUIRED_GROUPS: "admins" });
+    const denying = await loadAuthorizer({ ...info, REQUIRED_GROUPS: "admins" });
     logs = captureLogs();
     await handler(withQuery(good));
     const linesAfterAllow = logs.lines.length;
@@ -402,7 +403,7 @@ describe("logs", () => {
     await handler(withQuery(forged)).catch(() => undefined);
     await denying(withQuery(good));
     jwks.up = false;
-    await (await loadAuthorizer())(withQuery(good)).catch(() => undefined);
+    await (await loadAuthorizer(info))(withQuery(good)).catch(() => undefined);
     jwks.up = true;
     logs.restore();
 

@@ -23,7 +23,7 @@ const alice = { userId: "a1a1a1a1-0000-4000-8000-000000000001", username: "alice
 const bob = { userId: "b2b2b2b2-0000-4000-8000-000000000002", username: "bob", tokenExpiresAt: "4102444800" };
 
 beforeAll(async () => {
-  fixture = await loadMessagingHandlers(names, { POST_CONCURRENCY: "16" });
+  fixture = await loadMessagingHandlers(names, { POST_CONCURRENCY: "16", POWERTOOLS_LOG_LEVEL: "INFO" });
   ({ dynamo, management, handlers } = fixture);
   documents = DynamoDBDocumentClient.from(dynamo.client);
 });
