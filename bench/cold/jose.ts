@@ -1,0 +1,5 @@
+/** Cold-start entry: the peer bundled like our functions (scripts/build.ts options). */
+import { lambdaHandler } from "../peers/handler.js";
+import { joseVerifier } from "../peers/jose.js";
+
+export const handler = lambdaHandler(joseVerifier);

@@ -1,0 +1,31 @@
+/**
+ * BENCHMARKS.md: each section lives between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` and
+ * is rewritten by its own run, with the command, date and machine; the rest of the file is kept.
+ */
+import { existsSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+
+export const benchmarksFile = "BENCHMARKS.md";
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `Node ${process.version}, ${cpus().length} CPUs (${cpu}), ${Math.round(totalmem() / 1024 ** 3)} GB, ${process.platform}/${process.arch}`;
+}
+
+/** The heading line every section starts with: how to reproduce it, when, where. */
+export function provenance(command: string, seconds: number): string {
+  return `_\`${command}\` · ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${machine()} · ${seconds.toFixed(0)} s_`;
+}
+
+export async function writeSection(name: string, body: string, file = benchmarksFile): Promise<void> {
+  const text = existsSync(file) ? await readFile(file, "utf8") : "";
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  const next = from >= 0 && to > from ? `${text.slice(0, from)}${block}${text.slice(to + end.length)}` : `${text.trimEnd()}\n\n${block}\n`;
+  await writeFile(`${file}.tmp`, next);
+  await rename(`${file}.tmp`, file);
+}

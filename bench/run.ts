@@ -1,0 +1,66 @@
+/**
+ * `npm run bench [-- section...]`: what users weigh when they pick an authorizer and a fan-out
+ * design, measured side by side on this machine, interleaved, as medians and ratios. Sections:
+ * `authorizer` (warm), `cold` (bundle sizes, process start to first Allow), `broadcast` (fan-out).
+ * Each rewrites its own part of BENCHMARKS.md with the command, date and machine. No argument:
+ * all of them (a few minutes). The local gateway's figures come from `npm run load`.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { bundleDirectory, bundleFile } from "../functions/routes.js";
+import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
+import { runWarm, warmDefaults, warmSection } from "./authorizer.js";
+import { provenance, writeSection } from "./lib/report.js";
+import { localCertificate } from "./lib/tls.js";
+
+type Section = "authorizer" | "cold" | "broadcast";
+const sections: readonly Section[] = ["authorizer", "cold", "broadcast"];
+
+const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
+for (const name of requested) {
+  if (!(sections as readonly string[]).includes(name)) {
+    console.error(`unknown section "${name}"; sections: ${sections.join(", ")}`);
+    process.exit(2);
+  }
+}
+const selected = requested.length === 0 ? sections : (requested as Section[]);
+
+if (await bundlesAreStale()) {
+  console.log("building the function bundles (npm run build)…");
+  await buildFunctions();
+}
+const authorizerBundle = resolve(bundleDirectory("authorizer"), bundleFile);
+const scratch = await mkdtemp(join(tmpdir(), "websocket-cognito-bench-"));
+try {
+  const certificate = await localCertificate(scratch);
+  for (const section of selected) {
+    const started = performance.now();
+    const command = `npm run bench -- ${section}`;
+    console.log(`▶ ${section}`);
+    let body: string;
+    switch (section) {
+      case "authorizer": {
+        const result = await runWarm(certificate, authorizerBundle, scratch);
+        body = `## Authorizer, warm\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${warmSection(result, warmDefaults)}`;
+        break;
+      }
+      case "cold": {
+        const { coldSection, runCold } = await import("./cold-start.js");
+        const result = await runCold({ certificate, scratch, bundle: authorizerBundle });
+        body = `## Cold start\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${coldSection(result)}`;
+        break;
+      }
+      case "broadcast": {
+        const { broadcastSection, runBroadcast } = await import("./broadcast.js");
+        const result = await runBroadcast();
+        body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${broadcastSection(result)}`;
+        break;
+      }
+    }
+    await writeSection(section, body);
+    console.log(body, "\n");
+  }
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
