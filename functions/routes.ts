@@ -47,6 +47,11 @@ export interface RouteDefinition {
 }
 
 const manageConnections: Grant = { resource: "connections", actions: ["execute-api:ManageConnections"] };
+/**
+ * What every function answering frames needs (handlers/shared/message-route.ts): post the reply,
+ * and delete the record when the reply meets 410 GoneException.
+ */
+const replies: readonly Grant[] = [manageConnections, { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] }];
 
 export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   authorizer: {
@@ -67,26 +72,22 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   default: {
     description: "Echoes any unrouted frame back to its sender",
     settings: "messaging",
-    grants: [manageConnections],
+    grants: replies,
   },
   sendmessage: {
     description: "Broadcasts data to every open connection",
     settings: "messaging",
-    grants: [{ resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:DeleteItem"] }, manageConnections],
+    grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:Scan"] }],
   },
   sendtouser: {
     description: "Sends data to every connection of one Cognito user",
     settings: "messaging",
-    grants: [
-      { resource: "userIndex", actions: ["dynamodb:Query"] },
-      { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
-      manageConnections,
-    ],
+    grants: [...replies, { resource: "userIndex", actions: ["dynamodb:Query"] }],
   },
   whoami: {
     description: "Tells the sender its connection id and Cognito identity",
     settings: "messaging",
-    grants: [manageConnections],
+    grants: replies,
   },
   sweeper: {
     description: "Closes connections whose token has expired (scheduled, not routed)",

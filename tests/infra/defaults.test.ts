@@ -222,14 +222,14 @@ describe("IAM", () => {
     authorizer: [],
     connect: [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] }],
     disconnect: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
-    default: [manage],
+    default: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
     sendmessage: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] }, manage],
     sendtouser: [
       { Effect: "Allow", Action: ["dynamodb:Query"], Resource: [`${tableArn}/index/userId-index`] },
       { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] },
       manage,
     ],
-    whoami: [manage],
+    whoami: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
     sweeper: [
       { Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] },
       { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [`${executionArn}/dev/DELETE/@connections/*`] },

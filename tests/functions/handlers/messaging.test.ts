@@ -100,6 +100,15 @@ describe("$default", () => {
   });
 });
 
+describe("a reply that meets 410 GoneException", () => {
+  it.each(["default", "whoami"] as const)("%s removes the stale record (its role may DeleteItem for this)", async (route) => {
+    const { connectionId } = await connect(alice);
+    management.gone.add(connectionId);
+    await handlers[route](messageEvent(connectionId, route === "default" ? "$default" : route, '{"action":"whoami"}', alice));
+    expect(await record(connectionId)).toBeUndefined();
+  });
+});
+
 describe("whoami", () => {
   it("tells the sender who it is", async () => {
     const { connectionId } = await connect(alice);
