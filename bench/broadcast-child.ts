@@ -1,0 +1,123 @@
+/**
+ * One broadcast, in a process of its own started under `ulimit -n 1024` (Lambda's limit) by
+ * bench/broadcast.ts: the real management API client posts one frame to N connections, the way
+ * one variant does it, and the outcome goes to stdout as JSON.
+ *
+ * Variants: `ours` (functions/core/fan-out.ts with the management notifier: 50 in flight on 50
+ * sockets), `ours-cached-stack` (the same client with the SDK's `cacheMiddleware` option),
+ * `sequential` (one post after the other, a seed's approach; stops after a time budget
+ * and reports its rate), `unbounded` (every post at once with `Promise.all` on an agent without
+ * a socket limit). Each first broadcasts to 100 other connections, unmeasured, as a warm
+ * instance would have (JIT-compiled SDK, open sockets).
+ */
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { Agent } from "node:http";
+import { createManagementClient, createManagementNotifier } from "../functions/adapters/management-notifier.js";
+import { fanOut } from "../functions/core/fan-out.js";
+import { messagingDefaults } from "../functions/environment.js";
+
+export interface BroadcastOutcome {
+  readonly variant: string;
+  readonly recipients: number;
+  /** Posts answered (delivered or gone) before the end or the budget. */
+  readonly answered: number;
+  readonly delivered: number;
+  readonly gone: number;
+  readonly failed: number;
+  /** Failures by error name and code. */
+  readonly errors: Record<string, number>;
+  readonly elapsedMs: number;
+  /** The sequential variant stopped at its time budget. */
+  readonly stoppedAtBudget: boolean;
+  /** `ulimit -n` as the process saw it. */
+  readonly fileLimit: string;
+}
+
+const [variant, countText, endpoint, budgetText, fileLimit] = process.argv.slice(2) as [string, string, string, string, string];
+const count = Number(countText);
+const budgetMs = Number(budgetText);
+const identity = { region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } };
+// API Gateway-shaped ids (base64, ending in "="); one in ten is stale ("g…").
+const idsFor = (n: number, prefix = "") =>
+  Array.from({ length: n }, (_, i) => Buffer.from(`${i % 10 === 0 ? "g" : "c"}${prefix}${String(i).padStart(10, "0")}`).toString("base64"));
+const ids = idsFor(count);
+/**
+ * A warm instance: one unmeasured broadcast to 100 other connections first (JIT, sockets; 20,
+ * one by one, for the sequential variant, which opens no more than one socket), unless BENCH_WARM=0.
+ */
+const warmup = process.env.BENCH_WARM === "0" ? [] : idsFor(variant === "sequential" ? 20 : 100, "w");
+const data = JSON.stringify({ from: "bench", text: "hello everyone" });
+const errorName = (error: unknown) => {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return code && code !== name ? `${name ?? "Error"} ${code}` : (name ?? "Error");
+};
+
+async function* pages(list: readonly string[], size = 100): AsyncIterable<readonly string[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+async function run(): Promise<BroadcastOutcome> {
+  const base = { variant, recipients: count, fileLimit, stoppedAtBudget: false };
+  if (variant === "ours" || variant === "ours-cached-stack") {
+    // The functions' default `postConcurrency` (POST_CONCURRENCY), sockets as many.
+    const concurrency = messagingDefaults.postConcurrency;
+    // `cacheMiddleware`: the SDK resolves a command's middleware stack once instead of per send.
+    const options = variant === "ours" ? identity : { ...identity, cacheMiddleware: true };
+    const notifier = createManagementNotifier(createManagementClient({ endpoint, maxSockets: concurrency, ...options }));
+    const dependencies = { store: { remove: async () => undefined }, notifier, concurrency };
+    await fanOut(pages(warmup), data, dependencies);
+    const started = performance.now();
+    const report = await fanOut(pages(ids), data, dependencies);
+    const elapsedMs = performance.now() - started;
+    return { ...base, answered: report.delivered + report.gone, delivered: report.delivered, gone: report.gone, failed: report.failed, errors: report.errors, elapsedMs };
+  }
+  const client =
+    variant === "unbounded"
+      ? new ApiGatewayManagementApiClient({ ...identity, endpoint, requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: Infinity }) } })
+      : new ApiGatewayManagementApiClient({ ...identity, endpoint });
+  const tally = { delivered: 0, gone: 0, failed: 0, errors: {} as Record<string, number> };
+  const post = async (connectionId: string) => {
+    try {
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      tally.delivered += 1;
+    } catch (error) {
+      if (error instanceof GoneException) tally.gone += 1;
+      else {
+        tally.failed += 1;
+        const name = errorName(error);
+        tally.errors[name] = (tally.errors[name] ?? 0) + 1;
+      }
+    }
+  };
+  if (variant === "sequential") for (const id of warmup) await post(id);
+  else await Promise.all(warmup.map(post));
+  Object.assign(tally, { delivered: 0, gone: 0, failed: 0, errors: {} });
+  const started = performance.now();
+  let stoppedAtBudget = false;
+  if (variant === "sequential") {
+    for (const id of ids) {
+      if (performance.now() - started > budgetMs) {
+        stoppedAtBudget = true;
+        break;
+      }
+      await post(id);
+    }
+  } else if (variant === "unbounded") {
+    await Promise.all(ids.map(post));
+  } else {
+    throw new Error(`unknown variant ${variant}`);
+  }
+  const elapsedMs = performance.now() - started;
+  return { ...base, answered: tally.delivered + tally.gone, ...tally, elapsedMs, stoppedAtBudget };
+}
+
+run().then(
+  (outcome) => {
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

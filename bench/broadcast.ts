@@ -1,0 +1,130 @@
+/**
+ * Section "broadcast": one frame to N = 100 / 1,000 / 5,000 connections through the real API
+ * Gateway management client, against bench/lib/management-endpoint.ts (20 ms per post, one id in
+ * ten stale: 410). Each broadcast runs in a fresh process under `ulimit -n 1024`, as on Lambda:
+ * ours (bounded fan-out) vs sequential posting vs unbounded `Promise.all`.
+ */
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import type { BroadcastOutcome } from "./broadcast-child.js";
+import { startManagementEndpoint } from "./lib/management-endpoint.js";
+import { median, seconds, table } from "./lib/stats.js";
+
+export const broadcastDefaults = { counts: [100, 1000, 5000], rounds: 3, delayMs: 20, fileLimit: 1024, sequentialBudgetMs: 3000 } as const;
+
+const variants = ["ours", "ours-cached-stack", "sequential", "unbounded"] as const;
+type Variant = (typeof variants)[number];
+
+const labels: Record<Variant, string> = {
+  ours: "**ours**: `fanOut`, 50 in flight on 50 sockets",
+  "ours-cached-stack": "ours + the SDK's `cacheMiddleware: true` (not deployed)",
+  sequential: "sequential `await` per post",
+  unbounded: "`Promise.all`, unlimited sockets",
+};
+
+export interface BroadcastResult {
+  readonly options: typeof broadcastDefaults;
+  readonly outcomes: Record<number, Record<Variant, (BroadcastOutcome & { peakConnections: number })[]>>;
+}
+
+export async function runBroadcast(scratch: string, options = broadcastDefaults): Promise<BroadcastResult> {
+  const child = join(scratch, "broadcast-child.mjs");
+  await build({
+    entryPoints: [resolve("bench/broadcast-child.ts")],
+    outfile: child,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    logLevel: "warning",
+  });
+  const endpoint = await startManagementEndpoint(options.delayMs);
+  const outcomes: BroadcastResult["outcomes"] = {};
+  try {
+    for (const count of options.counts) {
+      outcomes[count] = { ours: [], "ours-cached-stack": [], sequential: [], unbounded: [] };
+      for (let round = 0; round < options.rounds; round += 1) {
+        for (let j = 0; j < variants.length; j += 1) {
+          const variant = variants[(round + j) % variants.length]!;
+          endpoint.reset();
+          // Lambda's limit for the sender; the endpoint (this process) is not bound by it.
+          const { stdout } = await promisify(execFile)(
+            "bash",
+            ["-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@" "$(ulimit -n)"`, process.execPath, child, variant, String(count), endpoint.url, String(options.sequentialBudgetMs)],
+            { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }, maxBuffer: 1 << 20 },
+          );
+          const outcome = JSON.parse(stdout.trim().split("\n").at(-1)!) as BroadcastOutcome;
+          outcomes[count]![variant].push({ ...outcome, peakConnections: endpoint.stats.peakConnections });
+          // Let the endpoint close the sender's sockets before the next run counts its own.
+          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        }
+      }
+    }
+  } finally {
+    await endpoint.close();
+  }
+  return { options, outcomes };
+}
+
+/** Time for the whole broadcast: measured, or projected from the rate before the budget ran out. */
+function broadcastTime(outcome: BroadcastOutcome): { ms: number; projected: boolean } {
+  if (!outcome.stoppedAtBudget) return { ms: outcome.elapsedMs, projected: false };
+  return { ms: (outcome.elapsedMs / Math.max(outcome.answered + outcome.failed, 1)) * outcome.recipients, projected: true };
+}
+
+function cell(outcomes: readonly (BroadcastOutcome & { peakConnections: number })[]): string {
+  const times = outcomes.map(broadcastTime);
+  const time = median(times.map((t) => t.ms));
+  const projected = times.some((t) => t.projected);
+  const failed = median(outcomes.map((o) => o.failed));
+  const errors = [...new Set(outcomes.flatMap((o) => Object.keys(o.errors)))];
+  const sockets = Math.max(...outcomes.map((o) => o.peakConnections));
+  const delivered = median(outcomes.map((o) => o.delivered));
+  const gone = median(outcomes.map((o) => o.gone));
+  const status = failed > 0 ? `**${failed} failed** (${errors.join(", ")})` : projected ? "projected" : `${delivered} + ${gone} gone`;
+  return `${projected ? "≈ " : ""}${seconds(time)} · ${status} · ${sockets} sockets`;
+}
+
+export interface BroadcastFindings {
+  readonly oursAt1000Ms: number;
+  readonly oursFailuresAt5000: number;
+}
+
+export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
+  const at = (count: number) => result.outcomes[count]?.ours ?? [];
+  return {
+    oursAt1000Ms: median(at(1000).map((o) => o.elapsedMs)),
+    oursFailuresAt5000: Math.max(0, ...at(5000).map((o) => o.failed)),
+  };
+}
+
+export function broadcastSection(result: BroadcastResult): string {
+  const { options } = result;
+  const findings = broadcastFindings(result);
+  const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant]))]);
+  return [
+    `Time to deliver one frame to N connections with \`@aws-sdk/client-apigatewaymanagementapi\`, against a`,
+    `local \`@connections\` endpoint that takes ${options.delayMs} ms per post and answers 410 \`GoneException\` for one id in`,
+    `ten. Every broadcast runs in a fresh process under \`ulimit -n ${options.fileLimit}\` (Lambda's limit); ${options.rounds} rounds,`,
+    "variants interleaved, medians. Sequential posting stops after " + `${options.sequentialBudgetMs / 1000} s and is projected from its rate (≈).`,
+    "Each process first broadcasts to 100 other connections, unmeasured: a warm instance (JIT-compiled",
+    "SDK, open sockets). Each cell: time · outcome (delivered + gone, or failures) · most sockets",
+    "the endpoint saw open at once.",
+    "",
+    table(["fan-out", ...options.counts.map((count) => `N = ${count.toLocaleString("en-US")}`)], rows),
+    "",
+    `Ours: **${seconds(findings.oursAt1000Ms)}** for 1,000 connections (goal ≤ 0.6 s), **${findings.oursFailuresAt5000}** failures at 5,000 (goal: none).`,
+    "",
+    "Where each breaks: sequential posting grows by the endpoint's latency per connection, so it",
+    "passes the functions' 10 s timeout (`lambdaTimeoutSeconds`) at about 10 s ÷ 20 ms ≈ 500",
+    "connections; unbounded `Promise.all` opens a socket per post, and past the 1,024 descriptors",
+    "of a Lambda process the posts fail with `EMFILE`; ours keeps 50 posts on 50 sockets in flight",
+    "(`postConcurrency`), so its descriptors stay flat and its time grows as N × 20 ms ÷ 50, or, past",
+    "that, with the client's CPU: the SDK spends about 1 ms of CPU per post here (middleware stack,",
+    "SigV4, HTTP), so on a function with less than a full vCPU (Lambda gives 1 vCPU per 1,769 MB;",
+    "`lambdaMemoryMb` defaults to 256) a broadcast is CPU-bound long before it is socket-bound.",
+  ].join("\n");
+}
