@@ -64,7 +64,7 @@ async function run(): Promise<BroadcastOutcome> {
     // `cacheMiddleware`: the SDK resolves a command's middleware stack once instead of per send.
     const options = variant === "ours" ? identity : { ...identity, cacheMiddleware: true };
     const notifier = createManagementNotifier(createManagementClient({ endpoint, maxSockets: concurrency, ...options }));
-    const dependencies = { store: { remove: async () => undefined }, notifier, concurrency };
+    const dependencies = { store: { removeStale: async () => undefined }, notifier, concurrency };
     await fanOut(pages(warmup), data, dependencies);
     const started = performance.now();
     const report = await fanOut(pages(ids), data, dependencies);

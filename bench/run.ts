@@ -53,7 +53,7 @@ try {
       }
       case "broadcast": {
         const { broadcastSection, runBroadcast } = await import("./broadcast.js");
-        const result = await runBroadcast();
+        const result = await runBroadcast(scratch);
         body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${broadcastSection(result)}`;
         break;
       }
