@@ -1,5 +1,5 @@
 /** ConnectionStore on DynamoDB: one item per connection, a GSI on `userId`. */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -7,7 +7,7 @@ import {
   paginateQuery,
   paginateScan,
 } from "@aws-sdk/lib-dynamodb";
-import { connectionAttributes, type ConnectionRecord, type ConnectionStore } from "../core/ports.js";
+import { connectionAttributes, handshakeGraceMs, type ConnectionRecord, type ConnectionStore } from "../core/ports.js";
 
 export interface DynamoDbStoreOptions {
   readonly client: DynamoDBClient;
@@ -32,6 +32,22 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
     },
     async remove(connectionId) {
       await documents.send(new DeleteCommand({ TableName: tableName, Key: { [key]: connectionId } }));
+    },
+    async removeStale(connectionId) {
+      try {
+        await documents.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { [key]: connectionId },
+            ConditionExpression: "#connectedAt < :cutoff",
+            ExpressionAttributeNames: { "#connectedAt": "connectedAt" },
+            ExpressionAttributeValues: { ":cutoff": Date.now() - handshakeGraceMs },
+          }),
+        );
+      } catch (error) {
+        // Too young to be stale (or already gone): keep it, as the condition says.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     },
     allConnectionIds() {
       return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));

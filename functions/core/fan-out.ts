@@ -13,7 +13,7 @@ export interface FanOutReport {
 }
 
 export interface FanOutDependencies {
-  readonly store: Pick<ConnectionStore, "remove">;
+  readonly store: Pick<ConnectionStore, "removeStale">;
   readonly notifier: Notifier;
   /** Posts kept in flight at once: not one at a time (slow), not all at once (EMFILE). */
   readonly concurrency: number;
@@ -49,7 +49,7 @@ async function forEachConnection(
       report.recipients += 1;
       try {
         const delivery = await act(connectionId);
-        if (delivery === "gone") await store.remove(connectionId);
+        if (delivery === "gone") await store.removeStale(connectionId);
         report[delivery] += 1;
       } catch (error) {
         fail(error);

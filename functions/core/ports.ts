@@ -15,6 +15,9 @@ export interface ConnectionRecord {
   readonly ttl: number;
 }
 
+/** How long after `connectedAt` a 410 may still mean "not open yet" rather than "gone". */
+export const handshakeGraceMs = 30_000;
+
 /** Names shared by the store, the table definitions (infra/ and local/) and the sweepers. */
 export const connectionAttributes = {
   partitionKey: "connectionId",
@@ -28,6 +31,12 @@ export const connectionAttributes = {
 export interface ConnectionStore {
   save(record: ConnectionRecord): Promise<void>;
   remove(connectionId: string): Promise<void>;
+  /**
+   * Removes a record after a 410 GoneException, unless it is younger than `handshakeGraceMs`: API
+   * Gateway also answers 410 for a connection whose handshake is still finishing, after `$connect`
+   * wrote its record. Deleting that record would leave an open socket nobody can reach.
+   */
+  removeStale(connectionId: string): Promise<void>;
   /** Every stored connection id, a page at a time. */
   allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */

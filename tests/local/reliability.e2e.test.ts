@@ -105,7 +105,7 @@ describe("faults", () => {
 
     it("removes a record whose $disconnect never came when a broadcast meets 410 GoneException", async () => {
       const { get, put } = records(stack.outputs);
-      const ghost = { connectionId: "ghostConnection=", userId: user.sub, username: user.sub, connectedAt: Date.now(), tokenExpiresAt: 4102444800, ttl: 4102444800 };
+      const ghost = { connectionId: "ghostConnection=", userId: user.sub, username: user.sub, connectedAt: Date.now() - 60_000, tokenExpiresAt: 4102444800, ttl: 4102444800 };
       await put(ghost);
       const sender = await TestClient.open(withToken(stack.outputs, user.idToken));
       await sender.send('{"action":"sendmessage","data":"anyone there?"}');

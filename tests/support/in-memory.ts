@@ -1,5 +1,5 @@
 /** In-memory adapters for the core's ports. */
-import type { ConnectionRecord, ConnectionStore, Delivery, Notifier } from "../../functions/core/ports.js";
+import { handshakeGraceMs, type ConnectionRecord, type ConnectionStore, type Delivery, type Notifier } from "../../functions/core/ports.js";
 
 export class InMemoryStore implements ConnectionStore {
   readonly records = new Map<string, ConnectionRecord>();
@@ -11,6 +11,10 @@ export class InMemoryStore implements ConnectionStore {
   }
   async remove(connectionId: string) {
     this.records.delete(connectionId);
+  }
+  async removeStale(connectionId: string) {
+    const record = this.records.get(connectionId);
+    if (record && record.connectedAt < Date.now() - handshakeGraceMs) this.records.delete(connectionId);
   }
   allConnectionIds() {
     return this.pages([...this.records.keys()]);

@@ -37,7 +37,7 @@ export function messageRoute(action: RouteAction): (event: WebSocketEvent) => Pr
 
 async function replyTo(connectionId: string, data: string): Promise<void> {
   try {
-    if ((await notifier.send(connectionId, data)) === "gone") await store.remove(connectionId);
+    if ((await notifier.send(connectionId, data)) === "gone") await store.removeStale(connectionId);
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }

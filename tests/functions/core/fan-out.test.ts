@@ -46,7 +46,7 @@ describe("fanOut", () => {
 
   it("counts a stale record it could not remove as failed, not gone", async () => {
     const store = await storeWith(2);
-    store.remove = async () => {
+    store.removeStale = async () => {
       throw Object.assign(new Error("throttled"), { name: "ProvisionedThroughputExceededException" });
     };
     const notifier = new RecordingNotifier();

@@ -53,6 +53,14 @@ async function connect(user: Record<string, string>, headers: Record<string, str
   return { connectionId, result };
 }
 
+/** A connection opened a minute ago: past the handshake grace, so a 410 means it is gone. */
+async function connectedEarlier(user: Record<string, string>) {
+  const connectionId = newConnectionId();
+  const event = connectEvent(connectionId, user);
+  await handlers.connect({ ...event, requestContext: { ...event.requestContext, connectedAt: Date.now() - 60_000 } });
+  return { connectionId };
+}
+
 const record = async (connectionId: string) =>
   (await documents.send(new GetCommand({ TableName: testTable.tableName, Key: { connectionId } }))).Item;
 const framesTo = (connectionId: string) => management.received.get(connectionId) ?? [];
@@ -102,7 +110,7 @@ describe("$default", () => {
 
 describe("a reply that meets 410 GoneException", () => {
   it.each(["default", "whoami"] as const)("%s removes the stale record (its role may DeleteItem for this)", async (route) => {
-    const { connectionId } = await connect(alice);
+    const { connectionId } = await connectedEarlier(alice);
     management.gone.add(connectionId);
     await handlers[route](messageEvent(connectionId, route === "default" ? "$default" : route, '{"action":"whoami"}', alice));
     expect(await record(connectionId)).toBeUndefined();
@@ -126,11 +134,13 @@ describe("sendmessage", () => {
   });
 
   it("removes stale connections that answer 410 GoneException, keeps the rest", async () => {
-    const [live, stale] = [await connect(alice), await connect(bob)];
-    management.gone.add(stale.connectionId);
+    const [live, stale, opening] = [await connect(alice), await connectedEarlier(bob), await connect(bob)];
+    management.gone.add(stale.connectionId).add(opening.connectionId);
     await handlers.sendmessage(messageEvent(live.connectionId, "sendmessage", '{"action":"sendmessage","data":"hi"}', alice));
     expect(await record(stale.connectionId)).toBeUndefined();
     expect(await record(live.connectionId)).toBeDefined();
+    // API Gateway answers 410 while a handshake is finishing too: a record that young stays.
+    expect(await record(opening.connectionId)).toBeDefined();
     expect(framesTo(live.connectionId)).toEqual(["hi"]);
   });
 
@@ -194,7 +204,7 @@ describe("sendtouser", () => {
   });
 
   it("removes the user's stale connections", async () => {
-    const [a1, a2] = [await connect(alice), await connect(alice)];
+    const [a1, a2] = [await connect(alice), await connectedEarlier(alice)];
     management.gone.add(a2.connectionId);
     await handlers.sendtouser(messageEvent(a1.connectionId, "sendtouser", JSON.stringify({ action: "sendtouser", userId: alice.userId, data: 1 }), alice));
     expect(framesTo(a1.connectionId)).toEqual(["1"]);
