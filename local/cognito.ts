@@ -43,10 +43,12 @@ export async function startCognitoLocal({ directory, host, port, warn }: Cognito
 
   // Its own log (confirmation codes, requests) goes to a file, never to our console.
   const logFile = await open(join(directory, "cognito-local.log"), "a");
-  const child = spawn(process.execPath, [startScript], {
+  // Started through an IPC channel that it watches: when this process dies, even by SIGKILL, the
+  // channel closes and cognito-local exits too, instead of keeping its port from the next start.
+  const child = spawn(process.execPath, ["-e", `process.on("disconnect", () => process.exit(0)); require(${JSON.stringify(startScript)});`], {
     cwd: directory,
     env: { ...process.env, HOST: host, PORT: String(port), NODE_NO_WARNINGS: "1" },
-    stdio: ["ignore", logFile.fd, logFile.fd],
+    stdio: ["ignore", logFile.fd, logFile.fd, "ipc"],
   });
   const endpoint = `http://${host}:${port}`;
   try {

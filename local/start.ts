@@ -32,9 +32,35 @@ async function main(): Promise<void> {
       "web-port": { type: "string" },
     },
   });
+  // Signals are handled from the start: one during start-up stops the stack as soon as it is up;
+  // a second one at any time exits at once (children go with us: see local/cognito.ts).
+  let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+  let stopRequested = false;
+  const stop = () => {
+    console.log("stopping every service");
+    stack!.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      console.log(`\n${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopRequested = true;
+    console.log(`\n${signal}: ${stack ? "" : "start-up will be undone; "}press Ctrl-C again to exit at once`);
+    if (stack) stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
   const started = performance.now();
   console.log("Starting the local stack (offline; nothing from AWS is used)");
-  const stack = await startLocalStack({
+  stack = await startLocalStack({
     dataDirectory: values["data-dir"] ?? localDefaults.dataDirectory,
     ports: {
       gateway: port(values["gateway-port"], "GATEWAY_PORT", localDefaults.ports.gateway),
@@ -48,21 +74,7 @@ async function main(): Promise<void> {
   if (stack.outputs.webClientUrl) console.log(`\nOpen ${stack.outputs.webClientUrl} to sign up, sign in and talk over the WebSocket.`);
   console.log("\nLocal tokens are signed with cognito-local's published key: for development only. Ctrl-C stops.");
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping every service`);
-    stack.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  if (stopRequested) stop();
 }
 
 main().catch((error: unknown) => {

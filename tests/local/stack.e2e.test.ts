@@ -12,11 +12,14 @@ import {
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
+import { freePort } from "../../local/ports.js";
 import { signIn, signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { handshake, TestClient } from "../support/ws-client.js";
 
@@ -253,7 +256,41 @@ describe("restarts", () => {
     }
   });
 
-  it("start cleanly after a run killed mid-write, restoring the last good copy", async () => {
+  it("start cleanly after `npm start` was killed with SIGKILL: same ports free, users kept", async () => {
+    const dataDirectory = await mkdtemp(join(tmpdir(), "killed-"));
+    const ports = { cognito: await freePort("127.0.0.1"), gateway: await freePort("127.0.0.1") };
+    const start = async () => {
+      const child = spawn(process.execPath, [
+        "--import", "tsx", "local/start.ts", "--data-dir", dataDirectory,
+        "--gateway-port", String(ports.gateway), "--cognito-port", String(ports.cognito), "--dynamodb-port", "0", "--web-port", "0",
+      ], { stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.on("data", (chunk) => (output += chunk));
+      child.stderr.on("data", (chunk) => (output += chunk));
+      await expect.poll(() => output, { timeout: 30_000 }).toMatch(/Ready in|failed/);
+      expect(output).toContain("Ready in");
+      return { child, outputs: JSON.parse(await readFile(join(dataDirectory, "outputs.json"), "utf8")) as StackOutputs };
+    };
+    try {
+      const first = await start();
+      await signUp(first.outputs, "kate@example.com");
+      first.child.kill("SIGKILL");
+      await new Promise((resolve) => first.child.once("exit", resolve));
+
+      const second = await start();
+      try {
+        const again = await signIn(second.outputs, "kate@example.com");
+        expect((await handshake(withToken(second.outputs, again.idToken))).status).toBe(101);
+      } finally {
+        second.child.kill("SIGTERM");
+        await new Promise((resolve) => second.child.once("exit", resolve));
+      }
+    } finally {
+      await rm(dataDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it("repair a data file that a killed run left half-written, from the last good copy", async () => {
     const first = await startTestStack();
     await signUp(first.outputs, "jack@example.com");
     await first.stop();
