@@ -13,7 +13,8 @@
  * cognito-local answers CORS itself (`Access-Control-Allow-Origin: *`), so the page calls it
  * directly; no proxy is needed.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { localWebClientConfig, type WebClientConfig } from "../web/src/config.js";
@@ -58,9 +59,10 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
     send(response, status, "application/json; charset=utf-8", JSON.stringify(value), head);
 
   const confirmSignUp = async (request: IncomingMessage, response: ServerResponse) => {
-    // Same origin: the Origin the browser sent names the host the page was loaded from.
+    // Same origin: the Origin the browser sent names the host the page was loaded from (a Host
+    // already checked against loopback names, so a DNS-rebound name cannot pass for it).
     const requestOrigin = request.headers.origin;
-    if (!/^application\/json\b/i.test(request.headers["content-type"] ?? "") || (requestOrigin !== undefined && requestOrigin !== `http://${request.headers.host}`)) {
+    if (!/^application\/json\b/i.test(request.headers["content-type"] ?? "") || requestOrigin !== `http://${request.headers.host}`) {
       sendJson(response, 403, { error: { code: "Forbidden", message: "JSON from the page's own origin only" } });
       return;
     }
@@ -94,6 +96,12 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
   };
 
   const server = createServer((request, response) => {
+    // Loopback names only: a page on an attacker's domain re-pointed at 127.0.0.1 (DNS rebinding)
+    // arrives with its own name in Host, and is turned away before anything is served.
+    if (!loopbackHosts(server).has(request.headers.host ?? "")) {
+      sendJson(response, 403, { error: { code: "Forbidden", message: "this development server answers loopback names only" } });
+      return;
+    }
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const head = request.method === "HEAD";
     void (async () => {
@@ -155,4 +163,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | und
     request.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
     request.on("error", reject);
   });
+}
+
+/** The Host values a browser sends for this server: 127.0.0.1, localhost or [::1], with the port. */
+function loopbackHosts(server: Server): Set<string> {
+  const { port } = server.address() as AddressInfo;
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }

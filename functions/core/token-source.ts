@@ -45,12 +45,11 @@ export function offeredSubprotocols(headers: HandshakeRequest["headers"]): strin
 
 /**
  * The protocol `$connect` selects (browsers fail the handshake unless one is selected): the first
- * application protocol offered, so that the token is not echoed; the only entry when that is all
- * the client offered.
+ * application protocol offered. Never the token: a response header can end up in proxy logs, so a
+ * client that offered only its token gets no protocol (and must offer one, e.g. `["json", token]`).
  */
 export function selectSubprotocol(headers: HandshakeRequest["headers"]): string | undefined {
-  const offered = offeredSubprotocols(headers);
-  return offered.find((entry) => !looksLikeToken(entry)) ?? offered[0];
+  return offeredSubprotocols(headers).find((entry) => !looksLikeToken(entry));
 }
 
 function header(headers: HandshakeRequest["headers"], name: string): string | undefined {

@@ -1,4 +1,5 @@
 /** The local web server and the web build, against a stand-in for cognito-local. */
+import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -101,20 +102,40 @@ describe("the local web server", () => {
 
     expect((await confirm('{"username":"new@example.com"}', { "Content-Type": "text/plain" })).status).toBe(403);
     expect((await confirm('{"username":"new@example.com"}', { "Content-Type": "application/json", Origin: "https://evil.example" })).status).toBe(403);
-    expect((await confirm("{", { "Content-Type": "application/json" })).status).toBe(400);
-    expect((await confirm('{"username":""}', { "Content-Type": "application/json" })).status).toBe(400);
-    expect((await confirm(JSON.stringify({ username: "x".repeat(2000) }), { "Content-Type": "application/json" })).status).toBe(413);
+    const origin = new URL(server.url).origin;
+    expect((await confirm('{"username":"new@example.com"}', { "Content-Type": "application/json" })).status).toBe(403);
+    expect((await confirm("{", { "Content-Type": "application/json", Origin: origin })).status).toBe(400);
+    expect((await confirm('{"username":""}', { "Content-Type": "application/json", Origin: origin })).status).toBe(400);
+    expect((await confirm(JSON.stringify({ username: "x".repeat(2000) }), { "Content-Type": "application/json", Origin: origin })).status).toBe(413);
     expect(cognitoRequests).toEqual([]);
 
-    const origin = new URL(server.url).origin;
     expect((await confirm('{"username":"new@example.com"}', { "Content-Type": "application/json", Origin: origin })).status).toBe(204);
-    const unknown = await confirm('{"username":"who@example.com"}', { "Content-Type": "application/json" });
+    const unknown = await confirm('{"username":"who@example.com"}', { "Content-Type": "application/json", Origin: origin });
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toEqual({ error: { code: "UserNotFoundException", message: "User does not exist." } });
     expect(cognitoRequests).toEqual([
       { target: "AWSCognitoIdentityProviderService.AdminConfirmSignUp", body: { UserPoolId: "local_pool", Username: "new@example.com" } },
       { target: "AWSCognitoIdentityProviderService.AdminConfirmSignUp", body: { UserPoolId: "local_pool", Username: "who@example.com" } },
     ]);
+  });
+
+  it("turns away a DNS-rebound name, whatever Origin comes with it", async () => {
+    const { port } = new URL(server.url);
+    const rebound = `rebind.attacker.example:${port}`;
+    const statusOf = (path: string, method: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port, path, method, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end(method === "POST" ? '{"username":"victim@example.com"}' : undefined);
+      });
+    cognitoRequests.length = 0;
+    expect(await statusOf(localConfirmSignUpPath, "POST", { Host: rebound, Origin: `http://${rebound}`, "Content-Type": "application/json" })).toBe(403);
+    expect(await statusOf("/config.json", "GET", { Host: rebound })).toBe(403);
+    expect(await statusOf("/config.json", "GET", { Host: `localhost:${port}` })).toBe(200);
+    expect(cognitoRequests).toEqual([]);
   });
 
   it("names itself when its port is taken", async () => {

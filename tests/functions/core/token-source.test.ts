@@ -39,8 +39,8 @@ describe("selectSubprotocol", () => {
   it("selects the first application protocol so the token is not echoed", () => {
     expect(selectSubprotocol({ "Sec-WebSocket-Protocol": "a.b.c, json, chat" })).toBe("json");
   });
-  it("selects the only entry offered", () => {
-    expect(selectSubprotocol({ "sec-websocket-protocol": "a.b.c" })).toBe("a.b.c");
+  it("never selects (echoes) the token, even when it is all the client offered", () => {
+    expect(selectSubprotocol({ "sec-websocket-protocol": "a.b.c" })).toBeUndefined();
   });
   it("selects nothing when nothing was offered", () => {
     expect(selectSubprotocol({ Host: "x" })).toBeUndefined();
