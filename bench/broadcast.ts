@@ -91,13 +91,15 @@ function cell(outcomes: readonly (BroadcastOutcome & { peakConnections: number }
 export interface BroadcastFindings {
   readonly oursAt1000Ms: number;
   readonly oursFailuresAt5000: number;
+  readonly cachedStackAt1000Ms: number;
 }
 
 export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
-  const at = (count: number) => result.outcomes[count]?.ours ?? [];
+  const at = (count: number, variant: Variant = "ours") => result.outcomes[count]?.[variant] ?? [];
   return {
     oursAt1000Ms: median(at(1000).map((o) => o.elapsedMs)),
     oursFailuresAt5000: Math.max(0, ...at(5000).map((o) => o.failed)),
+    cachedStackAt1000Ms: median(at(1000, "ours-cached-stack").map((o) => o.elapsedMs)),
   };
 }
 

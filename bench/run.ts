@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleDirectory, bundleFile } from "../functions/routes.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
-import { runWarm, warmDefaults, warmSection } from "./authorizer.js";
-import { provenance, writeSection } from "./lib/report.js";
+import { runWarm, warmDefaults, warmFindings, warmSection } from "./authorizer.js";
+import { goalsSection } from "./goals.js";
+import { findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
 import { localCertificate } from "./lib/tls.js";
 
 type Section = "authorizer" | "cold" | "broadcast";
@@ -42,25 +43,29 @@ try {
     switch (section) {
       case "authorizer": {
         const result = await runWarm(certificate, authorizerBundle, scratch);
-        body = `## Authorizer, warm\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${warmSection(result, warmDefaults)}`;
+        body = `## Authorizer, warm\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${warmSection(result, warmDefaults)}\n${findingsComment(section, warmFindings(result))}`;
         break;
       }
       case "cold": {
-        const { coldSection, runCold } = await import("./cold-start.js");
+        const { coldFindings, coldSection, runCold } = await import("./cold-start.js");
         const result = await runCold({ certificate, scratch, bundle: authorizerBundle });
-        body = `## Cold start\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${coldSection(result)}`;
+        body = `## Cold start\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${coldSection(result)}\n${findingsComment(section, coldFindings(result))}`;
         break;
       }
       case "broadcast": {
-        const { broadcastSection, runBroadcast } = await import("./broadcast.js");
+        const { broadcastFindings, broadcastSection, runBroadcast } = await import("./broadcast.js");
         const result = await runBroadcast(scratch);
-        body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${broadcastSection(result)}`;
+        body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${broadcastSection(result)}\n${findingsComment(section, broadcastFindings(result))}`;
         break;
       }
     }
     await writeSection(section, body);
     console.log(body, "\n");
+    // The goals table, from the latest figures of every section in the file.
+    const goals = goalsSection(readFindings(await readBenchmarks()));
+    await writeSection("goals", goals);
   }
+  console.log(goalsSection(readFindings(await readBenchmarks())));
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }

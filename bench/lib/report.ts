@@ -38,3 +38,16 @@ export async function writeSection(name: string, body: string, file = benchmarks
   await writeFile(`${file}.tmp`, next);
   await rename(`${file}.tmp`, file);
 }
+
+/** A section's key figures, kept in the file as a comment so that the goals table can be rebuilt from any run. */
+export const findingsComment = (name: string, findings: object): string => `<!-- findings:${name} ${JSON.stringify(findings)} -->`;
+
+export function readFindings(text: string): Record<string, Record<string, number | string>> {
+  const found: Record<string, Record<string, number | string>> = {};
+  for (const match of text.matchAll(/<!-- findings:(\w+) (\{.*?\}) -->/g)) found[match[1]!] = JSON.parse(match[2]!);
+  return found;
+}
+
+export async function readBenchmarks(file = benchmarksFile): Promise<string> {
+  return existsSync(file) ? readFile(file, "utf8") : "";
+}
