@@ -4,7 +4,7 @@
  */
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { connectionAttributes } from "../functions/core/ports.js";
 import {
@@ -106,9 +106,15 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
   const { host, progress } = options;
   const dataDirectory = resolve(options.dataDirectory);
   await mkdir(dataDirectory, { recursive: true });
-  const cleanups: (() => Promise<void> | void)[] = [];
+  // outputs.json names live endpoints only: a previous run's is gone before anything starts.
+  const outputsFile = join(dataDirectory, "outputs.json");
+  await rm(outputsFile, { force: true });
+  const cleanups: (() => Promise<void> | void)[] = [() => rm(outputsFile, { force: true })];
+  // Every cleanup runs even when one fails, so that no child process or port is left behind.
   const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    const failures: unknown[] = [];
+    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve().then(cleanup).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw new AggregateError(failures, "the local stack did not stop cleanly");
   };
 
   try {
@@ -218,7 +224,6 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       dynamoDbEndpoint: dynalite.endpoint,
       webClientUrl: webClient.url,
     };
-    const outputsFile = join(dataDirectory, "outputs.json");
     await writeOutputs(outputsFile, outputs);
     return { outputs, outputsFile, services: { dynamoDb: dynalite, cognito }, stop };
   } catch (error) {

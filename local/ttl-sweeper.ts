@@ -9,7 +9,8 @@ import { connectionAttributes } from "../functions/core/ports.js";
 export interface TtlSweeper {
   /** One pass; resolves with the number of records deleted. */
   sweep(): Promise<number>;
-  stop(): void;
+  /** Stops the timer and waits for a pass in flight, so that nothing queries a closed database. */
+  stop(): Promise<void>;
 }
 
 export function startTtlSweeper(client: DynamoDBClient, tableName: string, intervalMs: number, onError: (error: unknown) => void): TtlSweeper {
@@ -37,12 +38,18 @@ export function startTtlSweeper(client: DynamoDBClient, tableName: string, inter
     return deleted;
   }
 
-  let running = false;
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweep().catch(onError).finally(() => (running = false));
+    running ??= sweep()
+      .then(() => undefined, onError)
+      .finally(() => (running = undefined));
   }, intervalMs);
   timer.unref();
-  return { sweep, stop: () => clearInterval(timer) };
+  return {
+    sweep,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -7,11 +7,12 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
 import { buildWebClient } from "../web/build.js";
+import { writeAtomically } from "./write-atomically.js";
 
 export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
   await Promise.all(
-    names.map((name) =>
-      build({
+    names.map(async (name) => {
+      const { outputFiles } = await build({
         entryPoints: [`functions/handlers/${name}.ts`],
         outfile: `${bundleDirectory(name)}/${bundleFile}`,
         bundle: true,
@@ -25,22 +26,31 @@ export async function buildFunctions(names: readonly FunctionName[] = functionNa
         // Bundled CommonJS dependencies may call require(); give them one in ESM.
         banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
         logLevel: "warning",
-      }),
-    ),
+        // Written below, each file atomically: tests start local stacks in parallel.
+        write: false,
+      });
+      await Promise.all(outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+    }),
   );
 }
 
-/** True when a bundle is missing or older than any function source or the lockfile. */
+/** True when a bundle is missing or older than any function source, the lockfile or this file. */
 export async function bundlesAreStale(names: readonly FunctionName[] = functionNames): Promise<boolean> {
   const bundleTimes = await Promise.all(
     names.map((name) => stat(`${bundleDirectory(name)}/${bundleFile}`).then((file) => file.mtimeMs, () => -Infinity)),
   );
-  const sources = [...(await readdir("functions", { recursive: true })).map((file) => join("functions", file)), "package-lock.json"];
+  const sources = [
+    ...(await readdir("functions", { recursive: true })).map((file) => join("functions", file)),
+    "package-lock.json",
+    // The build options themselves.
+    import.meta.filename,
+  ];
   const sourceTimes = await Promise.all(sources.map((file) => stat(file).then((entry) => entry.mtimeMs)));
   return Math.max(...sourceTimes) > Math.min(...bundleTimes);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (not imported); import.meta.filename is a path, so spaces in it do not matter.
+if (import.meta.filename === process.argv[1]) {
   const started = performance.now();
   await Promise.all([buildFunctions(), buildWebClient()]);
   const sizes = await Promise.all(

@@ -8,9 +8,10 @@
  * dist/web while a build runs (tests build concurrently) never sees half a file.
  */
 import { build } from "esbuild";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeAtomically } from "../scripts/write-atomically.js";
 import { webClientDirectory } from "./site.js";
 
 const webRoot = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,6 @@ export async function buildWebClient(outputDirectory: string = defaultWebClientO
     write: false,
     logLevel: "warning",
   });
-  await mkdir(outputDirectory, { recursive: true });
   const files = [
     ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents as Uint8Array })),
     ...(await Promise.all(staticFiles.map(async (name) => ({ path: join(outputDirectory, name), contents: new Uint8Array(await readFile(join(webRoot, name))) })))),
@@ -66,13 +66,8 @@ export async function ensureWebClient(outputDirectory: string = defaultWebClient
   return "built";
 }
 
-async function writeAtomically(path: string, contents: Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(temporary, contents);
-  await rename(temporary, path);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (not imported); import.meta.filename is a path, so spaces in it do not matter.
+if (import.meta.filename === process.argv[1]) {
   const started = performance.now();
   const outputDirectory = defaultWebClientOutput;
   await buildWebClient(outputDirectory);

@@ -4,6 +4,7 @@
  * functions through an injected `invoke` and behaves, on the wire and in the events it sends,
  * the way API Gateway does (shared/reference/apigw-websocket.md).
  */
+import { listen } from "../ports.js";
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -163,10 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  await listen(server, host, options.port ?? 0, "API Gateway emulator (gateway)");
   const port = (server.address() as AddressInfo).port;
   const origin = `${host.includes(":") ? `[${host}]` : host}:${port}`;
 
