@@ -1,6 +1,7 @@
 /** Property: no frame body makes a message handler throw; every malformed one gets an error frame. */
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { parseSendMessage, parseSendToUser } from "../../../functions/core/requests.js";
 import { messageEvent } from "../../support/events.js";
 import type { ManagementStub } from "../../support/management-stub.js";
 import { loadMessagingHandlers, type MessagingFixture } from "../../support/messaging-handlers.js";
@@ -40,9 +41,18 @@ it("no frame body makes a handler throw, and the sender always hears back on mal
       if (route === "default") expect(frames).toEqual([body ?? ""]);
       else if (route === "whoami") expect(frames.map((frame) => JSON.parse(frame))).toEqual([{ connectionId, userId: "u-1", username: "alice" }]);
       else {
-        for (const frame of frames) {
-          expect(JSON.parse(frame)).toEqual({ error: { code: expect.stringMatching(/^(BadRequest|PayloadTooLarge)$/), message: expect.any(String) } });
-        }
+        // Malformed: exactly one error frame, to the sender. Well-formed: nothing (no one to reach).
+        const malformed = (() => {
+          try {
+            (route === "sendmessage" ? parseSendMessage : parseSendToUser)(body);
+            return false;
+          } catch {
+            return true;
+          }
+        })();
+        expect(frames.map((frame) => JSON.parse(frame))).toEqual(
+          malformed ? [{ error: { code: expect.stringMatching(/^(BadRequest|PayloadTooLarge)$/), message: expect.any(String) } }] : [],
+        );
       }
     }),
     { numRuns: 300 },
