@@ -214,19 +214,20 @@ describe("gateway messages and connection lifecycle", { timeout: 5000 }, () => {
 
   it("closes an idle connection with 1001 Going away; only client messages count as activity", async () => {
     // Prepare
-    const { harness, client } = await connected({ limits: { idleTimeoutMs: 300 } });
+    // A wide margin between the pings (300 ms) and the idle limit (1 s), for a loaded CI machine.
+    const { harness, client } = await connected({ limits: { idleTimeoutMs: 1000 } });
     const opened = Date.now();
 
     // Act
     for (let index = 0; index < 3; index++) {
-      await sleep(150);
+      await sleep(300);
       await client.send("ping");
     }
     const closed = await client.closed;
 
     // Assess
     expect(closed).toEqual({ code: 1001, reason: "Going away" });
-    expect(Date.now() - opened).toBeGreaterThanOrEqual(450 + 300 - 20);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(900 + 1000 - 20);
     await expect.poll(() => harness.eventsOf("disconnect")).toHaveLength(1);
     expect(harness.eventsOf("disconnect")[0].requestContext).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: "Going away" });
   });
