@@ -98,8 +98,9 @@ export interface LocalStack {
 }
 
 const names = { table: "connections", userPool: "websocket-cognito", appClient: "web" };
-// Any value works offline; the SDK only needs something to sign with.
-const localCredentials: Environment = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+// Any value works offline; the SDK only needs something to sign with. (The function host gives
+// its workers the same.)
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
   const options = { ...localDefaults, ...overrides };
@@ -127,7 +128,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
 
     const dynalite = await startDynalite({ host, port: options.ports.dynamodb, directory: join(dataDirectory, "dynamodb") });
     cleanups.push(() => dynalite.close());
-    const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: options.region, credentials });
     cleanups.push(() => dynamodb.destroy());
     const table = { tableName: names.table, userIndexName: connectionAttributes.userIndexName };
     await ensureConnectionsTable(dynamodb, table);
@@ -140,7 +141,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     const cognitoPort = options.ports.cognito || (await freePort(host));
     const cognito = await startCognitoLocal({ directory: join(dataDirectory, "cognito"), host, port: cognitoPort, warn: progress });
     cleanups.push(() => cognito.stop());
-    const cognitoClient = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: options.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const cognitoClient = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: options.region, credentials });
     const pool = await ensureUserPool(cognitoClient, names.userPool, names.appClient).finally(() => cognitoClient.destroy());
     await cognito.backup();
     cleanups.push(() => cognito.backup());
@@ -168,7 +169,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       await functionHost?.close();
     });
 
-    const common: Environment = { AWS_REGION: options.region, LOG_LEVEL: options.logLevel, ...localCredentials };
+    const common: Environment = { LOG_LEVEL: options.logLevel };
     // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
     // first verification makes no network call.
     const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
