@@ -12,7 +12,7 @@ import { bundleDirectory, bundleFile } from "../functions/routes.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { runWarm, warmDefaults, warmFindings, warmSection } from "./authorizer.js";
 import { goalsSection } from "./goals.js";
-import { findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
+import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
 import { localCertificate } from "./lib/tls.js";
 
 type Section = "authorizer" | "cold" | "broadcast";
@@ -37,25 +37,26 @@ try {
   const certificate = await localCertificate(scratch);
   for (const section of selected) {
     const started = performance.now();
+    const load = currentLoad();
     const command = `npm run bench -- ${section}`;
     console.log(`▶ ${section}`);
     let body: string;
     switch (section) {
       case "authorizer": {
         const result = await runWarm(certificate, authorizerBundle, scratch);
-        body = `## Authorizer, warm\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${warmSection(result, warmDefaults)}\n${findingsComment(section, warmFindings(result))}`;
+        body = `## Authorizer, warm\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${warmSection(result, warmDefaults)}\n${findingsComment(section, warmFindings(result))}`;
         break;
       }
       case "cold": {
         const { coldFindings, coldSection, runCold } = await import("./cold-start.js");
         const result = await runCold({ certificate, scratch, bundle: authorizerBundle });
-        body = `## Cold start\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${coldSection(result)}\n${findingsComment(section, coldFindings(result))}`;
+        body = `## Cold start\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${coldSection(result)}\n${findingsComment(section, coldFindings(result))}`;
         break;
       }
       case "broadcast": {
         const { broadcastFindings, broadcastSection, runBroadcast } = await import("./broadcast.js");
         const result = await runBroadcast(scratch);
-        body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000)}\n\n${broadcastSection(result)}\n${findingsComment(section, broadcastFindings(result))}`;
+        body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${broadcastSection(result)}\n${findingsComment(section, broadcastFindings(result))}`;
         break;
       }
     }

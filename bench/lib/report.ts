@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 
 export const benchmarksFile = "BENCHMARKS.md";
 
@@ -15,10 +15,15 @@ export function machine(): string {
   return `Node ${process.version}, ${cpus().length} CPUs (${cpu}), ${Math.round(totalmem() / 1024 ** 3)} GB, ${process.platform}/${process.arch}`;
 }
 
-/** The heading line every section starts with: how to reproduce it, when, where. */
-export function provenance(command: string, seconds: number): string {
-  return `_\`${command}\` · ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${machine()} · ${seconds.toFixed(0)} s_`;
+/**
+ * The heading line every section starts with: how to reproduce it, when, where, and how busy the
+ * machine was (load average over the last minute, taken before the section ran).
+ */
+export function provenance(command: string, seconds: number, loadBefore: number): string {
+  return `_\`${command}\` · ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${machine()} · load ${loadBefore.toFixed(1)} · ${seconds.toFixed(0)} s_`;
 }
+
+export const currentLoad = (): number => loadavg()[0] ?? 0;
 
 export async function writeSection(name: string, body: string, file = benchmarksFile): Promise<void> {
   const text = existsSync(file) ? await readFile(file, "utf8") : "";
