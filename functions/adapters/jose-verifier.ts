@@ -3,10 +3,11 @@
  * cold start, so keys are cached across invocations and refetched only for an unknown `kid`
  * (rate-limited by jose's cooldown).
  *
- * With the JWKS known at deploy time (`initialJwks`), jose's remote key set starts from it as
- * its cache: the first verification of a new instance makes no network call. Those keys stay
- * until a token names a `kid` they lack; then jose fetches the JWKS (at most once per cooldown),
- * which is how key rotation is picked up.
+ * With the JWKS known at deploy time (`initialJwks`, from INITIAL_JWKS), the first verification
+ * of a new instance makes no network call: jose's local key set answers for those keys. When a
+ * token names a `kid` they lack, jose's remote key set takes over, starting from the same keys as
+ * its cache, and fetches the JWKS (at most once per cooldown): that is how key rotation is picked
+ * up. No refresh by age: the keys change only on such a fetch.
  */
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { TokenRejected, type VerifyToken } from "../core/authorize.js";
