@@ -3,9 +3,9 @@
  * against the physical limit and the peers, with fresh tokens and with repeated ones. The
  * measurements run in bench/authorizer-worker.ts, a child whose stdout is /dev/null.
  */
+import { bundleChild } from "./lib/bundle.js";
 import { fork } from "node:child_process";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
 import type { RoundFigures, WarmOptions, WarmResult } from "./authorizer-worker.js";
 import { median, micros, percent, rate, ratio, table } from "./lib/stats.js";
 import type { LocalCertificate } from "./lib/tls.js";
@@ -31,16 +31,7 @@ export async function runWarm(
   options: Partial<typeof warmDefaults> = {},
 ): Promise<WarmResult> {
   const worker = join(scratch, "warm-worker.mjs");
-  await build({
-    entryPoints: [resolve("bench/authorizer-worker.ts")],
-    outfile: worker,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: "warning",
-  });
+  await bundleChild("bench/authorizer-worker.ts", worker);
   const child = fork(worker, [], {
     execArgv: ["--expose-gc"],
     env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certFile, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },

@@ -4,22 +4,21 @@
  * ten stale: 410). Each broadcast runs in a fresh process under `ulimit -n 1024`, as on Lambda:
  * ours (bounded fan-out) vs sequential posting vs unbounded `Promise.all`.
  */
+import { bundleChild } from "./lib/bundle.js";
 import { execFile } from "node:child_process";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import type { BroadcastOutcome } from "./broadcast-child.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
 import { median, seconds, table } from "./lib/stats.js";
 
 export const broadcastDefaults = { counts: [100, 1000, 5000], rounds: 3, delayMs: 20, fileLimit: 1024, sequentialBudgetMs: 3000 } as const;
 
-const variants = ["ours", "ours-cached-stack", "sequential", "unbounded"] as const;
+const variants = ["ours", "sequential", "unbounded"] as const;
 type Variant = (typeof variants)[number];
 
 const labels: Record<Variant, string> = {
   ours: "**ours**: `fanOut`, 50 in flight on 50 sockets",
-  "ours-cached-stack": "ours + the SDK's `cacheMiddleware: true` (not deployed)",
   sequential: "sequential `await` per post",
   unbounded: "`Promise.all`, unlimited sockets",
 };
@@ -31,21 +30,12 @@ export interface BroadcastResult {
 
 export async function runBroadcast(scratch: string, options = broadcastDefaults): Promise<BroadcastResult> {
   const child = join(scratch, "broadcast-child.mjs");
-  await build({
-    entryPoints: [resolve("bench/broadcast-child.ts")],
-    outfile: child,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: "warning",
-  });
+  await bundleChild("bench/broadcast-child.ts", child);
   const endpoint = await startManagementEndpoint(options.delayMs);
   const outcomes: BroadcastResult["outcomes"] = {};
   try {
     for (const count of options.counts) {
-      outcomes[count] = { ours: [], "ours-cached-stack": [], sequential: [], unbounded: [] };
+      outcomes[count] = { ours: [], sequential: [], unbounded: [] };
       for (let round = 0; round < options.rounds; round += 1) {
         for (let j = 0; j < variants.length; j += 1) {
           const variant = variants[(round + j) % variants.length]!;
@@ -91,7 +81,6 @@ function cell(outcomes: readonly (BroadcastOutcome & { peakConnections: number }
 export interface BroadcastFindings {
   readonly oursAt1000Ms: number;
   readonly oursFailuresAt5000: number;
-  readonly cachedStackAt1000Ms: number;
 }
 
 export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
@@ -99,7 +88,6 @@ export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
   return {
     oursAt1000Ms: median(at(1000).map((o) => o.elapsedMs)),
     oursFailuresAt5000: Math.max(0, ...at(5000).map((o) => o.failed)),
-    cachedStackAt1000Ms: median(at(1000, "ours-cached-stack").map((o) => o.elapsedMs)),
   };
 }
 

@@ -7,26 +7,16 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build, type BuildOptions } from "esbuild";
+import { build } from "esbuild";
 import { bundleDirectory, bundleFile, functionNames } from "../functions/routes.js";
+// Peers are bundled with exactly the options of our functions.
+import { functionBundleOptions } from "../scripts/build.js";
 import { bytes, median, millis, ratio, table } from "./lib/stats.js";
 import type { LocalCertificate } from "./lib/tls.js";
 import { benchClientId, mintTokens, newKey, startJwksEndpoint } from "./lib/tokens.js";
 
 export const coldDefaults = { rounds: 11 } as const;
 
-/** The options scripts/build.ts gives esbuild for every function, so that peers are bundled alike. */
-const functionBundleOptions: BuildOptions = {
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node22",
-  minify: true,
-  sourcemap: true,
-  external: ["@aws-sdk/*"],
-  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  logLevel: "warning",
-};
 
 const peers = ["jose", "aws-jwt-verify", "jsonwebtoken"] as const;
 

@@ -2,30 +2,35 @@
  * `npm run build`: one esbuild bundle per function, into dist/functions/<name>/index.mjs, and the
  * web client into dist/web. These are exactly what Pulumi uploads and what the local stack runs.
  */
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
 import { buildWebClient } from "../web/build.js";
 import { writeAtomically } from "./write-atomically.js";
 
+/** How every function is bundled (the benchmarks bundle the authorizer's peers alike). */
+export const functionBundleOptions = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  minify: true,
+  sourcemap: true,
+  // The Lambda runtime ships the AWS SDK v3; locally it resolves from node_modules.
+  external: ["@aws-sdk/*"],
+  // Bundled CommonJS dependencies may call require(); give them one in ESM.
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  logLevel: "warning",
+} as const satisfies BuildOptions;
+
 export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const { outputFiles } = await build({
+        ...functionBundleOptions,
         entryPoints: [`functions/handlers/${name}.ts`],
         outfile: `${bundleDirectory(name)}/${bundleFile}`,
-        bundle: true,
-        format: "esm",
-        platform: "node",
-        target: "node22",
-        minify: true,
-        sourcemap: true,
-        // The Lambda runtime ships the AWS SDK v3; locally it resolves from node_modules.
-        external: ["@aws-sdk/*"],
-        // Bundled CommonJS dependencies may call require(); give them one in ESM.
-        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-        logLevel: "warning",
         // Written below, each file atomically: tests start local stacks in parallel.
         write: false,
       });
