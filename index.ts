@@ -32,6 +32,8 @@ const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAcc
 
 const api = new WebSocketApi("websocket", {
   routeTable: { routes, functions, authorizerFunction, bundleDirectory, identitySources },
+  // Turned off, the sweeper is not deployed at all: no idle function holding DELETE permissions.
+  leaveOut: config.expirySweep ? [] : [expirySweeperFunction],
   routeSelectionExpression: config.api.routeSelectionExpression,
   stageName: config.api.stageName,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
@@ -55,7 +57,7 @@ const api = new WebSocketApi("websocket", {
 });
 
 if (config.expirySweep) {
-  new ExpirySchedule("expiry-sweep", { sweeper: api.functions[expirySweeperFunction], schedule: config.expirySweep.schedule });
+  new ExpirySchedule("expiry-sweep", { sweeper: api.functions[expirySweeperFunction]!, schedule: config.expirySweep.schedule });
 }
 
 const webClient = config.webClient

@@ -21,6 +21,12 @@ export interface RouteTable {
 export interface WebSocketApiArgs {
   routeTable: RouteTable;
   /**
+   * Functions of the route table not to deploy: no function, no role, no permissions (the expiry
+   * sweeper when it is turned off). A routed function cannot be left out.
+   * @default []
+   */
+  leaveOut?: readonly FunctionName[];
+  /**
    * Route selection expression evaluated on every JSON frame.
    * @default "$request.body.action"
    */
@@ -133,7 +139,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
   readonly authorizer: aws.apigatewayv2.Authorizer;
-  readonly functions: Readonly<Record<FunctionName, BundledFunction>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, BundledFunction>>>;
   readonly stageName: string;
   /** `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or `wss://{customDomain}`. */
   readonly webSocketUrl: pulumi.Output<string>;
@@ -192,8 +198,9 @@ export class WebSocketApi extends pulumi.ComponentResource {
       }));
     const logLevel = args.functions?.logLevel ?? "INFO";
 
-    const functions = {} as Record<FunctionName, BundledFunction>;
+    const functions: Partial<Record<FunctionName, BundledFunction>> = {};
     for (const [fn, definition] of Object.entries(routeTable.functions) as [FunctionName, FunctionDefinition][]) {
+      if (args.leaveOut?.includes(fn)) continue;
       const environment =
         definition.settings === "authorizer"
           ? authorizerSettings.apply((authorizer) => functionEnvironment(fn, { settings: "authorizer", authorizer }, logLevel))
@@ -214,9 +221,14 @@ export class WebSocketApi extends pulumi.ComponentResource {
       );
     }
     this.functions = functions;
+    const deployed = (fn: FunctionName): BundledFunction => {
+      const deployedFunction = functions[fn];
+      if (!deployedFunction) throw new Error(`Function "${fn}" is routed or authorizes, so it cannot be left out`);
+      return deployedFunction;
+    };
 
     // 3. The REQUEST authorizer. No result TTL: WebSocket APIs reject `authorizerResultTtlInSeconds`.
-    const authorizerFunction = functions[routeTable.authorizerFunction];
+    const authorizerFunction = deployed(routeTable.authorizerFunction);
     // ANDed by API Gateway, so none when a token may also come as a subprotocol (routes.ts says why).
     const identitySources = routeTable.identitySources(args.authorizer);
     this.authorizer = new aws.apigatewayv2.Authorizer(
@@ -250,7 +262,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
       if (route.authorized && route.routeKey !== "$connect") {
         throw new Error(`Route "${route.routeKey}": API Gateway runs authorizers on $connect only`);
       }
-      const target = functions[route.function];
+      const target = deployed(route.function);
       const integration = new aws.apigatewayv2.Integration(
         `${name}-${slug}-integration`,
         {

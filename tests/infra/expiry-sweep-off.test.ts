@@ -2,12 +2,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ofType, runProgram, type ProgramRun } from "./harness.js";
 
+
 let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram({ closeExpiredConnections: "false" });
 });
 
 describe("with closeExpiredConnections false", () => {
+  it("does not deploy the sweeper: no function, role or policy that could close connections", () => {
+    expect(run.resources.filter((r) => r.name.startsWith("websocket-sweeper"))).toEqual([]);
+    const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").map((p) => JSON.stringify(p.inputs.policy));
+    expect(policies.join("\n")).not.toContain("/DELETE/@connections/");
+  });
+
   it("declares no schedule and lets no one but API Gateway invoke a function", () => {
     expect(ofType(run, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
     expect(ofType(run, "aws:cloudwatch/eventTarget:EventTarget")).toEqual([]);
