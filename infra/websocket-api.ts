@@ -170,12 +170,13 @@ export class WebSocketApi extends pulumi.ComponentResource {
 
     // 2. The functions, each with the environment block and the grants its route-table entry names.
     // The pool's keys, fetched at deploy time (an existing pool's too) for the authorizer's first
-    // verification; unknown during preview, which fetches nothing. Rotation: jose refetches on an
-    // unknown kid, and the next `pulumi up` refreshes the variable.
+    // verification. A preview fetches them too once the pool exists (its issuer is known), so that
+    // an unchanged stack previews as unchanged; for a new pool they stay unknown until `pulumi up`.
+    // Rotation: jose refetches on an unknown kid, and the next `pulumi up` refreshes the variable.
     const { jwksFetch, ...authorizerArgs } = args.authorizer;
-    const initialJwks: pulumi.Output<JsonWebKeySet> = pulumi.runtime.isDryRun()
-      ? (pulumi.output(pulumi.unknown) as pulumi.Output<never>)
-      : pulumi.output(args.authorizer.issuer).apply((issuer) => fetchIssuerJwks(issuer, jwksFetch ? { fetch: jwksFetch } : {}));
+    const initialJwks: pulumi.Output<JsonWebKeySet> = pulumi
+      .output(args.authorizer.issuer)
+      .apply((issuer) => fetchIssuerJwks(issuer, jwksFetch ? { fetch: jwksFetch } : {}));
     const authorizerSettings = pulumi
       .all([args.authorizer.issuer, args.authorizer.clientId, initialJwks])
       .apply(([issuer, clientId, jwks]) => ({ ...authorizerArgs, issuer, clientId, initialJwks: jwks }));

@@ -67,13 +67,11 @@ describe("the deploy-time fetch", () => {
 });
 
 describe("pulumi preview", () => {
-  it("fetches nothing and leaves the authorizer's environment to be computed", async () => {
+  it("of a stack whose pool exists fetches the keys too, so that an unchanged stack previews unchanged", async () => {
     vi.resetModules();
     const run = await runProgram({}, { preview: true });
-    expect(run.fetches).toEqual([]);
-    // How the mocked engine receives a value that stays unknown until `pulumi up`.
-    expect(variablesOf(run, "authorizer")).toEqual({ __pulumiUnknown: true });
-    expect(variablesOf(run, "connect")).toHaveProperty("CONNECTIONS_TABLE_NAME");
+    expect(run.fetches).toEqual([jwksUrl]);
+    expect(JSON.parse(String(variablesOf(run, "authorizer")?.INITIAL_JWKS))).toEqual(poolJwks);
   });
 });
 
