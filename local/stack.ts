@@ -14,7 +14,6 @@ import {
   messagingDefaults,
   messagingEnvironment,
   type AuthorizerSettings,
-  type Environment,
 } from "../functions/environment.js";
 import {
   authorizerFunction,
@@ -169,7 +168,6 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       await functionHost?.close();
     });
 
-    const common: Environment = { LOG_LEVEL: options.logLevel };
     // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
     // first verification makes no network call.
     const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
@@ -195,7 +193,11 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
             timeoutMs: functionDefaults.timeoutSeconds * 1000,
             memoryMb: functionDefaults.memorySizeMb,
             maxInstances: options.functionInstances,
-            environment: { ...common, ...(functions[name].settings === "authorizer" ? authorizer : messaging), POWERTOOLS_SERVICE_NAME: name },
+            environment: {
+              ...(functions[name].settings === "authorizer" ? authorizer : messaging),
+              POWERTOOLS_SERVICE_NAME: name,
+              LOG_LEVEL: options.logLevel,
+            },
           },
         ]),
       ),

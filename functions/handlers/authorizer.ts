@@ -9,9 +9,9 @@ import { logger } from "./shared/logger.js";
 
 const settings = readAuthorizerSettings(process.env);
 const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subprotocol: settings.subprotocolToken };
-// Created once per cold start: the key set and the verified tokens (exact token → claims, until
-// `exp`, at most 2,000: a reconnect storm presents the same tokens again) stay cached across
-// invocations. The policy is evaluated on every request, from cached claims too.
+// Created once per cold start: the key set and the verified tokens (exact token → its `exp`, at
+// most 2,000: a reconnect storm presents the same tokens again) stay cached across invocations.
+// The policy is evaluated on every request, from the claims decoded again on a cache hit too.
 const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache());
 const dependencies = { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) };
 
