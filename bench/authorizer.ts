@@ -98,7 +98,7 @@ export function warmSection(result: WarmResult, options: typeof warmDefaults): s
   const header = ["verifier", "verifications/s", "p50", "p99", "× raw limit", "× bare jose"];
   return [
     "One verification at a time, as a Lambda instance serves one request at a time. Every round",
-    `interleaves the variants call by call (the order rotating each call); ${options.rounds} rounds; figures are`,
+    `interleaves the variants call by call (in an order shuffled each call); ${options.rounds} rounds; figures are`,
     "medians over rounds. Our handler is the esbuild bundle Lambda runs, with its INFO logger writing",
     "to /dev/null; the peers are called bare (no handler around them). JWKS served over TLS on",
     "127.0.0.1 and already fetched by every variant.",
