@@ -4,15 +4,18 @@
  * one variant does it, and the outcome goes to stdout as JSON.
  *
  * Variants: `ours` (functions/core/fan-out.ts with the management notifier: 50 in flight on 50
- * sockets, the SDK's middleware stack cached), `sequential` (one post after the other, a seed's approach; stops after a time budget
- * and reports its rate), `unbounded` (every post at once with `Promise.all` on an agent without
- * a socket limit). Each first broadcasts to 100 other connections, unmeasured, as a warm
- * instance would have (JIT-compiled SDK, open sockets).
+ * sockets), `sdk` (the same fan-out posting through the generated SDK client, its middleware
+ * stack cached: the notifier before it was built from the SDK's parts), `sequential` (one post
+ * after the other, a seed's approach; stops after a time budget and reports its rate),
+ * `unbounded` (every post at once with `Promise.all` on an agent without a socket limit). Each
+ * first broadcasts to 100 other connections, unmeasured, as a warm instance would have
+ * (JIT-compiled code, open sockets).
  */
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { Agent } from "node:http";
-import { createManagementClient, createManagementNotifier } from "../functions/adapters/management-notifier.js";
+import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
 import { fanOut } from "../functions/core/fan-out.js";
+import type { Notifier } from "../functions/core/ports.js";
 import { messagingDefaults } from "../functions/environment.js";
 
 export interface BroadcastOutcome {
@@ -55,12 +58,28 @@ async function* pages(list: readonly string[], size = 100): AsyncIterable<readon
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
 }
 
+/** Posting through the generated client, its middleware stack resolved once (`cacheMiddleware`). */
+function sdkNotifier(maxSockets: number): Notifier {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  const client = new ApiGatewayManagementApiClient({ ...identity, endpoint, cacheMiddleware: true, requestHandler: { httpAgent: agent } });
+  const post = async (connectionId: string, data: string) => {
+    try {
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      return "delivered" as const;
+    } catch (error) {
+      if (error instanceof GoneException) return "gone" as const;
+      throw error;
+    }
+  };
+  return { send: post, close: () => Promise.reject(new Error("not measured")) };
+}
+
 async function run(): Promise<BroadcastOutcome> {
   const base = { variant, recipients: count, fileLimit, stoppedAtBudget: false };
-  if (variant === "ours") {
+  if (variant === "ours" || variant === "sdk") {
     // The functions' default `postConcurrency` (POST_CONCURRENCY), sockets as many.
     const concurrency = messagingDefaults.postConcurrency;
-    const notifier = createManagementNotifier(createManagementClient({ endpoint, maxSockets: concurrency, ...identity }));
+    const notifier = variant === "ours" ? createManagementNotifier({ endpoint, maxSockets: concurrency, ...identity }) : sdkNotifier(concurrency);
     // Stale records are not deleted here (no table): every variant only posts. (Both names of the
     // store's method, as the store interface is being renamed.)
     const noop = async () => undefined;

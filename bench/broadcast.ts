@@ -14,11 +14,12 @@ import { median, seconds, table } from "./lib/stats.js";
 
 export const broadcastDefaults = { counts: [100, 1000, 5000], rounds: 3, delayMs: 20, fileLimit: 1024, sequentialBudgetMs: 3000 } as const;
 
-const variants = ["ours", "sequential", "unbounded"] as const;
+const variants = ["ours", "sdk", "sequential", "unbounded"] as const;
 type Variant = (typeof variants)[number];
 
 const labels: Record<Variant, string> = {
-  ours: "**ours**: `fanOut`, 50 in flight on 50 sockets",
+  ours: "**ours**: `fanOut`, 50 in flight on 50 sockets, signed requests from the SDK's parts",
+  sdk: "`fanOut` the same, through the generated SDK client",
   sequential: "sequential `await` per post",
   unbounded: "`Promise.all`, unlimited sockets",
 };
@@ -35,7 +36,7 @@ export async function runBroadcast(scratch: string, options = broadcastDefaults)
   const outcomes: BroadcastResult["outcomes"] = {};
   try {
     for (const count of options.counts) {
-      outcomes[count] = { ours: [], sequential: [], unbounded: [] };
+      outcomes[count] = { ours: [], sdk: [], sequential: [], unbounded: [] };
       for (let round = 0; round < options.rounds; round += 1) {
         for (let j = 0; j < variants.length; j += 1) {
           const variant = variants[(round + j) % variants.length]!;

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbStore } from "./adapters/dynamodb-store.js";
-import { createManagementClient, createManagementNotifier } from "./adapters/management-notifier.js";
+import { createManagementNotifier } from "./adapters/management-notifier.js";
 import { fanOut, type FanOutReport } from "./core/fan-out.js";
 import { messagingDefaults } from "./environment.js";
 
@@ -23,7 +23,7 @@ export async function pushToUser(target: PushTarget, userId: string, data: strin
   // The local stack accepts any signature; the cloud one needs the caller's own credentials.
   const credentials = local ? { accessKeyId: "local", secretAccessKey: "local" } : undefined;
   const dynamodb = new DynamoDBClient({ region: target.region, ...(local ? { endpoint: target.dynamoDbEndpoint, credentials } : {}) });
-  const management = createManagementClient({
+  const notifier = createManagementNotifier({
     endpoint: target.managementApiUrl,
     maxSockets: messagingDefaults.postConcurrency,
     region: target.region,
@@ -31,10 +31,9 @@ export async function pushToUser(target: PushTarget, userId: string, data: strin
   });
   try {
     const store = createDynamoDbStore({ client: dynamodb, tableName: target.connectionsTableName, userIndexName: target.userIndexName });
-    const notifier = createManagementNotifier(management);
     return await fanOut(store.connectionIdsOfUser(userId), data, { store, notifier, concurrency: messagingDefaults.postConcurrency });
   } finally {
     dynamodb.destroy();
-    management.destroy();
+    notifier.destroy();
   }
 }

@@ -14,6 +14,9 @@ export const functionBundleOptions = {
   bundle: true,
   format: "esm",
   platform: "node",
+  // ES modules first where a package has both (as AWS CDK bundles ESM functions): tree-shakable,
+  // which keeps the SDK's parts the notifier uses from pulling in the whole of @smithy/core.
+  mainFields: ["module", "main"],
   target: "node22",
   minify: true,
   sourcemap: true,

@@ -1,49 +1,127 @@
-/** Notifier on the API Gateway management API (`@connections`). */
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
+/**
+ * Notifier on the API Gateway management API (`@connections`). Requests are built from the AWS
+ * SDK's own parts (SigV4 signer, Node HTTP handler, standard retry strategy, credential chain)
+ * but not through the generated client, whose middleware stack cost half the CPU of every post:
+ * a broadcast is CPU-bound on it, and at Lambda's fractions of a vCPU that was its whole time
+ * (BENCHMARKS.md, "Broadcast fan-out"). What goes on the wire is what the SDK sends.
+ */
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { Sha256 } from "@smithy/core/checksum";
+import { HttpRequest } from "@smithy/core/protocols";
+import { isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
+import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
+import { SignatureV4 } from "@smithy/signature-v4";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from "@smithy/types";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import type { Notifier } from "../core/ports.js";
+import type { Delivery, Notifier } from "../core/ports.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
   readonly endpoint: string;
   /** Sockets kept open to the endpoint: as many as posts in flight, no more. */
   readonly maxSockets: number;
-  /** From AWS_REGION and the default credential chain when unset, as in Lambda. */
+  /** @default AWS_REGION, as in Lambda */
   readonly region?: string;
-  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** @default the SDK's default credential chain (in Lambda: the function role's, from the environment) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Attempts per request, as the SDK's `maxAttempts`. @default 3 */
+  readonly maxAttempts?: number;
 }
 
-export function createManagementClient({ endpoint, maxSockets, ...identity }: ManagementNotifierOptions): ApiGatewayManagementApiClient {
+/** An error answer of the management API, named by its `x-amzn-ErrorType` as the SDK names its exceptions. */
+export class ManagementApiError extends Error {
+  /** The SDK's shape: its retry rules read the status from here. */
+  readonly $metadata: { readonly httpStatusCode: number };
+  constructor(name: string, httpStatusCode: number, message: string) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode };
+  }
+}
+
+export interface ManagementNotifier extends Notifier {
+  /** Closes the kept-alive sockets. */
+  destroy(): void;
+}
+
+export function createManagementNotifier({
+  endpoint,
+  maxSockets,
+  region = process.env.AWS_REGION,
+  credentials = defaultProvider(),
+  maxAttempts = 3,
+}: ManagementNotifierOptions): ManagementNotifier {
+  if (!region) throw new Error("the management API's region is unknown: set AWS_REGION");
+  const base = new URL(endpoint);
   const agent = { keepAlive: true, maxSockets };
-  return new ApiGatewayManagementApiClient({
-    ...identity,
-    endpoint,
-    // Resolve each command's middleware stack once, not per post: a broadcast is CPU-bound on the
-    // SDK (about 1 ms per post), and this took ~10% off it (BENCHMARKS.md).
-    cacheMiddleware: true,
-    requestHandler: { httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) },
-  });
-}
+  const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
+  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
+  const retries = new StandardRetryStrategy(maxAttempts);
+  const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
-export function createManagementNotifier(client: ApiGatewayManagementApiClient): Notifier {
-  // 410 GoneException is an answer, not a failure: the connection no longer exists.
-  const call = async (command: PostToConnectionCommand | DeleteConnectionCommand) => {
-    try {
-      await client.send(command as PostToConnectionCommand);
-      return "delivered" as const;
-    } catch (error) {
-      if (error instanceof GoneException) return "gone" as const;
-      throw error;
+  const attempt = async (method: "POST" | "DELETE", connectionId: string, body?: string): Promise<Delivery> => {
+    const request = new HttpRequest({
+      method,
+      protocol: base.protocol,
+      hostname: base.hostname,
+      ...(base.port ? { port: Number(base.port) } : {}),
+      path: connectionsPath + encodeURIComponent(connectionId),
+      headers: {
+        host: base.host,
+        ...(body === undefined ? {} : { "content-type": "application/octet-stream", "content-length": String(Buffer.byteLength(body)) }),
+      },
+      body,
+    });
+    const { response } = await http.handle((await signer.sign(request)) as HttpRequest);
+    // Read to the end in every case, so that the socket goes back to the pool.
+    const answer = Buffer.from(await streamCollector(response.body)).toString();
+    if (response.statusCode < 300) return "delivered";
+    // 410 GoneException is an answer, not a failure: the connection no longer exists.
+    if (response.statusCode === 410) return "gone";
+    throw errorOf(response.statusCode, response.headers, answer);
+  };
+
+  // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
+  // `maxAttempts` attempts, with its backoff and its retry quota shared by all requests.
+  const call = async (method: "POST" | "DELETE", connectionId: string, body?: string): Promise<Delivery> => {
+    let token = await retries.acquireInitialRetryToken("execute-api");
+    for (;;) {
+      try {
+        const delivery = await attempt(method, connectionId, body);
+        retries.recordSuccess(token);
+        return delivery;
+      } catch (error) {
+        const known = error as SdkError;
+        const errorType = isThrottlingError(known) ? "THROTTLING" : isTransientError(known) ? "TRANSIENT" : undefined;
+        if (errorType === undefined) throw error;
+        try {
+          token = await retries.refreshRetryTokenForRetry(token, { errorType });
+        } catch {
+          throw error;
+        }
+      }
     }
   };
+
   return {
-    send: (connectionId, data) => call(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data })),
-    close: (connectionId) => call(new DeleteConnectionCommand({ ConnectionId: connectionId })),
+    send: (connectionId, data) => call("POST", connectionId, data),
+    close: (connectionId) => call("DELETE", connectionId),
+    destroy: () => http.destroy(),
   };
+}
+
+function errorOf(status: number, headers: Record<string, string | undefined>, answer: string): ManagementApiError {
+  // Node lowercases header names; the type may carry a suffix after a colon (`ForbiddenException:http://…`).
+  const type = headers["x-amzn-errortype"]?.split(":")[0];
+  return new ManagementApiError(type || `HTTP${status}`, status, messageOf(answer) ?? `the management API answered ${status}`);
+}
+
+function messageOf(answer: string): string | undefined {
+  try {
+    const { message } = JSON.parse(answer) as { message?: unknown };
+    return typeof message === "string" ? message : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,16 +2,14 @@
  * Wiring for functions that answer frames: the notifier, and the wrapper that turns any outcome
  * into a reply. No input makes a handler throw: errors become an error frame to the sender.
  */
-import { createManagementClient, createManagementNotifier } from "../../adapters/management-notifier.js";
+import { createManagementNotifier } from "../../adapters/management-notifier.js";
 import { errorFrame, RequestError } from "../../core/errors.js";
 import type { FanOutDependencies } from "../../core/fan-out.js";
 import type { WebSocketEvent, WebSocketResult } from "./events.js";
 import { describe, logger } from "./logger.js";
 import { settings, store } from "./store.js";
 
-export const notifier = createManagementNotifier(
-  createManagementClient({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency }),
-);
+export const notifier = createManagementNotifier({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency });
 
 export const fanOutDependencies: FanOutDependencies = { store, notifier, concurrency: settings.postConcurrency };
 

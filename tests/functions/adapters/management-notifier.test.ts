@@ -1,0 +1,191 @@
+/**
+ * The management notifier against a recording `@connections` endpoint on 127.0.0.1: what it puts on
+ * the wire (the SDK's request, SigV4-signed so that a server-side check accepts it), how it reads
+ * the answers, and the SDK's retry rules.
+ */
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { Sha256 } from "@smithy/core/checksum";
+import { HttpRequest } from "@smithy/core/protocols";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createManagementNotifier, ManagementApiError, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
+
+interface Received {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly errorType?: string;
+  readonly body?: string;
+}
+
+const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
+const region = "eu-west-1";
+// API Gateway ids are base64: `+`, `/` and `=` must survive the path.
+const connectionId = "L0S+M9/cOCI=";
+
+let received: Received[] = [];
+/** Answers for the next requests, in order; then 200. */
+let answers: Answer[] = [];
+let endpoint: string;
+let close: () => Promise<void>;
+let notifier: ManagementNotifier | undefined;
+
+beforeAll(async () => {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
+      const { status, errorType, body = "" } = answers.shift() ?? { status: 200 };
+      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}) }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dev`;
+  close = () => new Promise((resolve) => server.close(() => resolve()));
+  server.unref();
+});
+
+afterAll(() => close());
+
+afterEach(() => {
+  notifier?.destroy();
+  notifier = undefined;
+  received = [];
+  answers = [];
+});
+
+const newNotifier = (options: Partial<Parameters<typeof createManagementNotifier>[0]> = {}) =>
+  (notifier = createManagementNotifier({ endpoint, maxSockets: 4, region, credentials, ...options }));
+
+/**
+ * The check API Gateway makes, done the way servers do it: sign the request as received (method,
+ * path as on the wire, the headers it lists as signed, body) at its own date, and compare.
+ */
+async function signatureMatches(request: Received): Promise<boolean> {
+  const authorization = String(request.headers.authorization);
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
+  const date = String(request.headers["x-amz-date"]);
+  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+  const [hostname, port] = String(request.headers.host).split(":") as [string, string];
+  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
+  const resigned = await signer.sign(
+    new HttpRequest({
+      method: request.method,
+      protocol: "http:",
+      hostname,
+      port: Number(port),
+      path: request.path,
+      // The payload hash is left out, for the signer to compute it from the body as received.
+      headers: Object.fromEntries(signedHeaders.filter((name) => name !== "x-amz-content-sha256").map((name) => [name, String(request.headers[name])])),
+      body: request.body,
+    }),
+    { signingDate },
+  );
+  return resigned.headers.authorization === authorization;
+}
+
+describe("the management notifier", () => {
+  it("sends what the SDK sends, signed so that a SigV4 check accepts it as it accepts the SDK's", async () => {
+    // Prepare
+    const sdk = new ApiGatewayManagementApiClient({ endpoint, region, credentials });
+    const ours = newNotifier();
+    // Act
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: '{"text":"héllo"}' }));
+    await sdk.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    sdk.destroy();
+    await ours.send(connectionId, '{"text":"héllo"}');
+    await ours.close(connectionId);
+    // Assess
+    const [sdkPost, sdkDelete, ourPost, ourDelete] = received as [Received, Received, Received, Received];
+    for (const [mine, theirs] of [[ourPost, sdkPost], [ourDelete, sdkDelete]] as const) {
+      expect(mine.method).toBe(theirs.method);
+      expect(mine.path).toBe(theirs.path);
+      expect(mine.body).toBe(theirs.body);
+      expect(mine.headers["content-type"]).toBe(theirs.headers["content-type"]);
+      expect(mine.headers["content-length"]).toBe(theirs.headers["content-length"]);
+      expect(mine.headers["x-amz-security-token"]).toBe("session-token");
+      expect(mine.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\\d{8}/${region}/execute-api/aws4_request, `));
+      expect(await signatureMatches(theirs)).toBe(true);
+      expect(await signatureMatches(mine)).toBe(true);
+    }
+    expect(ourPost.path).toBe("/dev/@connections/L0S%2BM9%2FcOCI%3D");
+  });
+
+  it("fails that check for a request changed after signing (the check is real)", async () => {
+    await newNotifier().send(connectionId, "hello");
+    const [post] = received as [Received];
+    expect(await signatureMatches({ ...post, path: post.path.replace("L0S", "X0S") })).toBe(false);
+    expect(await signatureMatches({ ...post, body: "hellO" })).toBe(false);
+  });
+
+  it("answers delivered for 2xx and gone for 410 GoneException, each in one request", async () => {
+    answers = [{ status: 200 }, { status: 410, errorType: "GoneException", body: '{"message":null}' }, { status: 204 }];
+    const ours = newNotifier();
+    expect(await ours.send("a", "x")).toBe("delivered");
+    expect(await ours.send("b", "x")).toBe("gone");
+    expect(await ours.close("c")).toBe("delivered");
+    expect(received).toHaveLength(3);
+  });
+
+  it("throws other answers as errors named like the SDK's exceptions, without retrying client errors", async () => {
+    answers = [
+      { status: 403, errorType: "ForbiddenException:http://internal.amazon.com/coral/", body: '{"message":"Forbidden"}' },
+      { status: 413, errorType: "PayloadTooLargeException", body: '{"message":"Request entity too large"}' },
+      { status: 400, body: "not json" },
+    ];
+    const ours = newNotifier();
+    await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "ForbiddenException", message: "Forbidden", $metadata: { httpStatusCode: 403 } });
+    await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "PayloadTooLargeException", message: "Request entity too large" });
+    const error = await ours.send("a", "x").catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ManagementApiError);
+    expect(error).toMatchObject({ name: "HTTP400", message: "the management API answered 400" });
+    expect(received).toHaveLength(3);
+  });
+
+  it("retries server errors and throttling as the SDK does, then delivers", async () => {
+    answers = [
+      { status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' },
+      { status: 500, errorType: "InternalServerErrorException", body: '{"message":"Internal server error"}' },
+    ];
+    expect(await newNotifier().send("a", "x")).toBe("delivered");
+    expect(received).toHaveLength(3);
+    expect(received.every((request) => request.path === "/dev/@connections/a" && request.body === "x")).toBe(true);
+  });
+
+  it("gives up after maxAttempts and throws the last answer", async () => {
+    answers = Array.from({ length: 5 }, () => ({ status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' }));
+    await expect(newNotifier({ maxAttempts: 2 }).send("a", "x")).rejects.toMatchObject({ name: "ServiceUnavailableException", message: "try later" });
+    expect(received).toHaveLength(2);
+  });
+
+  it("signs with the credentials of the environment by default, as in Lambda", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "env-session", AWS_REGION: "ap-south-1" });
+    try {
+      await newNotifier({ region: undefined, credentials: undefined }).send("a", "x");
+    } finally {
+      process.env = saved;
+    }
+    const [post] = received as [Received];
+    expect(post.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\/execute-api\/aws4_request/);
+    expect(post.headers["x-amz-security-token"]).toBe("env-session");
+  });
+
+  it("refuses to start without a region, naming AWS_REGION", () => {
+    const saved = process.env.AWS_REGION;
+    delete process.env.AWS_REGION;
+    try {
+      expect(() => createManagementNotifier({ endpoint, maxSockets: 1, credentials })).toThrow(/AWS_REGION/);
+    } finally {
+      if (saved !== undefined) process.env.AWS_REGION = saved;
+    }
+  });
+});
