@@ -29,6 +29,8 @@ export interface BroadcastOutcome {
   /** Failures by error name and code. */
   readonly errors: Record<string, number>;
   readonly elapsedMs: number;
+  /** This process's CPU time (user + system) during the broadcast, per post answered or failed. */
+  readonly cpuMicrosPerPost: number;
   /** The sequential variant stopped at its time budget. */
   readonly stoppedAtBudget: boolean;
   /** `ulimit -n` as the process saw it. */
@@ -53,6 +55,11 @@ const errorName = (error: unknown) => {
   const { name, code } = (error ?? {}) as { name?: string; code?: string };
   return code && code !== name ? `${name ?? "Error"} ${code}` : (name ?? "Error");
 };
+
+function cpuPerPost(since: NodeJS.CpuUsage, posts: number): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / Math.max(posts, 1);
+}
 
 async function* pages(list: readonly string[], size = 100): AsyncIterable<readonly string[]> {
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
@@ -87,9 +94,11 @@ async function run(): Promise<BroadcastOutcome> {
     const dependencies = { store, notifier, concurrency };
     await fanOut(pages(warmup), data, dependencies);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const report = await fanOut(pages(ids), data, dependencies);
     const elapsedMs = performance.now() - started;
-    return { ...base, answered: report.delivered + report.gone, delivered: report.delivered, gone: report.gone, failed: report.failed, errors: report.errors, elapsedMs };
+    const cpuMicrosPerPost = cpuPerPost(cpu, report.recipients);
+    return { ...base, answered: report.delivered + report.gone, delivered: report.delivered, gone: report.gone, failed: report.failed, errors: report.errors, elapsedMs, cpuMicrosPerPost };
   }
   const client =
     variant === "unbounded"
@@ -113,6 +122,7 @@ async function run(): Promise<BroadcastOutcome> {
   else await Promise.all(warmup.map(post));
   Object.assign(tally, { delivered: 0, gone: 0, failed: 0, errors: {} });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let stoppedAtBudget = false;
   if (variant === "sequential") {
     for (const id of ids) {
@@ -128,7 +138,8 @@ async function run(): Promise<BroadcastOutcome> {
     throw new Error(`unknown variant ${variant}`);
   }
   const elapsedMs = performance.now() - started;
-  return { ...base, answered: tally.delivered + tally.gone, ...tally, elapsedMs, stoppedAtBudget };
+  const cpuMicrosPerPost = cpuPerPost(cpu, tally.delivered + tally.gone + tally.failed);
+  return { ...base, answered: tally.delivered + tally.gone, ...tally, elapsedMs, cpuMicrosPerPost, stoppedAtBudget };
 }
 
 run().then(
