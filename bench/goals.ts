@@ -13,9 +13,7 @@ export function goalsSection(findings: Findings): string {
     [
       "Authorizer handler overhead over bare `jose` ≤ 10% (fresh tokens)",
       a ? `${percent(n(a.overheadP50))} p50, ${percent(n(a.overheadMean))} time per verification (the two alone); ${percent(n(a.overheadP50AmongAll))} p50 among all five` : "–",
-      a && n(a.overheadP50) <= 0.1 && n(a.overheadMean) <= 0.1 && n(a.overheadP50AmongAll) > 0.1
-        ? "met alone; **not** among all five"
-        : verdict(a && n(a.overheadP50) <= 0.1 && n(a.overheadMean) <= 0.1),
+      verdict(a && [a.overheadP50, a.overheadMean, a.overheadP50AmongAll].every((overhead) => n(overhead) <= 0.1)),
     ],
     [
       "Cold: no key fetch before the first Allow",
