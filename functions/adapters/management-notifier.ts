@@ -52,7 +52,7 @@ export function createManagementNotifier({
   credentials = defaultProvider(),
   maxAttempts = 3,
 }: ManagementNotifierOptions): ManagementNotifier {
-  if (!region) throw new Error("the management API's region is unknown: set AWS_REGION");
+  if (!region) throw new Error("the management API's region is unknown: pass `region` or set AWS_REGION");
   const base = new URL(endpoint);
   const agent = { keepAlive: true, maxSockets };
   const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
