@@ -117,7 +117,7 @@ export function warmSection(result: WarmResult, options: typeof warmDefaults): s
     table(header, rows("repeated")),
     "",
     `Ours with repeated tokens: **${ratio(findings.repeatedLead)}** the throughput of the fastest peer (${findings.fastestPeer}).`,
-    `The verified-token cache holds ≈ ${(result.cacheBytesPerEntry / 1024).toFixed(1)} KB of heap per token (the token itself, its expiry and the`,
+    `The verified-token cache holds ≈ ${(result.cacheBytesPerEntry / 1024).toFixed(1)} KB of heap per token (the token itself, its expiry, its key and the`,
     `map entry); at its bound of 2,000 tokens, ≈ ${((result.cacheBytesPerEntry * 2000) / 1024 / 1024).toFixed(1)} MB. JWKS requests during the measured rounds: ${result.jwksFetchesDuringRounds}.`,
   ].join("\n");
 }

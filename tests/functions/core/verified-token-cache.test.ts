@@ -1,4 +1,5 @@
 /** The per-instance cache of verified tokens, on its own and in front of a verifier. */
+import { createHash } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { TokenRejected } from "../../../functions/core/authorize.js";
 import { createVerifiedTokenCache, withVerifiedTokenCache } from "../../../functions/core/verified-token-cache.js";
@@ -6,10 +7,15 @@ import { createVerifiedTokenCache, withVerifiedTokenCache } from "../../../funct
 const exp = 2_000_000_000; // epoch seconds
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-/** A JWS-shaped token and its claims (the cache never checks signatures: its verifier did). */
+/**
+ * A JWS-shaped token and its claims. The cache never checks signatures (its verifier did); like a
+ * real one, the stand-in (342 characters, as RS256's) differs with the header and payload.
+ */
 function token(sub: string, extra: Record<string, unknown> = {}) {
   const claims = { sub, exp, iat: exp - 3600, token_use: "id", ...extra };
-  return { token: `${encode({ alg: "RS256", kid: "k1" })}.${encode(claims)}.c2lnbmF0dXJl`, claims };
+  const signingInput = `${encode({ alg: "RS256", kid: "k1" })}.${encode(claims)}`;
+  const signature = createHash("sha512").update(signingInput).digest("base64url").repeat(4).slice(0, 342);
+  return { token: `${signingInput}.${signature}`, claims };
 }
 
 function clock(startMs: number) {
@@ -108,6 +114,20 @@ describe("the verified-token cache", () => {
     first.sub = "mallory";
     first["cognito:groups"].push("admins");
     expect(cache.get(alice.token)).toEqual(alice.claims);
+  });
+
+  it("never answers for another token that ends like a cached one, and keeps the cached one", () => {
+    const cache = createVerifiedTokenCache({ maxEntries: 10, now: () => 0 });
+    const alice = token("alice");
+    cache.set(alice.token, alice.claims);
+    // Same signature, another payload: what a forger would try. Same tail, another signature start.
+    const [header, , signature] = alice.token.split(".") as [string, string, string];
+    const forged = `${header}.${encode({ ...alice.claims, sub: "mallory" })}.${signature}`;
+    const sameTail = `${alice.token.slice(0, -100)}${"A".repeat(36)}${alice.token.slice(-64)}`;
+    expect(cache.get(forged)).toBeUndefined();
+    expect(cache.get(sameTail)).toBeUndefined();
+    expect(cache.get(alice.token)).toEqual(alice.claims);
+    expect(cache.size).toBe(1);
   });
 
   it("refuses a size below one", () => {
