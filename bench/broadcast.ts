@@ -77,7 +77,7 @@ function cell(outcomes: readonly (BroadcastOutcome & { peakConnections: number }
   const delivered = median(outcomes.map((o) => o.delivered));
   const gone = median(outcomes.map((o) => o.gone));
   const status = failed > 0 ? `**${failed} failed** (${errors.join(", ")})` : projected ? "projected" : `${delivered} + ${gone} gone`;
-  return `${projected ? "≈ " : ""}${seconds(time)} · ${status} · ${Math.round(cpu)} µs CPU/post · ${sockets} sockets`;
+  return `${projected ? "≈ " : ""}${seconds(time)} · ${status} · ${Math.round(cpu)} µs CPU/post · ${sockets} socket${sockets === 1 ? "" : "s"}`;
 }
 
 export interface BroadcastFindings {
@@ -102,7 +102,8 @@ export function broadcastSection(result: BroadcastResult): string {
   const findings = broadcastFindings(result);
   const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant]))]);
   return [
-    `Time to deliver one frame to N connections with \`@aws-sdk/client-apigatewaymanagementapi\`, against a`,
+    "Time to deliver one frame to N connections through the API Gateway management API (ours: the",
+    "notifier; the others: the generated client, `@aws-sdk/client-apigatewaymanagementapi`), against a",
     `local \`@connections\` endpoint that takes ${options.delayMs} ms per post and answers 410 \`GoneException\` for one id in`,
     `ten. Every broadcast runs in a fresh process under \`ulimit -n ${options.fileLimit}\` (Lambda's limit); ${options.rounds} rounds,`,
     "variants interleaved, medians. Sequential posting stops after " + `${options.sequentialBudgetMs / 1000} s and is projected from its rate (≈).`,
