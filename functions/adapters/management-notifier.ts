@@ -3,12 +3,14 @@
  * SDK's own parts (SigV4 signer, Node HTTP handler, standard retry strategy, credential chain)
  * but not through the generated client, whose middleware stack cost half the CPU of every post:
  * a broadcast is CPU-bound on it, and at Lambda's fractions of a vCPU that was its whole time
- * (BENCHMARKS.md, "Broadcast fan-out"). What goes on the wire is what the SDK sends.
+ * (BENCHMARKS.md, "Broadcast fan-out"). Method, path, body and signature are the generated
+ * client's; left out are its user-agent and invocation-id headers and its clock-skew correction
+ * (Lambda's clock is kept in sync).
  */
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
-import { isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
+import { getRetryAfterHint, isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
 import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from "@smithy/types";
@@ -33,7 +35,13 @@ export interface ManagementNotifierOptions {
 export class ManagementApiError extends Error {
   /** The SDK's shape: its retry rules read the status from here. */
   readonly $metadata: { readonly httpStatusCode: number };
-  constructor(name: string, httpStatusCode: number, message: string) {
+  constructor(
+    name: string,
+    httpStatusCode: number,
+    message: string,
+    /** From a `Retry-After` header: the earliest time to try again. */
+    readonly retryAfter?: Date,
+  ) {
     super(message);
     this.name = name;
     this.$metadata = { httpStatusCode };
@@ -79,7 +87,7 @@ export function createManagementNotifier({
     if (response.statusCode < 300) return "delivered";
     // 410 GoneException is an answer, not a failure: the connection no longer exists.
     if (response.statusCode === 410) return "gone";
-    throw errorOf(response.statusCode, response.headers, answer);
+    throw errorOf(response, answer);
   };
 
   // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
@@ -96,7 +104,8 @@ export function createManagementNotifier({
         const errorType = isThrottlingError(known) ? "THROTTLING" : isTransientError(known) ? "TRANSIENT" : undefined;
         if (errorType === undefined) throw error;
         try {
-          token = await retries.refreshRetryTokenForRetry(token, { errorType });
+          const retryAfterHint = error instanceof ManagementApiError ? error.retryAfter : undefined;
+          token = await retries.refreshRetryTokenForRetry(token, { errorType, ...(retryAfterHint ? { retryAfterHint } : {}) });
         } catch {
           throw error;
         }
@@ -111,10 +120,11 @@ export function createManagementNotifier({
   };
 }
 
-function errorOf(status: number, headers: Record<string, string | undefined>, answer: string): ManagementApiError {
-  // Node lowercases header names; the type may carry a suffix after a colon (`ForbiddenException:http://…`).
-  const type = headers["x-amzn-errortype"]?.split(":")[0];
-  return new ManagementApiError(type || `HTTP${status}`, status, messageOf(answer) ?? `the management API answered ${status}`);
+function errorOf(response: { statusCode: number; headers: Record<string, string | undefined> }, answer: string): ManagementApiError {
+  // Node lowercases header names. The type may carry a namespace (`aws#`) or a suffix (`:http://…`).
+  const type = response.headers["x-amzn-errortype"]?.split(":")[0]?.split("#").at(-1);
+  const { statusCode } = response;
+  return new ManagementApiError(type || `HTTP${statusCode}`, statusCode, messageOf(answer) ?? `the management API answered ${statusCode}`, getRetryAfterHint(response));
 }
 
 function messageOf(answer: string): string | undefined {

@@ -9,7 +9,7 @@ import { HttpRequest } from "@smithy/core/protocols";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createManagementNotifier, ManagementApiError, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
 
 interface Received {
@@ -23,6 +23,9 @@ interface Answer {
   readonly status: number;
   readonly errorType?: string;
   readonly body?: string;
+  readonly headers?: Record<string, string>;
+  /** Drop the connection instead of answering. */
+  readonly reset?: boolean;
 }
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
@@ -43,8 +46,9 @@ beforeAll(async () => {
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const { status, errorType, body = "" } = answers.shift() ?? { status: 200 };
-      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}) }).end(body);
+      const { status, errorType, body = "", headers = {}, reset = false } = answers.shift() ?? { status: 200 };
+      if (reset) return void request.socket.destroy();
+      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,6 +60,7 @@ beforeAll(async () => {
 afterAll(() => close());
 
 afterEach(() => {
+  vi.unstubAllEnvs();
   notifier?.destroy();
   notifier = undefined;
   received = [];
@@ -138,16 +143,33 @@ describe("the management notifier", () => {
   it("throws other answers as errors named like the SDK's exceptions, without retrying client errors", async () => {
     answers = [
       { status: 403, errorType: "ForbiddenException:http://internal.amazon.com/coral/", body: '{"message":"Forbidden"}' },
-      { status: 413, errorType: "PayloadTooLargeException", body: '{"message":"Request entity too large"}' },
+      { status: 413, errorType: "aws#PayloadTooLargeException", body: '{"message":"Request entity too large"}' },
       { status: 400, body: "not json" },
     ];
-    const ours = newNotifier();
+    // One socket: an answer not read to the end would keep it, and the next request would wait forever.
+    const ours = newNotifier({ maxSockets: 1 });
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "ForbiddenException", message: "Forbidden", $metadata: { httpStatusCode: 403 } });
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "PayloadTooLargeException", message: "Request entity too large" });
     const error = await ours.send("a", "x").catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(ManagementApiError);
     expect(error).toMatchObject({ name: "HTTP400", message: "the management API answered 400" });
-    expect(received).toHaveLength(3);
+    expect(await ours.send("a", "x")).toBe("delivered");
+    expect(received).toHaveLength(4);
+  });
+
+  it("retries a dropped connection, as the SDK does", async () => {
+    answers = [{ status: 0, reset: true }];
+    expect(await newNotifier({ maxSockets: 1 }).send("a", "x")).toBe("delivered");
+    expect(received).toHaveLength(2);
+  });
+
+  it("waits as long as a Retry-After header asks before retrying", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", headers: { "Retry-After": "1" }, body: '{"message":"Rate exceeded"}' }];
+    const started = Date.now();
+    expect(await newNotifier().send("a", "x")).toBe("delivered");
+    expect(received).toHaveLength(2);
+    // Without the hint, the SDK's first throttling backoff is at most 500 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
   it("retries server errors and throttling as the SDK does, then delivers", async () => {
@@ -167,25 +189,17 @@ describe("the management notifier", () => {
   });
 
   it("signs with the credentials of the environment by default, as in Lambda", async () => {
-    const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "env-session", AWS_REGION: "ap-south-1" });
-    try {
-      await newNotifier({ region: undefined, credentials: undefined }).send("a", "x");
-    } finally {
-      process.env = saved;
+    for (const [name, value] of Object.entries({ AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "env-session", AWS_REGION: "ap-south-1" })) {
+      vi.stubEnv(name, value);
     }
+    await newNotifier({ region: undefined, credentials: undefined }).send("a", "x");
     const [post] = received as [Received];
     expect(post.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\/execute-api\/aws4_request/);
     expect(post.headers["x-amz-security-token"]).toBe("env-session");
   });
 
   it("refuses to start without a region, naming AWS_REGION", () => {
-    const saved = process.env.AWS_REGION;
-    delete process.env.AWS_REGION;
-    try {
-      expect(() => createManagementNotifier({ endpoint, maxSockets: 1, credentials })).toThrow(/AWS_REGION/);
-    } finally {
-      if (saved !== undefined) process.env.AWS_REGION = saved;
-    }
+    vi.stubEnv("AWS_REGION", undefined);
+    expect(() => createManagementNotifier({ endpoint, maxSockets: 1, credentials })).toThrow(/`region` or set AWS_REGION/);
   });
 });
