@@ -34,7 +34,8 @@ export function findToken(request: HandshakeRequest, location: TokenLocation): T
   const candidates = [...fromQuery, ...fromProtocol].filter((value) => value !== "");
   const [token] = candidates;
   if (token === undefined) return { found: false, reason: "missing" };
-  // Compared, not put in a Set: building one per request measured ≈1 µs of the authorizer's overhead.
+  // Compared, not put in a Set, which would hash the whole ~1 KB token (≈1.4 µs; the verified-token
+  // cache hashes 64 characters of it).
   if (fromQuery.length > 1 || candidates.some((candidate) => candidate !== token)) return { found: false, reason: "ambiguous" };
   return { found: true, token };
 }
