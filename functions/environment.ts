@@ -28,6 +28,9 @@ export interface AuthorizerSettings {
   readonly initialJwks?: JsonWebKeySet;
 }
 
+/** The authorizer settings a stack's configuration decides; the user pool supplies the rest. */
+export type AuthorizerPolicySettings = Omit<AuthorizerSettings, "issuer" | "clientId" | "initialJwks">;
+
 /** A public RSA JSON Web Key as Cognito publishes it. */
 export interface RsaPublicJwk {
   readonly kid: string;

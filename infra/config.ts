@@ -6,7 +6,7 @@
  * bad keys at once, each line naming the key and the values it accepts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { authorizerDefaults, messagingDefaults, type TokenUse } from "../functions/environment.js";
+import { authorizerDefaults, messagingDefaults, type AuthorizerPolicySettings } from "../functions/environment.js";
 import { functionDefaults } from "../functions/routes.js";
 
 /** Reads one project config key (without the `websocket-cognito:` prefix); `undefined` when unset. */
@@ -39,13 +39,7 @@ export type NetworkConfig =
     };
 
 export interface StackConfig {
-  readonly auth: {
-    readonly tokenQueryParameter: string;
-    readonly subprotocolToken: boolean;
-    readonly tokenUses: readonly TokenUse[];
-    readonly requiredGroups: readonly string[];
-    readonly clockToleranceSeconds: number;
-  };
+  readonly auth: AuthorizerPolicySettings;
   readonly userPool: UserPoolConfig;
   /** Protects the user pool (when created here) and the connections table from deletion. */
   readonly deletionProtection: boolean;

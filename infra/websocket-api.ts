@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch, type TokenUse } from "../functions/environment.js";
+import { fetchIssuerJwks, type AuthorizerPolicySettings, type JsonWebKeySet, type JwksFetch } from "../functions/environment.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { ExecutionLogLevel, LogLevel } from "./config.js";
@@ -37,15 +37,9 @@ export interface WebSocketApiArgs {
    */
   stageName?: string;
   /** What the authorizer checks tokens against, and where it finds them. */
-  authorizer: {
+  authorizer: AuthorizerPolicySettings & {
     issuer: pulumi.Input<string>;
     clientId: pulumi.Input<string>;
-    tokenUses: readonly TokenUse[];
-    requiredGroups: readonly string[];
-    clockToleranceSeconds: number;
-    tokenQueryParameter: string;
-    /** Whether browsers may offer the token as a subprotocol instead of in the query string. */
-    subprotocolToken: boolean;
     /**
      * How `pulumi up` fetches the issuer's JWKS, which the authorizer gets as INITIAL_JWKS so that
      * a new instance verifies its first token without a network call (not during preview).
