@@ -16,7 +16,7 @@ import { Agent } from "node:http";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
 import { fanOut } from "../functions/core/fan-out.js";
 import type { Notifier } from "../functions/core/ports.js";
-import { messagingDefaults } from "../functions/environment.js";
+import { defaults } from "../functions/settings/schema.js";
 
 export interface BroadcastOutcome {
   readonly variant: string;
@@ -85,7 +85,7 @@ async function run(): Promise<BroadcastOutcome> {
   const base = { variant, recipients: count, fileLimit, stoppedAtBudget: false };
   if (variant === "ours" || variant === "sdk") {
     // The functions' default `postConcurrency` (POST_CONCURRENCY), sockets as many.
-    const concurrency = messagingDefaults.postConcurrency;
+    const concurrency = defaults.postConcurrency;
     const notifier = variant === "ours" ? createManagementNotifier({ endpoint, maxSockets: concurrency, ...identity }) : sdkNotifier(concurrency);
     // Stale records are not deleted here (no table): every variant only posts. (Both names of the
     // store's method, as the store interface is being renamed.)

@@ -6,7 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbStore } from "./adapters/dynamodb-store.js";
 import { createManagementNotifier } from "./adapters/management-notifier.js";
 import { fanOut, type FanOutReport } from "./core/fan-out.js";
-import { messagingDefaults } from "./environment.js";
+import { defaults } from "./settings/schema.js";
 
 export interface PushTarget {
   /** `managementApiUrl` of the stack outputs. */
@@ -25,13 +25,13 @@ export async function pushToUser(target: PushTarget, userId: string, data: strin
   const dynamodb = new DynamoDBClient({ region: target.region, ...(local ? { endpoint: target.dynamoDbEndpoint, credentials } : {}) });
   const notifier = createManagementNotifier({
     endpoint: target.managementApiUrl,
-    maxSockets: messagingDefaults.postConcurrency,
+    maxSockets: defaults.postConcurrency,
     region: target.region,
     ...(credentials ? { credentials } : {}),
   });
   try {
     const store = createDynamoDbStore({ client: dynamodb, tableName: target.connectionsTableName, userIndexName: target.userIndexName });
-    return await fanOut(store.connectionIdsOfUser(userId), data, { store, notifier, concurrency: messagingDefaults.postConcurrency });
+    return await fanOut(store.connectionIdsOfUser(userId), data, { store, notifier, concurrency: defaults.postConcurrency });
   } finally {
     dynamodb.destroy();
     notifier.destroy();

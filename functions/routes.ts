@@ -3,6 +3,7 @@
  * infra/ builds API Gateway routes, integrations, functions and IAM from it; local/ dispatches
  * frames from it. Data only: no AWS SDK, no Pulumi.
  */
+import type { SettingsKind } from "./settings/schema.js";
 
 /** Every Lambda function of the system; each has an esbuild entry `functions/handlers/<name>.ts`. */
 export type FunctionName =
@@ -15,8 +16,6 @@ export type FunctionName =
   | "whoami"
   | "sweeper";
 
-/** Which block of settings (see `environment.ts`) a function reads from its environment. */
-export type SettingsKind = "authorizer" | "messaging";
 
 /**
  * One permission of a function, as exact actions on a named resource. infra/ resolves the resource
@@ -34,6 +33,7 @@ export type TableAction = "dynamodb:PutItem" | "dynamodb:DeleteItem" | "dynamodb
 
 export interface FunctionDefinition {
   readonly description: string;
+  /** Which settings (the schema's `for`) the function reads from its environment. */
   readonly settings: SettingsKind;
   readonly grants: readonly Grant[];
 }
@@ -118,13 +118,6 @@ export const routes: readonly RouteDefinition[] = [
   { routeKey: "sendtouser", function: "sendtouser", authorized: false },
   { routeKey: "whoami", function: "whoami", authorized: false },
 ];
-
-/** Lambda settings both runtimes apply unless configured otherwise (stack config on AWS). */
-export const functionDefaults = {
-  memorySizeMb: 256,
-  /** Long enough for a broadcast to thousands of connections at 50 posts in flight. */
-  timeoutSeconds: 10,
-} as const;
 
 /** Where `npm run build` writes a function's bundle; what Pulumi uploads and the local gateway runs. */
 export const bundleDirectory = (name: FunctionName): string => `dist/functions/${name}`;

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { fetchIssuerJwks, type AuthorizerPolicySettings, type JsonWebKeySet, type JwksFetch } from "../functions/environment.js";
+import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch } from "../functions/jwks.js";
+import { functionEnvironment } from "../functions/settings/environment.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
 import { BundledFunction } from "./bundled-function.js";
-import type { ExecutionLogLevel, LogLevel } from "./config.js";
-import { functionEnvironment } from "./function-environment.js";
+import type { AuthorizerPolicySettings, ExecutionLogLevel, LogLevel } from "./config.js";
 import { authorizerSourceArn, connectionsArn, grantStatements, routeSourceArn } from "./grants.js";
 
 /** The route table as the API needs it (functions/routes.ts). */
@@ -198,8 +198,8 @@ export class WebSocketApi extends pulumi.ComponentResource {
       if (args.leaveOut?.includes(fn)) continue;
       const environment =
         definition.settings === "authorizer"
-          ? authorizerSettings.apply((authorizer) => functionEnvironment(fn, { settings: "authorizer", authorizer }, logLevel))
-          : messagingSettings.apply((messaging) => functionEnvironment(fn, { settings: "messaging", messaging }, logLevel));
+          ? authorizerSettings.apply((settings) => functionEnvironment(fn, "authorizer", { ...settings, logLevel }))
+          : messagingSettings.apply((settings) => functionEnvironment(fn, "messaging", { ...settings, logLevel }));
       functions[fn] = new BundledFunction(
         `${name}-${fn}`,
         {

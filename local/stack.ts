@@ -7,25 +7,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { connectionAttributes } from "../functions/core/ports.js";
-import {
-  authorizerDefaults,
-  authorizerEnvironment,
-  fetchIssuerJwks,
-  messagingDefaults,
-  messagingEnvironment,
-  type AuthorizerSettings,
-} from "../functions/environment.js";
-import {
-  authorizerFunction,
-  bundleDirectory,
-  bundleFile,
-  expirySweeperFunction,
-  functionDefaults,
-  functionNames,
-  functions,
-  identitySources,
-  routes,
-} from "../functions/routes.js";
+import { fetchIssuerJwks } from "../functions/jwks.js";
+import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
+import { functionEnvironment } from "../functions/settings/environment.js";
+import { defaults, type ConfigValues } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { ensureConnectionsTable } from "./connections-table.js";
@@ -37,7 +22,24 @@ import { freePort } from "./ports.js";
 import { startTtlSweeper } from "./ttl-sweeper.js";
 import { startLocalWebClient } from "./web-server.js";
 
-export type TokenOptions = Pick<AuthorizerSettings, "tokenQueryParameter" | "subprotocolToken" | "requiredGroups" | "tokenUses" | "clockToleranceSeconds">;
+/**
+ * The stack config settings the local stack honours, as `pulumi config` sets them on AWS: how tokens
+ * are accepted, the route selection expression, and the functions' own settings.
+ */
+export const localSettingKeys = [
+  "tokenQueryParameter",
+  "subprotocolToken",
+  "allowAccessTokens",
+  "requiredGroups",
+  "clockToleranceSeconds",
+  "routeSelectionExpression",
+  "lambdaMemoryMb",
+  "lambdaTimeoutSeconds",
+  "logLevel",
+  "connectionTtlSeconds",
+  "postConcurrency",
+] as const satisfies readonly (keyof ConfigValues)[];
+export type LocalSettings = Pick<ConfigValues, (typeof localSettingKeys)[number]>;
 
 export interface LocalStackOptions {
   /** Where cognito-local and dynalite keep their data, and where outputs.json goes. */
@@ -47,9 +49,8 @@ export interface LocalStackOptions {
   readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number; readonly web?: number };
   readonly stage: string;
   readonly region: string;
-  /** Which frame field picks the route; the first seed's frames need `$request.body.message`. */
-  readonly routeSelectionExpression: string;
-  readonly token: TokenOptions;
+  /** Stack config settings; the first seed's frames need `routeSelectionExpression: "$request.body.message"`. */
+  readonly settings: Partial<LocalSettings>;
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
   readonly ttlSweepIntervalMs: number;
@@ -66,8 +67,6 @@ export interface LocalStackOptions {
   readonly progress: (line: string) => void;
   /** Where function and gateway log lines go. */
   readonly log: LogSink;
-  /** The functions' `LOG_LEVEL`, as the stack config `logLevel` sets it on AWS. */
-  readonly logLevel: string;
 }
 
 export const localDefaults: LocalStackOptions = {
@@ -76,15 +75,13 @@ export const localDefaults: LocalStackOptions = {
   ports: { gateway: 3001, cognito: 9229, dynamodb: 8000, web: 3000 },
   stage: "local",
   region: "us-east-1",
-  routeSelectionExpression: "$request.body.action",
-  token: { ...authorizerDefaults, tokenUses: [...authorizerDefaults.tokenUses], requiredGroups: [] },
+  settings: {},
   limits: {},
   ttlSweepIntervalMs: 5_000,
   expirySweepIntervalMs: 60_000,
   functionInstances: Number(process.env.LOCAL_FUNCTION_INSTANCES) || 2,
   progress: (line) => console.log(line),
   log: defaultLogSink,
-  logLevel: process.env.LOG_LEVEL || "INFO",
 };
 
 export interface LocalStack {
@@ -104,6 +101,7 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
   const options = { ...localDefaults, ...overrides };
   const { host, progress } = options;
+  const settings: LocalSettings = { ...defaults, ...options.settings };
   const dataDirectory = resolve(options.dataDirectory);
   await mkdir(dataDirectory, { recursive: true });
   // outputs.json names live endpoints only: a previous run's is gone before anything starts.
@@ -152,8 +150,8 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     const gateway = await startGateway({
       routes,
       authorizer: authorizerFunction,
-      identitySources: identitySources(options.token),
-      routeSelectionExpression: options.routeSelectionExpression,
+      identitySources: identitySources(settings),
+      routeSelectionExpression: settings.routeSelectionExpression,
       stage: options.stage,
       region: options.region,
       host,
@@ -172,15 +170,18 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     // first verification makes no network call.
     const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
     const initialJwks = await fetchIssuerJwks(issuer);
-    const authorizer = authorizerEnvironment({ ...options.token, issuer, clientId: pool.userPoolClientId, initialJwks });
+    const authorizer = {
+      ...settings,
+      tokenUses: settings.allowAccessTokens ? (["id", "access"] as const) : defaults.tokenUses,
+      issuer,
+      clientId: pool.userPoolClientId,
+      initialJwks,
+    };
     const messaging = {
-      ...messagingEnvironment({
-        ...messagingDefaults,
-        connectionsTableName: table.tableName,
-        userIndexName: table.userIndexName,
-        managementApiUrl: gateway.managementApiUrl,
-      }),
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      ...settings,
+      connectionsTableName: table.tableName,
+      userIndexName: table.userIndexName,
+      managementApiUrl: gateway.managementApiUrl,
     };
     functionHost = createFunctionHost({
       region: options.region,
@@ -190,14 +191,13 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
           name,
           {
             bundle: resolve(bundleDirectory(name), bundleFile),
-            timeoutMs: functionDefaults.timeoutSeconds * 1000,
-            memoryMb: functionDefaults.memorySizeMb,
+            timeoutMs: settings.lambdaTimeoutSeconds * 1000,
+            memoryMb: settings.lambdaMemoryMb,
             maxInstances: options.functionInstances,
-            environment: {
-              ...(functions[name].settings === "authorizer" ? authorizer : messaging),
-              POWERTOOLS_SERVICE_NAME: name,
-              LOG_LEVEL: options.logLevel,
-            },
+            environment:
+              functions[name].settings === "authorizer"
+                ? functionEnvironment(name, "authorizer", authorizer)
+                : { ...functionEnvironment(name, "messaging", messaging), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint },
           },
         ]),
       ),

@@ -2,7 +2,9 @@
  * What a verified token allows: the Cognito-specific claim checks that follow the signature,
  * issuer and lifetime checks, and the authorizer response API Gateway expects.
  */
-import type { TokenUse } from "../environment.js";
+
+/** The kinds of Cognito token a connection may present. */
+export type TokenUse = "id" | "access";
 
 export interface ClaimsPolicy {
   readonly clientId: string;

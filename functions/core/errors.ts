@@ -1,4 +1,7 @@
-/** Client-visible errors: every failure a sender can see maps to one stable code, here. */
+/**
+ * The core's errors. Client-visible failures map to one stable PascalCase code, here; a rejected
+ * token carries jose's `ERR_*` code, which reaches the log only (the client sees 401).
+ */
 
 export type ErrorCode = "BadRequest" | "PayloadTooLarge" | "InternalError";
 
@@ -20,4 +23,12 @@ export function errorFrame(error: unknown): string {
       ? error
       : { code: "InternalError" as const, message: "The request could not be processed; try again later" };
   return JSON.stringify({ error: { code, message } });
+}
+
+/** Thrown by a verifier for a token that is not acceptable; `code` is safe to log. */
+export class TokenRejected extends Error {
+  override readonly name = "TokenRejected";
+  constructor(readonly code: string, options?: ErrorOptions) {
+    super(`token rejected: ${code}`, options);
+  }
 }

@@ -3,10 +3,10 @@ import { fromAuthorizerContext } from "../core/claims.js";
 import { newConnectionRecord } from "../core/connections.js";
 import { selectSubprotocol } from "../core/token-source.js";
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
-import { describe, logger } from "./shared/logger.js";
-import { settings, store } from "./shared/store.js";
+import { describe, logger, withLambdaContext } from "./shared/logger.js";
+import { settings, store } from "./shared/messaging.js";
 
-export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, connectedAt, authorizer } = event.requestContext;
   logger.appendKeys({ connectionId });
   const identity = fromAuthorizerContext(authorizer);
@@ -25,4 +25,4 @@ export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
   logger.info("connected", { userId: identity.userId });
   const protocol = selectSubprotocol(event.headers);
   return protocol === undefined ? { statusCode: 200 } : { statusCode: 200, headers: { "Sec-WebSocket-Protocol": protocol } };
-}
+});

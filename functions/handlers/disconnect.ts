@@ -1,9 +1,9 @@
 /** `$disconnect`: forget the connection. */
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
-import { describe, logger } from "./shared/logger.js";
-import { store } from "./shared/store.js";
+import { describe, logger, withLambdaContext } from "./shared/logger.js";
+import { store } from "./shared/messaging.js";
 
-export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, disconnectStatusCode, disconnectReason } = event.requestContext;
   logger.appendKeys({ connectionId });
   try {
@@ -14,4 +14,4 @@ export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
     logger.error("could not remove connection", { error: describe(error) });
   }
   return { statusCode: 200 };
-}
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { authorizerDefaults, messagingDefaults, readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { readSettings } from "../../functions/settings/environment.js";
+import { defaults } from "../../functions/settings/schema.js";
 import { ConfigError, configDefaults, configKeys, readConfig, type StackConfig } from "../../infra/config.js";
 
 /** A config source backed by a plain object, as `pulumi.Config#get` would answer. */
@@ -48,9 +49,9 @@ describe("readConfig with nothing set", () => {
       network: { kind: "none" },
       webClient: false,
     });
-    expect(config.auth.tokenQueryParameter).toBe(authorizerDefaults.tokenQueryParameter);
-    expect(config.messaging.connectionTtlSeconds).toBe(messagingDefaults.connectionTtlSeconds);
-    expect(config.messaging.postConcurrency).toBe(messagingDefaults.postConcurrency);
+    expect(config.auth.tokenQueryParameter).toBe(defaults.tokenQueryParameter);
+    expect(config.messaging.connectionTtlSeconds).toBe(defaults.connectionTtlSeconds);
+    expect(config.messaging.postConcurrency).toBe(defaults.postConcurrency);
   });
 
   it("turns the expiry sweep off, or runs it on another schedule", () => {
@@ -163,12 +164,12 @@ describe("readConfig with values set", () => {
   it("produces settings the functions' environment readers accept at their limits", () => {
     const config = readConfig(source({ clockToleranceSeconds: "300", connectionTtlSeconds: String(366 * 24 * 3600), postConcurrency: "1" }));
 
-    const authorizer = readAuthorizerSettings({
+    const authorizer = readSettings("authorizer", {
       TOKEN_ISSUER: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
       APP_CLIENT_ID: "c",
       CLOCK_TOLERANCE_SECONDS: String(config.auth.clockToleranceSeconds),
     });
-    const messaging = readMessagingSettings({
+    const messaging = readSettings("messaging", {
       CONNECTIONS_TABLE_NAME: "t",
       CONNECTIONS_USER_INDEX: "i",
       MANAGEMENT_API_URL: "https://a.execute-api.eu-west-1.amazonaws.com/dev",

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { readSettings } from "../../functions/settings/environment.js";
 import { bundleDirectory, bundleFile, functionNames, functions, routes, type FunctionName } from "../../functions/routes.js";
 import { accessLogFormat } from "../../infra/websocket-api.js";
 import {
@@ -189,9 +189,9 @@ describe("Lambda functions", () => {
       SUBPROTOCOL_TOKEN: "true",
       INITIAL_JWKS: expect.any(String),
       POWERTOOLS_SERVICE_NAME: "authorizer",
-      LOG_LEVEL: "INFO",
+      POWERTOOLS_LOG_LEVEL: "INFO",
     });
-    expect(readAuthorizerSettings(variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
+    expect(readSettings("authorizer", variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
     expect(JSON.parse(variables.INITIAL_JWKS!)).toEqual(poolJwks); // fetched at deploy time
 
   });
@@ -207,9 +207,9 @@ describe("Lambda functions", () => {
         CONNECTION_TTL_SECONDS: "7500",
         POST_CONCURRENCY: "50",
         POWERTOOLS_SERVICE_NAME: fn,
-        LOG_LEVEL: "INFO",
+        POWERTOOLS_LOG_LEVEL: "INFO",
       });
-      expect(readMessagingSettings(variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
+      expect(readSettings("messaging", variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
     }
   });
 });

@@ -1,8 +1,7 @@
 /** The pure derivations infra/ builds resources from: IAM from grants, ARNs, identity sources, environments, log format. */
 import { describe, expect, it } from "vitest";
-import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { functionEnvironment, readSettings } from "../../functions/settings/environment.js";
 import { functions, identitySources, type Grant } from "../../functions/routes.js";
-import { functionEnvironment } from "../../infra/function-environment.js";
 import { authorizerSourceArn, connectionsArn, grantStatements, indexArn, routeSourceArn, type GrantResources } from "../../infra/grants.js";
 import { accessLogFormat, routeSlug } from "../../infra/websocket-api.js";
 
@@ -76,52 +75,41 @@ describe("identitySources (route table), as the authorizer gets them", () => {
 
 describe("functionEnvironment", () => {
   it("writes the authorizer block with the contract's writer, plus logger settings", () => {
-    const environment = functionEnvironment(
-      "authorizer",
-      {
-        settings: "authorizer",
-        authorizer: {
-          issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
-          clientId: "client1",
-          tokenUses: ["id"],
-          requiredGroups: [],
-          clockToleranceSeconds: 5,
-          tokenQueryParameter: "idToken",
-          subprotocolToken: true,
-        },
-      },
-      "WARN",
-    );
+    const environment = functionEnvironment("authorizer", "authorizer", {
+      issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
+      clientId: "client1",
+      tokenUses: ["id"],
+      requiredGroups: [],
+      clockToleranceSeconds: 5,
+      tokenQueryParameter: "idToken",
+      subprotocolToken: true,
+      logLevel: "WARN",
+    });
 
-    expect(readAuthorizerSettings(environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
-    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", LOG_LEVEL: "WARN" });
+    expect(readSettings("authorizer", environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", POWERTOOLS_LOG_LEVEL: "WARN" });
     expect(environment).not.toHaveProperty("CONNECTIONS_TABLE_NAME");
   });
 
   it("writes the messaging block for messaging functions", () => {
-    const environment = functionEnvironment(
-      "sendmessage",
-      {
-        settings: "messaging",
-        messaging: {
-          connectionsTableName: "t-1",
-          userIndexName: "userId-index",
-          managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
-          connectionTtlSeconds: 600,
-          postConcurrency: 8,
-        },
-      },
-      "INFO",
-    );
-
-    expect(readMessagingSettings(environment)).toEqual({
+    const environment = functionEnvironment("sendmessage", "messaging", {
       connectionsTableName: "t-1",
       userIndexName: "userId-index",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
+      logLevel: "INFO",
     });
-    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", LOG_LEVEL: "INFO" });
+
+    expect(readSettings("messaging", environment)).toEqual({
+      connectionsTableName: "t-1",
+      userIndexName: "userId-index",
+      managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
+      connectionTtlSeconds: 600,
+      postConcurrency: 8,
+      logLevel: "INFO",
+    });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", POWERTOOLS_LOG_LEVEL: "INFO" });
     expect(environment).not.toHaveProperty("TOKEN_ISSUER");
   });
 });

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configKeys, readConfig } from "../../infra/config.js";
 import { functionNames } from "../../functions/routes.js";
+import { configurationTable } from "../../scripts/config-table.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";
 
 const pulumiYaml = readFileSync("Pulumi.yaml", "utf8");
@@ -87,5 +88,11 @@ describe("the program as `pulumi up` starts it", () => {
       region,
       connectionsTableName: "connections-table-1a2b3c4",
     });
+  });
+});
+
+describe("README.md", () => {
+  it("documents every stack config key exactly as the settings schema declares it (npm run config-table)", () => {
+    expect(readFileSync("README.md", "utf8")).toContain(`\n${configurationTable()}\n`);
   });
 });

@@ -196,7 +196,7 @@ describe("the local stack, configured", () => {
   };
 
   it("answers 401 without calling the authorizer when the query parameter is the only way in and is missing", async () => {
-    const { outputs, logs } = await restart({ token: { tokenQueryParameter: "ID_Token", subprotocolToken: false, requiredGroups: [], tokenUses: ["id"], clockToleranceSeconds: 5 } });
+    const { outputs, logs } = await restart({ settings: { tokenQueryParameter: "ID_Token", subprotocolToken: false } });
     const user = await signUp(outputs, "carol@example.com");
     expect((await handshake(outputs.webSocketUrl, ["json", user.idToken])).status).toBe(401);
     expect(logs.some((line) => line.includes('"service":"authorizer"'))).toBe(false);
@@ -204,14 +204,14 @@ describe("the local stack, configured", () => {
   });
 
   it("answers 403 to a genuine user outside the required group", async () => {
-    const { outputs } = await restart({ token: { tokenQueryParameter: "idToken", subprotocolToken: true, requiredGroups: ["admins"], tokenUses: ["id"], clockToleranceSeconds: 5 } });
+    const { outputs } = await restart({ settings: { requiredGroups: ["admins"] } });
     const [outsider, admin] = [await signUp(outputs, "dave@example.com"), await signUp(outputs, "erin@example.com", "Passw0rd!", ["admins"])];
     expect((await handshake(withToken(outputs, outsider.idToken))).status).toBe(403);
     expect((await handshake(withToken(outputs, admin.idToken))).status).toBe(101);
   });
 
   it("routes the first seed's frames with its selection expression ($request.body.message)", async () => {
-    const { outputs } = await restart({ routeSelectionExpression: "$request.body.message" });
+    const { outputs } = await restart({ settings: { routeSelectionExpression: "$request.body.message" } });
     const user = await signUp(outputs, "frank@example.com");
     const client = await TestClient.open(withToken(outputs, user.idToken));
     await client.send('{"message":"sendmessage", "data":"hello world"}');

@@ -1,23 +1,17 @@
 /**
- * Wiring for functions that answer frames: the notifier, and the wrapper that turns any outcome
- * into a reply. No input makes a handler throw: errors become an error frame to the sender.
+ * The wrapper of every function that answers frames: it turns any outcome into a reply. No input
+ * makes a handler throw: errors become an error frame to the sender.
  */
-import { createManagementNotifier } from "../../adapters/management-notifier.js";
 import { errorFrame, RequestError } from "../../core/errors.js";
-import type { FanOutDependencies } from "../../core/fan-out.js";
-import type { WebSocketEvent, WebSocketResult } from "./events.js";
-import { describe, logger } from "./logger.js";
-import { settings, store } from "./store.js";
-
-export const notifier = createManagementNotifier({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency });
-
-export const fanOutDependencies: FanOutDependencies = { store, notifier, concurrency: settings.postConcurrency };
+import type { WebSocketEvent } from "./events.js";
+import { describe, logger, withLambdaContext } from "./logger.js";
+import { notifier, store } from "./messaging.js";
 
 /** What a route does with a frame; a returned string is sent back to the sender. */
 export type RouteAction = (event: WebSocketEvent) => Promise<string | void>;
 
-export function messageRoute(action: RouteAction): (event: WebSocketEvent) => Promise<WebSocketResult> {
-  return async (event) => {
+export function messageRoute(action: RouteAction) {
+  return withLambdaContext(async (event: WebSocketEvent) => {
     const { connectionId, routeKey } = event.requestContext;
     logger.appendKeys({ connectionId, routeKey });
     let reply: string | void;
@@ -30,7 +24,7 @@ export function messageRoute(action: RouteAction): (event: WebSocketEvent) => Pr
     }
     if (reply !== undefined) await replyTo(connectionId, reply);
     return { statusCode: 200 };
-  };
+  });
 }
 
 async function replyTo(connectionId: string, data: string): Promise<void> {

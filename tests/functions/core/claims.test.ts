@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TokenRejected, authorize } from "../../../functions/core/authorize.js";
+import { authorize } from "../../../functions/core/authorize.js";
+import { TokenRejected } from "../../../functions/core/errors.js";
 import { authorizeClaims, fromAuthorizerContext, toAuthorizerContext, type ClaimsPolicy } from "../../../functions/core/claims.js";
 
 const now = 1_800_000_000;
