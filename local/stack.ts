@@ -6,19 +6,18 @@ import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { connectionAttributes } from "../functions/core/ports.js";
 import { fetchIssuerJwks } from "../functions/jwks.js";
 import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
 import { functionEnvironment } from "../functions/settings/environment.js";
 import { defaults, type ConfigValues } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
-import { ensureConnectionsTable } from "./connections-table.js";
 import { startDynalite } from "./dynamodb.js";
 import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
 import { startGateway, type GatewayLimits } from "./gateway/index.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
+import { ensureTables, localTableNames, tableKeys } from "./tables.js";
 import { startTtlSweeper } from "./ttl-sweeper.js";
 import { startLocalWebClient } from "./web-server.js";
 
@@ -93,7 +92,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const names = { table: "connections", userPool: "websocket-cognito", appClient: "web" };
+const names = { userPool: "websocket-cognito", appClient: "web" };
 // Any value works offline; the SDK only needs something to sign with. (The function host gives
 // its workers the same.)
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -127,13 +126,13 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     cleanups.push(() => dynalite.close());
     const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: options.region, credentials });
     cleanups.push(() => dynamodb.destroy());
-    const table = { tableName: names.table, userIndexName: connectionAttributes.userIndexName };
-    await ensureConnectionsTable(dynamodb, table);
-    const sweeper = startTtlSweeper(dynamodb, table.tableName, options.ttlSweepIntervalMs, (error) =>
+    const tables = localTableNames;
+    await ensureTables(dynamodb, tables);
+    const sweeper = startTtlSweeper(dynamodb, tableKeys(tables), options.ttlSweepIntervalMs, (error) =>
       progress(`! ttl sweep failed: ${error instanceof Error ? error.message : String(error)}`),
     );
     cleanups.push(() => sweeper.stop());
-    progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, table "${table.tableName}")`);
+    progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, tables "${tables.connectionsTableName}", "${tables.subscriptionsTableName}", "${tables.channelMessagesTableName}")`);
 
     const cognitoPort = options.ports.cognito || (await freePort(host));
     const cognito = await startCognitoLocal({ directory: join(dataDirectory, "cognito"), host, port: cognitoPort, warn: progress });
@@ -179,8 +178,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     };
     const messaging = {
       ...settings,
-      connectionsTableName: table.tableName,
-      userIndexName: table.userIndexName,
+      ...tables,
       managementApiUrl: gateway.managementApiUrl,
     };
     functionHost = createFunctionHost({
@@ -222,7 +220,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       userPoolId: pool.userPoolId,
       userPoolClientId: pool.userPoolClientId,
       region: options.region,
-      connectionsTableName: table.tableName,
+      connectionsTableName: tables.connectionsTableName,
       cognitoEndpoint: cognito.endpoint,
       dynamoDbEndpoint: dynalite.endpoint,
       webClientUrl: webClient.url,

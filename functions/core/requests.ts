@@ -1,4 +1,4 @@
-/** Parsing of client frames for the custom routes (DESIGN §1, "Messages"). */
+/** Parsing of client frames for the seeds' routes (README, "Message protocol"). */
 import { RequestError } from "./errors.js";
 
 /** PostToConnection accepts at most 128 KiB of data. */
@@ -14,12 +14,12 @@ export interface SendToUserRequest extends SendMessageRequest {
 }
 
 export function parseSendMessage(body: string | undefined): SendMessageRequest {
-  const request = jsonObject(body);
+  const request = parseFrameObject(body);
   return { data: encodeData(request) };
 }
 
 export function parseSendToUser(body: string | undefined): SendToUserRequest {
-  const request = jsonObject(body);
+  const request = parseFrameObject(body);
   const userId = request.userId;
   if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
     throw new RequestError("BadRequest", '"userId" must be a non-empty string (the Cognito sub of the recipient)');
@@ -39,7 +39,8 @@ function encodeData(request: Record<string, unknown>): string {
   return data;
 }
 
-function jsonObject(body: string | undefined): Record<string, unknown> {
+/** The frame as a JSON object, or BadRequest. */
+export function parseFrameObject(body: string | undefined): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body ?? "");

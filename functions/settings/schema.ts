@@ -7,6 +7,7 @@
  * configuration table all derive from this table. A new setting is one entry here plus the code
  * that uses it.
  */
+import { defaultChannelRules, parseChannelRules, type ChannelRule } from "../core/channel-rules.js";
 import type { TokenUse } from "../core/claims.js";
 import { parseJwks, type JsonWebKeySet } from "../jwks.js";
 import { InvalidValue } from "./errors.js";
@@ -78,6 +79,24 @@ const issuerUrl: ValueType<string> = {
 const jwks: ValueType<JsonWebKeySet> = {
   accepted: "a JSON Web Key Set",
   parse: (value) => parseJwks(value, "INITIAL_JWKS"),
+  format: (value) => JSON.stringify(value),
+};
+
+const channelRules: ValueType<readonly ChannelRule[]> = {
+  accepted: `a JSON array of rules {"channel": PATTERN, "subscribe": [PRINCIPAL, ...], "publish": [PRINCIPAL, ...]}`,
+  parse(value) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InvalidValue(`must be a JSON array of rules; this is not valid JSON`);
+    }
+    try {
+      return parseChannelRules(parsed);
+    } catch (error) {
+      throw new InvalidValue((error as Error).message);
+    }
+  },
   format: (value) => JSON.stringify(value),
 };
 
@@ -253,6 +272,39 @@ export const settings = {
     for: ["messaging"],
     description: "`PostToConnection` calls a fan-out keeps in flight, 1–1000.",
   }),
+
+  // Channels.
+  channelRules: setting({
+    type: channelRules,
+    default: defaultChannelRules,
+    defaultText: "open rooms `public/*`, inboxes `users/{sub}`",
+    env: "CHANNEL_RULES",
+    for: ["messaging"],
+    description:
+      'Who may subscribe to and publish on which channels: a JSON array of `{"channel","subscribe","publish"}`, first match wins, no match → `Forbidden` (see "Channels"). The default lets any user subscribe and publish under `public/` (one segment), and subscribe to `users/<own sub>`, where only the server publishes.',
+  }),
+  channelHistorySeconds: setting({
+    type: integer(0, 86400, "seconds"),
+    default: 120,
+    env: "CHANNEL_HISTORY_SECONDS",
+    for: ["messaging"],
+    description: "How long a channel's messages are kept for a resume (`subscribe` with `since`), 0–86400; 0 keeps none (every resume answers `resumed:false`).",
+  }),
+  channelReplayLimit: setting({
+    type: integer(1, 1000),
+    default: 100,
+    env: "CHANNEL_REPLAY_LIMIT",
+    for: ["messaging"],
+    description: "The most messages one resume replays, 1–1000; a longer gap answers `resumed:false`.",
+  }),
+  maxSubscriptionsPerConnection: setting({
+    type: integer(1, 1000),
+    default: 50,
+    env: "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    for: ["messaging"],
+    description: "Channels one connection may be subscribed to at once, 1–1000; one more `subscribe` answers `LimitExceeded`.",
+  }),
+
   closeExpiredConnections: setting({
     type: boolean,
     default: true,
@@ -313,6 +365,8 @@ export const settings = {
   userIndexName: setting({ type: text(/^.+$/, "an index name"), env: "CONNECTIONS_USER_INDEX", for: ["messaging"] }),
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where replies are posted. */
   managementApiUrl: setting({ type: httpUrl, env: "MANAGEMENT_API_URL", for: ["messaging"] }),
+  subscriptionsTableName: setting({ type: text(/^.+$/, "a table name"), env: "SUBSCRIPTIONS_TABLE_NAME", for: ["messaging"] }),
+  channelMessagesTableName: setting({ type: text(/^.+$/, "a table name"), env: "CHANNEL_MESSAGES_TABLE_NAME", for: ["messaging"] }),
 } as const;
 
 export type SettingName = keyof typeof settings;
