@@ -12,6 +12,7 @@ import {
   apiId,
   authorizerIdValue,
   ofType,
+  optionsOf,
   poolJwks,
   region,
   resource,
@@ -59,6 +60,7 @@ describe("components", () => {
         "websocket-cognito:aws:ConnectionsTable connections",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
+        "websocket-cognito:aws:RouteFunctions websocket",
         "websocket-cognito:aws:ExpirySchedule expiry-sweep",
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
@@ -66,6 +68,14 @@ describe("components", () => {
     const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
+    }
+  });
+
+  it("keep the functions an existing stack has: each one aliased to the WebSocket API component that built it before", () => {
+    for (const fn of functionNames) {
+      expect(optionsOf(run, "websocket-cognito:aws:BundledFunction", `websocket-${fn}`).aliasParents, fn).toEqual([
+        "urn:pulumi:dev::websocket-cognito::websocket-cognito:aws:WebSocketApi::websocket",
+      ]);
     }
   });
 
