@@ -163,7 +163,10 @@ export class WebSocketApi extends pulumi.ComponentResource {
           authorizerUri: target.invokeArn,
           identitySources: identitySources.length > 0 ? [...identitySources] : undefined,
         },
-        { parent },
+        // An update to an empty list of identity sources can leave the old one in force, so a change
+        // replaces the authorizer. The new one is created and the route moved to it before the old
+        // one goes: API Gateway refuses to delete an authorizer a route still uses.
+        { parent, replaceOnChanges: ["identitySources"], deleteBeforeReplace: false },
       );
       new aws.lambda.Permission(
         `${name}-authorizer-permission`,

@@ -370,7 +370,12 @@ describe("API Gateway account setting", () => {
 
     expect(account.inputs.cloudwatchRoleArn).toBe(role.state.arn);
     expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+      {
+        Effect: "Allow",
+        Principal: { Service: "apigateway.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
     ]);
     expect(rolePolicy(run, "apigateway-account-policy").Statement).toEqual([
       {
@@ -388,5 +393,16 @@ describe("API Gateway account setting", () => {
       },
     ]);
     expect(answeredBefore(run, "aws:iam/rolePolicy:RolePolicy apigateway-account-policy", "aws:apigateway/account:Account apigateway-account-account")).toBe(true);
+  });
+
+  it("is left in place by `pulumi destroy`, with its role: other APIs of the region log through them", () => {
+    for (const [type, name] of [
+      ["aws:apigateway/account:Account", "apigateway-account-account"],
+      ["aws:iam/role:Role", "apigateway-account-role"],
+      ["aws:iam/rolePolicy:RolePolicy", "apigateway-account-policy"],
+    ] as const) {
+      expect(optionsOf(run, type, name).retainOnDelete, name).toBe(true);
+    }
+    for (const fn of functionNames) expect(optionsOf(run, "aws:iam/role:Role", `websocket-${fn}-role`).retainOnDelete, fn).toBe(false);
   });
 });
