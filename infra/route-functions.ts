@@ -15,6 +15,13 @@ export interface ApiEndpoints {
   readonly managementApiUrl: string;
 }
 
+/** API Gateway stops waiting for an integration or an authorizer after this many seconds. */
+export const apiGatewayTimeoutSeconds = 29;
+
+/** A function API Gateway invokes gains nothing from running longer than API Gateway waits. */
+const cappedTimeout = (seconds: number | undefined): number | undefined =>
+  seconds === undefined ? undefined : Math.min(seconds, apiGatewayTimeoutSeconds);
+
 export interface RouteFunctionsArgs {
   /** The route table (functions/routes.ts): every function a route names, and the authorizer, is built. */
   routeTable: {
@@ -41,7 +48,7 @@ export interface RouteFunctionsArgs {
   functions?: {
     /** @default 256 */
     memorySize?: number;
-    /** @default 10 */
+    /** Seconds; at most `apiGatewayTimeoutSeconds` for the functions API Gateway invokes. @default 10 */
     timeout?: number;
     /** @default "INFO" */
     logLevel?: LogLevel;
@@ -74,9 +81,10 @@ export class RouteFunctions extends pulumi.ComponentResource {
     const initialJwks = fetchInitialJwks();
     const environments = createEnvironments();
     const grantResources = resolveGrantResources();
+    const invokedByApi = new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)]);
     this.create = (fn) => createFunction(this, fn);
     this.functions = this.built;
-    for (const fn of new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)])) this.add(fn);
+    for (const fn of invokedByApi) this.add(fn);
 
     this.registerOutputs({});
 
@@ -127,7 +135,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
           description: definition.description,
           environment: environments(fn, definition),
           memorySize: args.functions?.memorySize,
-          timeout: args.functions?.timeout,
+          timeout: invokedByApi.has(fn) ? cappedTimeout(args.functions?.timeout) : args.functions?.timeout,
           logRetentionDays: args.logRetentionDays,
           policyStatements: definition.grants.length === 0 ? [] : grantResources.apply((arns) => grantStatements(definition.grants, arns)),
           vpc: args.functions?.vpc,

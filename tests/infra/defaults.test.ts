@@ -98,6 +98,10 @@ describe("Cognito", () => {
     });
   });
 
+  it("chooses the pool's price plan itself instead of leaving it to Cognito's default", () => {
+    expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.userPoolTier).toBe("ESSENTIALS");
+  });
+
   it("creates a client without secret allowing USER_PASSWORD_AUTH, USER_SRP_AUTH and refresh, with the token lifetimes", () => {
     const client = resource(run, "aws:cognito/userPoolClient:UserPoolClient", "auth-client");
 
@@ -200,6 +204,7 @@ describe("Lambda functions", () => {
       INITIAL_JWKS: expect.any(String),
       POWERTOOLS_SERVICE_NAME: "authorizer",
       LOG_LEVEL: "INFO",
+      NODE_OPTIONS: "--enable-source-maps",
     });
     expect(readAuthorizerSettings(variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
     expect(JSON.parse(variables.INITIAL_JWKS!)).toEqual(poolJwks); // fetched at deploy time
@@ -218,6 +223,7 @@ describe("Lambda functions", () => {
         POST_CONCURRENCY: "50",
         POWERTOOLS_SERVICE_NAME: fn,
         LOG_LEVEL: "INFO",
+        NODE_OPTIONS: "--enable-source-maps",
       });
       expect(readMessagingSettings(variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
     }
