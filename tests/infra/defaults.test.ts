@@ -265,6 +265,36 @@ describe("IAM", () => {
     );
   });
 
+  /**
+   * The whole ARN, anchored: a `*` only where the resource is one stage's `@connections/*` or one log
+   * group's streams (`:*`). The API Gateway account role's `log-group:*` is the one region-wide
+   * resource (its own test pins it); nothing else may end in a bare wildcard.
+   */
+  const scopedArn = (arn: string, policyName: string): boolean =>
+    [
+      new RegExp(`^arn:aws:dynamodb:${region}:${accountId}:table/[^*/]+(/index/[^*/]+)?$`),
+      new RegExp(`^arn:aws:execute-api:${region}:${accountId}:${apiId}/[^*/]+/(POST|DELETE)/@connections/\\*$`),
+      new RegExp(`^arn:aws:logs:${region}:${accountId}:log-group:[^*:]+:\\*$`),
+    ].some((shape) => shape.test(arn)) ||
+    (policyName === "apigateway-account-policy" && arn === `arn:aws:logs:${region}:${accountId}:log-group:*`);
+
+  it("tells a scoped ARN from an unscoped one", () => {
+    expect(scopedArn(tableArn, "p")).toBe(true);
+    expect(scopedArn(`${tableArn}/index/userId-index`, "p")).toBe(true);
+    expect(scopedArn(`${executionArn}/dev/POST/@connections/*`, "p")).toBe(true);
+    for (const unscoped of [
+      `arn:aws:dynamodb:${region}:${accountId}:table/*`,
+      `${tableArn}/index/*`,
+      `${executionArn}/*`,
+      `${executionArn}/*/POST/@connections/*`,
+      `arn:aws:logs:${region}:${accountId}:log-group:*`,
+      `arn:aws:dynamodb:*:${accountId}:table/t`,
+      "*",
+    ]) {
+      expect(scopedArn(unscoped, "p"), unscoped).toBe(false);
+    }
+  });
+
   it("has no wildcard actions and no unscoped resources in any role policy", () => {
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
 
@@ -273,7 +303,7 @@ describe("IAM", () => {
       for (const statement of JSON.parse(String(policy.inputs.policy)).Statement as { Action: string[]; Resource: string[]; Effect: string }[]) {
         expect(statement.Effect).toBe("Allow");
         for (const action of statement.Action) expect(action, policy.name).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
-        for (const arn of statement.Resource) expect(arn, policy.name).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:${region}:${accountId}:[^*]+`));
+        for (const arn of statement.Resource) expect(scopedArn(arn, policy.name), `${policy.name}: ${arn}`).toBe(true);
       }
     }
   });

@@ -155,7 +155,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 function mockCall(token: string): Record<string, unknown> {
   switch (token) {
     case "aws:index/getRegion:getRegion":
-      return { region, name: region, id: region, description: "Europe (Ireland)", endpoint: `ec2.${region}.amazonaws.com` };
+      // Without the deprecated `name`: a program still reading it gets undefined, and its tests fail.
+      return { region, id: region, description: "Europe (Ireland)", endpoint: `ec2.${region}.amazonaws.com` };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId, id: accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
     case "aws:index/getPartition:getPartition":
