@@ -2,12 +2,15 @@
  * Composition root of the AWS stack: read the config, build the components, export the outputs
  * (DESIGN §1). Every decision lives in infra/.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { authorizerFunction, bundleDirectory, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
+import { ChannelTables } from "./infra/channel-tables.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
 import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
+import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
 import { WebSocketApi } from "./infra/websocket-api.js";
@@ -26,38 +29,55 @@ const connections = new ConnectionsTable("connections", {
   deletionProtection: config.deletionProtection,
 });
 
+const channels = new ChannelTables("channels", {
+  pointInTimeRecovery: config.pointInTimeRecovery,
+  deletionProtection: config.deletionProtection,
+});
+
 const network = config.network.kind === "none" ? undefined : new Network("network", { vpc: config.network });
 
 const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
 
-const api = new WebSocketApi("websocket", {
-  routeTable: { routes, functions, authorizerFunction, bundleDirectory, identitySources },
-  // Turned off, the sweeper is not deployed at all: no idle function holding DELETE permissions.
-  leaveOut: config.expirySweep ? [] : [expirySweeperFunction],
-  routeSelectionExpression: config.api.routeSelectionExpression,
-  stageName: config.api.stageName,
+// The functions need the API's ARN and management URL, and the API needs the functions: the
+// functions get the API's endpoints as a deferred output, resolved once the API is declared.
+const [apiEndpoints, resolveApiEndpoints] = pulumi.deferredOutput<ApiEndpoints>();
+
+const routeFunctions = new RouteFunctions("websocket", {
+  routeTable: { routes, functions, authorizerFunction, bundleDirectory },
+  api: apiEndpoints,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
+  messaging: config.messaging,
   connections: {
     tableName: connections.tableName,
     tableArn: connections.tableArn,
     userIndexName: connections.userIndexName,
     userIndexArn: connections.userIndexArn,
-    ttlSeconds: config.messaging.connectionTtlSeconds,
-    postConcurrency: config.messaging.postConcurrency,
   },
+  channels,
   functions: {
     ...config.functions,
     vpc: network && { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },
   },
+  logRetentionDays: config.logRetentionDays,
+});
+
+const api = new WebSocketApi("websocket", {
+  routes,
+  functions: routeFunctions.functions,
+  authorizer: { function: authorizerFunction, identitySources: identitySources(config.auth) },
+  routeSelectionExpression: config.api.routeSelectionExpression,
+  stageName: config.api.stageName,
   logRetentionDays: config.logRetentionDays,
   throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
   executionLogLevel: config.api.executionLogLevel,
   customDomain: config.api.customDomain,
   stageDependsOn: apiGatewayAccount ? [apiGatewayAccount] : [],
 });
+resolveApiEndpoints(api.endpoints);
 
+// Turned off, the sweeper is not deployed at all: no idle function holding DELETE permissions.
 if (config.expirySweep) {
-  new ExpirySchedule("expiry-sweep", { sweeper: api.functions[expirySweeperFunction]!, schedule: config.expirySweep.schedule });
+  new ExpirySchedule("expiry-sweep", { sweeper: routeFunctions.add(expirySweeperFunction), schedule: config.expirySweep.schedule });
 }
 
 const webClient = config.webClient

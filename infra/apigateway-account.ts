@@ -15,8 +15,13 @@ export const apiGatewayLogActions = [
 
 /**
  * The region-wide API Gateway setting that names the role API Gateway writes CloudWatch logs with.
- * WebSocket stages refuse access logging until it is set. It is a singleton per account and region:
- * skip this component where another stack or the console already set it.
+ * WebSocket stages refuse access logging until it is set. It is a singleton per account and region,
+ * shared by every REST and WebSocket API there: skip this component where another stack or the
+ * console already set it.
+ *
+ * Every resource here is retained on delete. With AWS provider v7, deleting the setting resets it
+ * (no role), which would silently stop the logs of every other API in the region; and the setting
+ * would name a deleted role if the role went. So `pulumi destroy` leaves both, still working.
  */
 export class ApiGatewayAccount extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
@@ -24,21 +29,23 @@ export class ApiGatewayAccount extends pulumi.ComponentResource {
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super("websocket-cognito:aws:ApiGatewayAccount", name, {}, opts);
+    const retained = { parent: this, retainOnDelete: true };
+
+    const caller = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
 
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
-        assumeRolePolicy: assumeRolePolicy("apigateway.amazonaws.com"),
+        assumeRolePolicy: caller.accountId.apply((accountId) => assumeRolePolicy("apigateway.amazonaws.com", accountId)),
         description: "API Gateway writes CloudWatch logs of this region's APIs with this role",
       },
-      { parent: this },
+      retained,
     );
 
     // The role serves every API of the account in this region, whose log groups API Gateway names
     // itself, so the narrowest resource is this account's log groups in this region.
-    const caller = aws.getCallerIdentityOutput({}, { parent: this });
-    const region = aws.getRegionOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -57,14 +64,14 @@ export class ApiGatewayAccount extends pulumi.ComponentResource {
             ),
           ),
       },
-      { parent: this },
+      retained,
     );
 
     // API Gateway validates the role when the setting is saved, so the policy goes first.
     this.account = new aws.apigateway.Account(
       `${name}-account`,
       { cloudwatchRoleArn: this.role.arn },
-      { parent: this, dependsOn: [policy] },
+      { ...retained, dependsOn: [policy] },
     );
 
     this.registerOutputs({ cloudwatchRoleArn: this.account.cloudwatchRoleArn });

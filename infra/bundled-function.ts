@@ -123,7 +123,8 @@ export class BundledFunction extends pulumi.ComponentResource {
         memorySize: args.memorySize ?? 256,
         timeout: args.timeout ?? 10,
         role: this.role.arn,
-        environment: { variables: args.environment },
+        // The bundle's source map (uploaded beside it) turns stack traces back into source lines.
+        environment: { variables: pulumi.output(args.environment).apply((variables) => ({ ...variables, NODE_OPTIONS: "--enable-source-maps" })) },
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
         vpcConfig: args.vpc
           ? { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds }

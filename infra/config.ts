@@ -11,21 +11,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSet, readConfigValues, type ConfigSource } from "../functions/settings/config-values.js";
 import {
   configKeys,
+  configOf,
   defaults,
-  type AuthorizerSettings,
   type ConfigKey,
+  type ConfigOf,
   type ExecutionLogLevel,
   type LogLevel,
   type NatGatewayStrategy,
 } from "../functions/settings/schema.js";
+import type { TokenUse } from "../functions/core/claims.js";
 
 export { configKeys, type ConfigKey, type ConfigSource, type ExecutionLogLevel, type LogLevel, type NatGatewayStrategy };
 
 /** The authorizer settings a stack's configuration decides; the user pool supplies the rest. */
-export type AuthorizerPolicySettings = Pick<
-  AuthorizerSettings,
-  "tokenUses" | "requiredGroups" | "clockToleranceSeconds" | "tokenQueryParameter" | "subprotocolToken"
->;
+export type AuthorizerPolicySettings = ConfigOf<"authorizer"> & { readonly tokenUses: readonly TokenUse[] };
 
 export interface UserPoolConfig {
   /** Use this pool and client instead of creating them. */
@@ -67,10 +66,10 @@ export interface StackConfig {
   readonly functions: {
     readonly memorySize: number;
     readonly timeout: number;
-    readonly logLevel: LogLevel;
   };
   readonly logRetentionDays: number;
-  readonly messaging: { readonly connectionTtlSeconds: number; readonly postConcurrency: number };
+  /** The messaging functions' settings (connection records, fan-out, channels, log level). */
+  readonly messaging: ConfigOf<"messaging">;
   /** When set, connections whose token has expired are closed on this EventBridge schedule. */
   readonly expirySweep?: { readonly schedule: string };
   readonly network: NetworkConfig;
@@ -125,13 +124,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       ? { kind: "create", natGateways: values.vpcNatGateways }
       : { kind: "none" };
   return {
-    auth: {
-      tokenQueryParameter: values.tokenQueryParameter,
-      subprotocolToken: values.subprotocolToken,
-      tokenUses: values.allowAccessTokens ? ["id", "access"] : defaults.tokenUses,
-      requiredGroups: values.requiredGroups,
-      clockToleranceSeconds: values.clockToleranceSeconds,
-    },
+    auth: { ...configOf("authorizer", values), tokenUses: values.allowAccessTokens ? ["id", "access"] : defaults.tokenUses },
     userPool: {
       ...(existingUserPoolId !== undefined && existingUserPoolClientId !== undefined
         ? { existing: { userPoolId: existingUserPoolId, userPoolClientId: existingUserPoolClientId } }
@@ -153,9 +146,9 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       manageApiGatewayAccount: values.manageApiGatewayAccount,
       ...(customDomainName !== undefined && certificateArn !== undefined ? { customDomain: { domainName: customDomainName, certificateArn } } : {}),
     },
-    functions: { memorySize: values.lambdaMemoryMb, timeout: values.lambdaTimeoutSeconds, logLevel: values.logLevel },
+    functions: { memorySize: values.lambdaMemoryMb, timeout: values.lambdaTimeoutSeconds },
     logRetentionDays: values.logRetentionDays,
-    messaging: { connectionTtlSeconds: values.connectionTtlSeconds, postConcurrency: values.postConcurrency },
+    messaging: configOf("messaging", values),
     ...(values.closeExpiredConnections ? { expirySweep: { schedule: values.expirySweepSchedule } } : {}),
     network,
     webClient: values.webClient,

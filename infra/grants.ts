@@ -47,11 +47,22 @@ export function policyDocument(statements: readonly PolicyStatement[]): PolicyDo
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** A trust policy letting one AWS service assume the role. */
-export function assumeRolePolicy(service: string): string {
+/**
+ * A trust policy letting one AWS service assume the role; with `sourceAccount`, only on behalf of
+ * that account's resources (`aws:SourceAccount`), so that the service cannot be made to use the
+ * role for another account (the confused deputy).
+ */
+export function assumeRolePolicy(service: string, sourceAccount?: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        ...(sourceAccount === undefined ? {} : { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } }),
+      },
+    ],
   });
 }
 

@@ -34,6 +34,9 @@ export class Network extends pulumi.ComponentResource {
         `${name}-vpc`,
         {
           numberOfAvailabilityZones: 2,
+          // awsx's default today, written out: its next major version defaults to "Auto", whose
+          // different layout would replace an existing stack's subnets.
+          subnetStrategy: "Legacy",
           // One NAT gateway is the cheap default; OnePerAz survives the loss of a zone.
           natGateways: { strategy: vpc.natGateways ?? "Single" },
           enableDnsHostnames: true,

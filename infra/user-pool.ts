@@ -51,6 +51,9 @@ export class UserPool extends pulumi.ComponentResource {
           },
           accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
           deletionProtection: args.deletionProtection ? "ACTIVE" : "INACTIVE",
+          // Cognito's default for new pools, written out so that the price plan is a decision of this
+          // program rather than of the API's default of the day (LITE would do: no ESSENTIALS feature is used).
+          userPoolTier: "ESSENTIALS",
         },
         { parent: this },
       );

@@ -407,6 +407,15 @@ export type ConfigValues = {
   readonly [N in ConfigKey as IsOptional<Schema[N]> extends true ? N : never]?: ValueOf<Schema[N]>;
 };
 
+/** The stack config keys that travel to the functions of one kind, as environment variables. */
+export type ConfigOf<K extends SettingsKind> = Pick<ConfigValues, ConfigKey & keyof SettingsOf<K>>;
+
+export function configOf<K extends SettingsKind>(kind: K, values: ConfigValues): ConfigOf<K> {
+  return Object.fromEntries(
+    configKeys.filter((key) => (settings[key] as Setting<unknown>).for?.includes(kind)).map((key) => [key, (values as Record<string, unknown>)[key]]),
+  ) as ConfigOf<K>;
+}
+
 /** Each setting's default, for those that have one. */
 export const defaults = Object.fromEntries(
   Object.entries(settings).flatMap(([name, definition]) => ("default" in definition ? [[name, definition.default]] : [])),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readSettings } from "../../functions/settings/environment.js";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
 import { defaults } from "../../functions/settings/schema.js";
 import { ConfigError, configDefaults, configKeys, readConfig, type StackConfig } from "../../infra/config.js";
 
@@ -30,6 +31,7 @@ describe("readConfig with nothing set", () => {
         tokenUses: ["id"],
         requiredGroups: [],
         clockToleranceSeconds: 5,
+        logLevel: "INFO",
       },
       userPool: { tokenValidity: { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 } },
       deletionProtection: false,
@@ -42,9 +44,17 @@ describe("readConfig with nothing set", () => {
         executionLogLevel: "OFF",
         manageApiGatewayAccount: true,
       },
-      functions: { memorySize: 256, timeout: 10, logLevel: "INFO" },
+      functions: { memorySize: 256, timeout: 10 },
       logRetentionDays: 14,
-      messaging: { connectionTtlSeconds: 7500, postConcurrency: 50 },
+      messaging: {
+        connectionTtlSeconds: 7500,
+        postConcurrency: 50,
+        logLevel: "INFO",
+        channelRules: defaultChannelRules,
+        channelHistorySeconds: 120,
+        channelReplayLimit: 100,
+        maxSubscriptionsPerConnection: 50,
+      },
       expirySweep: { schedule: "rate(1 minute)" },
       network: { kind: "none" },
       webClient: false,
@@ -98,6 +108,7 @@ describe("readConfig with values set", () => {
       tokenUses: ["id", "access"],
       requiredGroups: ["admins", "ops"],
       clockToleranceSeconds: 0,
+      logLevel: "INFO",
     });
   });
 
@@ -153,11 +164,12 @@ describe("readConfig with values set", () => {
       customDomain: { domainName: "ws.example.com", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" },
     });
     expect(config.network).toEqual({ kind: "create", natGateways: "OnePerAz" });
-    expect(config.functions).toEqual({ memorySize: 512, timeout: 29, logLevel: "DEBUG" });
+    expect(config.functions).toEqual({ memorySize: 512, timeout: 29 });
+    expect(config.auth.logLevel).toBe("DEBUG");
     expect(config.logRetentionDays).toBe(0);
     expect(config.deletionProtection).toBe(true);
     expect(config.pointInTimeRecovery).toBe(true);
-    expect(config.messaging).toEqual({ connectionTtlSeconds: 60, postConcurrency: 1000 });
+    expect(config.messaging).toMatchObject({ connectionTtlSeconds: 60, postConcurrency: 1000, logLevel: "DEBUG" });
     expect(config.userPool).toEqual({ tokenValidity: { idTokenMinutes: 5, accessTokenMinutes: 1440, refreshTokenDays: 3650 } });
   });
 
@@ -170,6 +182,8 @@ describe("readConfig with values set", () => {
       CLOCK_TOLERANCE_SECONDS: String(config.auth.clockToleranceSeconds),
     });
     const messaging = readSettings("messaging", {
+      SUBSCRIPTIONS_TABLE_NAME: "s",
+      CHANNEL_MESSAGES_TABLE_NAME: "m",
       CONNECTIONS_TABLE_NAME: "t",
       CONNECTIONS_USER_INDEX: "i",
       MANAGEMENT_API_URL: "https://a.execute-api.eu-west-1.amazonaws.com/dev",

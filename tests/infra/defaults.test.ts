@@ -1,5 +1,6 @@
 /** The whole stack with no config at all (every default), under the mocked Pulumi runtime. */
 import { existsSync, readFileSync } from "node:fs";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   apiId,
   authorizerIdValue,
   ofType,
+  optionsOf,
   poolJwks,
   region,
   resource,
@@ -56,16 +58,26 @@ describe("components", () => {
     expect(components.map((c) => `${c.type} ${c.name}`).sort()).toEqual(
       [
         "websocket-cognito:aws:ApiGatewayAccount apigateway-account",
+        "websocket-cognito:aws:ChannelTables channels",
         "websocket-cognito:aws:ConnectionsTable connections",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
+        "websocket-cognito:aws:RouteFunctions websocket",
         "websocket-cognito:aws:ExpirySchedule expiry-sweep",
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
     );
-    const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-", "expiry-sweep-"];
+    const prefixes = ["auth-", "connections-", "channels-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
+    }
+  });
+
+  it("keep the functions an existing stack has: each one aliased to the WebSocket API component that built it before", () => {
+    for (const fn of functionNames) {
+      expect(optionsOf(run, "websocket-cognito:aws:BundledFunction", `websocket-${fn}`).aliasParents, fn).toEqual([
+        "urn:pulumi:dev::websocket-cognito::websocket-cognito:aws:WebSocketApi::websocket",
+      ]);
     }
   });
 
@@ -86,6 +98,10 @@ describe("Cognito", () => {
       passwordPolicy: { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true },
       deletionProtection: "INACTIVE",
     });
+  });
+
+  it("chooses the pool's price plan itself instead of leaving it to Cognito's default", () => {
+    expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.userPoolTier).toBe("ESSENTIALS");
   });
 
   it("creates a client without secret allowing USER_PASSWORD_AUTH, USER_SRP_AUTH and refresh, with the token lifetimes", () => {
@@ -190,13 +206,14 @@ describe("Lambda functions", () => {
       INITIAL_JWKS: expect.any(String),
       POWERTOOLS_SERVICE_NAME: "authorizer",
       POWERTOOLS_LOG_LEVEL: "INFO",
+      NODE_OPTIONS: "--enable-source-maps",
     });
     expect(readSettings("authorizer", variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
     expect(JSON.parse(variables.INITIAL_JWKS!)).toEqual(poolJwks); // fetched at deploy time
 
   });
 
-  it("get the messaging environment from the contract: table, index, management URL of the stage, TTL, concurrency", () => {
+  it("get the messaging environment from the contract: tables, index, management URL of the stage, TTL, concurrency, channels", () => {
     for (const fn of functionNames.filter((name) => functions[name].settings === "messaging")) {
       const variables = functionResource(fn).inputs.environment.variables as Record<string, string>;
 
@@ -204,10 +221,17 @@ describe("Lambda functions", () => {
         CONNECTIONS_TABLE_NAME: `connections-table${suffix}`,
         CONNECTIONS_USER_INDEX: "userId-index",
         MANAGEMENT_API_URL: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+        SUBSCRIPTIONS_TABLE_NAME: `channels-subscriptions${suffix}`,
+        CHANNEL_MESSAGES_TABLE_NAME: `channels-messages${suffix}`,
         CONNECTION_TTL_SECONDS: "7500",
         POST_CONCURRENCY: "50",
+        CHANNEL_RULES: JSON.stringify(defaultChannelRules),
+        CHANNEL_HISTORY_SECONDS: "120",
+        CHANNEL_REPLAY_LIMIT: "100",
+        MAX_SUBSCRIPTIONS_PER_CONNECTION: "50",
         POWERTOOLS_SERVICE_NAME: fn,
         POWERTOOLS_LOG_LEVEL: "INFO",
+        NODE_OPTIONS: "--enable-source-maps",
       });
       expect(readSettings("messaging", variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
     }
@@ -218,21 +242,45 @@ describe("IAM", () => {
   const connections = `${executionArn}/dev/POST/@connections/*`;
   const manage = { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [connections] };
   // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
+  const subscriptions = `arn:aws:dynamodb:${region}:${accountId}:table/channels-subscriptions${suffix}`;
+  const messages = `arn:aws:dynamodb:${region}:${accountId}:table/channels-messages${suffix}`;
+  const allow = (Action: string[], resource: string) => ({ Effect: "Allow", Action, Resource: [resource] });
+  // What ending a gone connection takes: its record, its subscriptions (found by connection), a `leave`.
+  const forget = [
+    manage,
+    allow(["dynamodb:DeleteItem"], tableArn),
+    allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+    allow(["dynamodb:BatchWriteItem", "dynamodb:Query"], subscriptions),
+  ];
+  // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
   const expected: Record<FunctionName, object[]> = {
     authorizer: [],
-    connect: [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] }],
-    disconnect: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
-    default: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
-    sendmessage: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] }, manage],
-    sendtouser: [
-      { Effect: "Allow", Action: ["dynamodb:Query"], Resource: [`${tableArn}/index/userId-index`] },
-      { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] },
+    connect: [allow(["dynamodb:PutItem"], tableArn)],
+    disconnect: forget,
+    default: forget,
+    sendmessage: [manage, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...forget.slice(2)],
+    sendtouser: [...forget, allow(["dynamodb:Query"], `${tableArn}/index/userId-index`)],
+    whoami: forget,
+    subscribe: [
       manage,
+      allow(["dynamodb:DeleteItem"], tableArn),
+      allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+      allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], subscriptions),
+      allow(["dynamodb:GetItem", "dynamodb:Query"], messages),
     ],
-    whoami: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
+    unsubscribe: [
+      manage,
+      allow(["dynamodb:DeleteItem"], tableArn),
+      allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+      allow(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], subscriptions),
+    ],
+    publish: [...forget, allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
+    presence: forget,
     sweeper: [
-      { Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] },
-      { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [`${executionArn}/dev/DELETE/@connections/*`] },
+      ...forget.slice(0, 1),
+      allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
+      ...forget.slice(2),
+      allow(["execute-api:ManageConnections"], `${executionArn}/dev/DELETE/@connections/*`),
     ],
   };
 
@@ -249,6 +297,36 @@ describe("IAM", () => {
     );
   });
 
+  /**
+   * The whole ARN, anchored: a `*` only where the resource is one stage's `@connections/*` or one log
+   * group's streams (`:*`). The API Gateway account role's `log-group:*` is the one region-wide
+   * resource (its own test pins it); nothing else may end in a bare wildcard.
+   */
+  const scopedArn = (arn: string, policyName: string): boolean =>
+    [
+      new RegExp(`^arn:aws:dynamodb:${region}:${accountId}:table/[^*/]+(/index/[^*/]+)?$`),
+      new RegExp(`^arn:aws:execute-api:${region}:${accountId}:${apiId}/[^*/]+/(POST|DELETE)/@connections/\\*$`),
+      new RegExp(`^arn:aws:logs:${region}:${accountId}:log-group:[^*:]+:\\*$`),
+    ].some((shape) => shape.test(arn)) ||
+    (policyName === "apigateway-account-policy" && arn === `arn:aws:logs:${region}:${accountId}:log-group:*`);
+
+  it("tells a scoped ARN from an unscoped one", () => {
+    expect(scopedArn(tableArn, "p")).toBe(true);
+    expect(scopedArn(`${tableArn}/index/userId-index`, "p")).toBe(true);
+    expect(scopedArn(`${executionArn}/dev/POST/@connections/*`, "p")).toBe(true);
+    for (const unscoped of [
+      `arn:aws:dynamodb:${region}:${accountId}:table/*`,
+      `${tableArn}/index/*`,
+      `${executionArn}/*`,
+      `${executionArn}/*/POST/@connections/*`,
+      `arn:aws:logs:${region}:${accountId}:log-group:*`,
+      `arn:aws:dynamodb:*:${accountId}:table/t`,
+      "*",
+    ]) {
+      expect(scopedArn(unscoped, "p"), unscoped).toBe(false);
+    }
+  });
+
   it("has no wildcard actions and no unscoped resources in any role policy", () => {
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
 
@@ -257,7 +335,7 @@ describe("IAM", () => {
       for (const statement of JSON.parse(String(policy.inputs.policy)).Statement as { Action: string[]; Resource: string[]; Effect: string }[]) {
         expect(statement.Effect).toBe("Allow");
         for (const action of statement.Action) expect(action, policy.name).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
-        for (const arn of statement.Resource) expect(arn, policy.name).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:${region}:${accountId}:[^*]+`));
+        for (const arn of statement.Resource) expect(scopedArn(arn, policy.name), `${policy.name}: ${arn}`).toBe(true);
       }
     }
   });
@@ -360,7 +438,12 @@ describe("API Gateway account setting", () => {
 
     expect(account.inputs.cloudwatchRoleArn).toBe(role.state.arn);
     expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+      {
+        Effect: "Allow",
+        Principal: { Service: "apigateway.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
     ]);
     expect(rolePolicy(run, "apigateway-account-policy").Statement).toEqual([
       {
@@ -378,5 +461,16 @@ describe("API Gateway account setting", () => {
       },
     ]);
     expect(answeredBefore(run, "aws:iam/rolePolicy:RolePolicy apigateway-account-policy", "aws:apigateway/account:Account apigateway-account-account")).toBe(true);
+  });
+
+  it("is left in place by `pulumi destroy`, with its role: other APIs of the region log through them", () => {
+    for (const [type, name] of [
+      ["aws:apigateway/account:Account", "apigateway-account-account"],
+      ["aws:iam/role:Role", "apigateway-account-role"],
+      ["aws:iam/rolePolicy:RolePolicy", "apigateway-account-policy"],
+    ] as const) {
+      expect(optionsOf(run, type, name).retainOnDelete, name).toBe(true);
+    }
+    for (const fn of functionNames) expect(optionsOf(run, "aws:iam/role:Role", `websocket-${fn}-role`).retainOnDelete, fn).toBe(false);
   });
 });

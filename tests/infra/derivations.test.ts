@@ -1,6 +1,7 @@
 /** The pure derivations infra/ builds resources from: IAM from grants, ARNs, identity sources, environments, log format. */
 import { describe, expect, it } from "vitest";
 import { functionEnvironment, readSettings } from "../../functions/settings/environment.js";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
 import { functions, identitySources, type Grant } from "../../functions/routes.js";
 import { authorizerSourceArn, connectionsArn, grantStatements, indexArn, routeSourceArn, type GrantResources } from "../../infra/grants.js";
 import { accessLogFormat, routeSlug } from "../../infra/websocket-api.js";
@@ -12,6 +13,9 @@ const resources: GrantResources = {
   userIndex: `${tableArn}/index/userId-index`,
   connections: `${executionArn}/dev/POST/@connections/*`,
   closeConnections: `${executionArn}/dev/DELETE/@connections/*`,
+  subscriptionsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d",
+  connectionIndex: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d/index/connectionId-index",
+  channelMessagesTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/channel-messages-5e6f",
 };
 
 describe("grantStatements", () => {
@@ -95,6 +99,8 @@ describe("functionEnvironment", () => {
     const environment = functionEnvironment("sendmessage", "messaging", {
       connectionsTableName: "t-1",
       userIndexName: "userId-index",
+      subscriptionsTableName: "s-1",
+      channelMessagesTableName: "m-1",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
@@ -104,10 +110,16 @@ describe("functionEnvironment", () => {
     expect(readSettings("messaging", environment)).toEqual({
       connectionsTableName: "t-1",
       userIndexName: "userId-index",
+      subscriptionsTableName: "s-1",
+      channelMessagesTableName: "m-1",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
       logLevel: "INFO",
+      channelRules: defaultChannelRules,
+      channelHistorySeconds: 120,
+      channelReplayLimit: 100,
+      maxSubscriptionsPerConnection: 50,
     });
     expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", POWERTOOLS_LOG_LEVEL: "INFO" });
     expect(environment).not.toHaveProperty("TOKEN_ISSUER");

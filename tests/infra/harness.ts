@@ -37,6 +37,38 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
   /** Every URL the program fetched (the pool's JWKS at deploy time). */
   readonly fetches: string[];
+  /** The resource options the engine received, by `<type> <name>` (the mocks' own arguments leave them out). */
+  readonly options: Map<string, ResourceOptionsSeen>;
+}
+
+/** The options of a registration that change what the engine does on update and delete. */
+export interface ResourceOptionsSeen {
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly replaceOnChanges: string[];
+  /** The parent URNs of the resource's aliases. */
+  readonly aliasParents: string[];
+}
+
+/**
+ * Records the options of every registration the mocked engine receives: Pulumi's mocks drop them
+ * before `newResource`, so they are read from the registration request itself.
+ */
+export function recordResourceOptions(): Map<string, ResourceOptionsSeen> {
+  const seen = new Map<string, ResourceOptionsSeen>();
+  // The mock monitor is internal to Pulumi's runtime; its request type is the engine's protobuf message.
+  const monitor = (pulumi.runtime as unknown as { getMonitor(): { registerResource: (request: any, callback: unknown) => unknown } }).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    seen.set(`${request.getType()} ${request.getName()}`, {
+      retainOnDelete: request.getRetainondelete(),
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+      replaceOnChanges: request.getReplaceonchangesList(),
+      aliasParents: request.getAliasesList().map((alias: any) => alias.getSpec()?.getParenturn()).filter(Boolean),
+    });
+    return register(request, callback);
+  };
+  return seen;
 }
 
 /** The JWKS the stand-in for Cognito serves for every pool: two RSA keys, Cognito's shape and size. */
@@ -123,7 +155,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 function mockCall(token: string): Record<string, unknown> {
   switch (token) {
     case "aws:index/getRegion:getRegion":
-      return { region, name: region, id: region, description: "Europe (Ireland)", endpoint: `ec2.${region}.amazonaws.com` };
+      // Without the deprecated `name`: a program still reading it gets undefined, and its tests fail.
+      return { region, id: region, description: "Europe (Ireland)", endpoint: `ec2.${region}.amazonaws.com` };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId, id: accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
     case "aws:index/getPartition:getPartition":
@@ -198,6 +231,7 @@ export async function runProgram(config: Record<string, string> = {}, options: R
   const events: string[] = [];
   const fetches: string[] = [];
   await pulumi.runtime.setMocks(createMocks({ resources, calls, events }, options), project, "dev", options.preview ?? false);
+  const registrationOptions = recordResourceOptions();
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `${project}:${key}`, value])),
   );
@@ -211,7 +245,7 @@ export async function runProgram(config: Record<string, string> = {}, options: R
       outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
     }
     await settled(events);
-    return { resources, calls, events, outputs, fetches };
+    return { resources, calls, events, outputs, fetches, options: registrationOptions };
   } finally {
     restoreFetch();
   }
@@ -244,6 +278,13 @@ export function resource(run: ProgramRun, type: string, name: string): RecordedR
     throw new Error(`expected one ${type} named ${name}, found ${found.length}; have: ${run.resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
   }
   return found[0]!;
+}
+
+/** The options the engine received for one resource; fails loudly when it was not registered. */
+export function optionsOf(run: ProgramRun, type: string, name: string): ResourceOptionsSeen {
+  const found = run.options.get(`${type} ${name}`);
+  if (!found) throw new Error(`no registration of ${type} ${name}`);
+  return found;
 }
 
 export const ofType = (run: ProgramRun, type: string): RecordedResource[] => run.resources.filter((r) => r.type === type);

@@ -1,6 +1,6 @@
 /** The seed's setup: token in the `ID_Token` query parameter only, access tokens allowed, a required group. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { resource, runProgram, type ProgramRun } from "./harness.js";
+import { optionsOf, resource, runProgram, type ProgramRun } from "./harness.js";
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -19,6 +19,13 @@ describe("with subprotocolToken false and tokenQueryParameter ID_Token", () => {
 
     expect(authorizer.inputs.identitySources).toEqual(["route.request.querystring.ID_Token"]);
     expect(authorizer.inputs).not.toHaveProperty("authorizerResultTtlInSeconds");
+  });
+
+  it("replaces the authorizer when its identity sources change (created first, so the route moves to it)", () => {
+    expect(optionsOf(run, "aws:apigatewayv2/authorizer:Authorizer", "websocket-authorizer")).toMatchObject({
+      replaceOnChanges: ["identitySources"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("tells the authorizer where the token is and what it accepts", () => {

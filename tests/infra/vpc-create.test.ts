@@ -16,6 +16,10 @@ describe("with vpc create", () => {
     expect(vpc.inputs).toMatchObject({ numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" } });
   });
 
+  it("names its subnet layout, so that awsx's next default cannot re-address the subnets", () => {
+    expect(resource(run, "awsx:ec2:Vpc", "network-vpc").inputs.subnetStrategy).toBe("Legacy");
+  });
+
   it("creates a security group in it that allows outbound HTTPS only", () => {
     const group = resource(run, "aws:ec2/securityGroup:SecurityGroup", "network-functions");
 

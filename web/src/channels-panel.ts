@@ -4,7 +4,7 @@
  */
 import type { ChannelMessage, Channels, ChannelView } from "./channels.js";
 import { element, hide, show, timeElement } from "./dom.js";
-import { FrameError } from "./protocol.js";
+import { FrameError, type Member } from "./protocol.js";
 
 export interface ChannelsPanelOptions {
   readonly channels: Channels;
@@ -105,7 +105,7 @@ export function mountChannelsPanel({ channels, send, self }: ChannelsPanelOption
     return item;
   };
 
-  const memberItem = (member: { userId: string; username: string }): HTMLLIElement => {
+  const memberItem = (member: Member): HTMLLIElement => {
     const item = document.createElement("li");
     item.dataset.userId = member.userId;
     if (member.userId === self()) item.dataset.self = "";

@@ -19,6 +19,12 @@ const messaging: MessagingSettings = {
   connectionTtlSeconds: 3600,
   postConcurrency: 20,
   logLevel: "INFO",
+  subscriptionsTableName: "subscriptions-3c4d",
+  channelMessagesTableName: "channel-messages-5e6f",
+  channelRules: [{ channel: "rooms/*", subscribe: ["authenticated"], publish: ["group:moderators"] }],
+  channelHistorySeconds: 0,
+  channelReplayLimit: 10,
+  maxSubscriptionsPerConnection: 5,
 };
 
 describe("the environment contract", () => {

@@ -37,7 +37,13 @@ describe("the settings schema", () => {
   });
 
   it("names POWERTOOLS_LOG_LEVEL when a function's log level is not one Powertools knows", () => {
-    const env = { CONNECTIONS_TABLE_NAME: "t", CONNECTIONS_USER_INDEX: "i", MANAGEMENT_API_URL: "https://a/dev" };
+    const env = {
+      CONNECTIONS_TABLE_NAME: "t",
+      CONNECTIONS_USER_INDEX: "i",
+      SUBSCRIPTIONS_TABLE_NAME: "s",
+      CHANNEL_MESSAGES_TABLE_NAME: "m",
+      MANAGEMENT_API_URL: "https://a/dev",
+    };
     expect(readSettings("messaging", env).logLevel).toBe("INFO");
     expect(() => readSettings("messaging", { ...env, POWERTOOLS_LOG_LEVEL: "info" })).toThrow(/^POWERTOOLS_LOG_LEVEL must be "TRACE", .*got "info"/);
   });

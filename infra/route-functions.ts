@@ -1,0 +1,168 @@
+import * as pulumi from "@pulumi/pulumi";
+import { fetchIssuerJwks, type JsonWebKeySet } from "../functions/jwks.js";
+import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
+import { functionEnvironment } from "../functions/settings/environment.js";
+import { BundledFunction } from "./bundled-function.js";
+import type { ConfigOf } from "../functions/settings/schema.js";
+import type { AuthorizerPolicySettings } from "./config.js";
+import { connectionsArn, grantStatements, type GrantResources } from "./grants.js";
+
+/** What the functions must know of the API they answer for: where replies go, and what they may manage. */
+export interface ApiEndpoints {
+  /** `arn:aws:execute-api:{region}:{account}:{apiId}` */
+  readonly executionArn: string;
+  readonly stageName: string;
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where `@connections` calls go. */
+  readonly managementApiUrl: string;
+}
+
+/** API Gateway stops waiting for an integration or an authorizer after this many seconds. */
+export const apiGatewayTimeoutSeconds = 29;
+
+/** A function API Gateway invokes gains nothing from running longer than API Gateway waits. */
+const cappedTimeout = (seconds: number | undefined): number | undefined =>
+  seconds === undefined ? undefined : Math.min(seconds, apiGatewayTimeoutSeconds);
+
+export interface RouteFunctionsArgs {
+  /** The route table (functions/routes.ts): every function a route names, and the authorizer, is built. */
+  routeTable: {
+    readonly routes: readonly RouteDefinition[];
+    readonly functions: Readonly<Record<FunctionName, FunctionDefinition>>;
+    readonly authorizerFunction: FunctionName;
+    /** Where `npm run build` writes a function's bundle. */
+    readonly bundleDirectory: (name: FunctionName) => string;
+  };
+  /** The API the functions answer for; known only once the API exists, hence an input. */
+  api: pulumi.Input<ApiEndpoints>;
+  /** What the authorizer checks tokens against, and where it finds them. */
+  authorizer: AuthorizerPolicySettings & { issuer: pulumi.Input<string>; clientId: pulumi.Input<string> };
+  /** The messaging functions' settings from the stack config. */
+  messaging: ConfigOf<"messaging">;
+  /** The connections table the messaging functions use. */
+  connections: {
+    tableName: pulumi.Input<string>;
+    tableArn: pulumi.Input<string>;
+    userIndexName: string;
+    userIndexArn: pulumi.Input<string>;
+  };
+  /** The channels' tables. */
+  channels: {
+    subscriptionsTableName: pulumi.Input<string>;
+    subscriptionsTableArn: pulumi.Input<string>;
+    connectionIndexArn: pulumi.Input<string>;
+    messagesTableName: pulumi.Input<string>;
+    messagesTableArn: pulumi.Input<string>;
+  };
+  /** Settings shared by every function. */
+  functions?: {
+    /** @default 256 */
+    memorySize?: number;
+    /** Seconds; at most `apiGatewayTimeoutSeconds` for the functions API Gateway invokes. @default 10 */
+    timeout?: number;
+    /** @default not in a VPC */
+    vpc?: { subnetIds: pulumi.Input<pulumi.Input<string>[]>; securityGroupIds: pulumi.Input<pulumi.Input<string>[]> };
+  };
+  /**
+   * Retention of every function's log group, in days.
+   * @default 14
+   */
+  logRetentionDays?: number;
+}
+
+/**
+ * The route table's functions, each with the environment block and the grants its entry names.
+ * The constructor builds what the routes and the authorizer need; `add` builds a function no route
+ * uses (the expiry sweeper), only where it is wanted.
+ */
+export class RouteFunctions extends pulumi.ComponentResource {
+  /** The functions built so far, by route-table name. */
+  readonly functions: Readonly<Partial<Record<FunctionName, BundledFunction>>>;
+  private readonly built: Partial<Record<FunctionName, BundledFunction>> = {};
+  private readonly create: (fn: FunctionName) => BundledFunction;
+
+  constructor(name: string, args: RouteFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("websocket-cognito:aws:RouteFunctions", name, {}, opts);
+    const { routeTable } = args;
+    const api = pulumi.output(args.api);
+
+    const initialJwks = fetchInitialJwks();
+    const environments = createEnvironments();
+    const grantResources = resolveGrantResources();
+    const invokedByApi = new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)]);
+    this.create = (fn) => createFunction(this, fn);
+    this.functions = this.built;
+    for (const fn of invokedByApi) this.add(fn);
+
+    this.registerOutputs({});
+
+    // The pool's keys, fetched at deploy time (an existing pool's too) for the authorizer's first
+    // verification. A preview fetches them too once the pool exists (its issuer is known), so that
+    // an unchanged stack previews as unchanged; for a new pool they stay unknown until `pulumi up`.
+    // Rotation: jose refetches on an unknown kid, and the next `pulumi up` refreshes the variable.
+    function fetchInitialJwks(): pulumi.Output<JsonWebKeySet> {
+      return pulumi.output(args.authorizer.issuer).apply((issuer) => fetchIssuerJwks(issuer));
+    }
+
+    function createEnvironments() {
+      const { issuer, clientId, ...policy } = args.authorizer;
+      const { channels } = args;
+      const authorizer = pulumi
+        .all([issuer, clientId, initialJwks])
+        .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, initialJwks: jwks }));
+      const messaging = pulumi
+        .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, api])
+        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, endpoints]) => ({
+          ...args.messaging,
+          connectionsTableName,
+          userIndexName: args.connections.userIndexName,
+          subscriptionsTableName,
+          channelMessagesTableName,
+          managementApiUrl: endpoints.managementApiUrl,
+        }));
+      return (fn: FunctionName, definition: FunctionDefinition) =>
+        definition.settings === "authorizer"
+          ? authorizer.apply((settings) => functionEnvironment(fn, "authorizer", settings))
+          : messaging.apply((settings) => functionEnvironment(fn, "messaging", settings));
+    }
+
+    function resolveGrantResources(): pulumi.Output<GrantResources> {
+      const { channels } = args;
+      return pulumi
+        .all([args.connections.tableArn, args.connections.userIndexArn, channels.subscriptionsTableArn, channels.connectionIndexArn, channels.messagesTableArn, api])
+        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, endpoints]) => ({
+          connectionsTable,
+          userIndex,
+          subscriptionsTable,
+          connectionIndex,
+          channelMessagesTable,
+          connections: connectionsArn(endpoints.executionArn, endpoints.stageName),
+          closeConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "DELETE"),
+        }));
+    }
+
+    function createFunction(parent: RouteFunctions, fn: FunctionName): BundledFunction {
+      const definition = routeTable.functions[fn];
+      return new BundledFunction(
+        `${name}-${fn}`,
+        {
+          bundleDirectory: routeTable.bundleDirectory(fn),
+          description: definition.description,
+          environment: environments(fn, definition),
+          memorySize: args.functions?.memorySize,
+          timeout: invokedByApi.has(fn) ? cappedTimeout(args.functions?.timeout) : args.functions?.timeout,
+          logRetentionDays: args.logRetentionDays,
+          policyStatements: definition.grants.length === 0 ? [] : grantResources.apply((arns) => grantStatements(definition.grants, arns)),
+          vpc: args.functions?.vpc,
+        },
+        // The WebSocket API component built these functions before this one existed: the alias keeps
+        // an existing stack's functions, roles and log groups instead of replacing them.
+        { parent, aliases: [{ parent: pulumi.createUrn(name, "websocket-cognito:aws:WebSocketApi") }] },
+      );
+    }
+  }
+
+  /** Builds one more function of the route table (once), e.g. the expiry sweeper, which no route uses. */
+  add(fn: FunctionName): BundledFunction {
+    return (this.built[fn] ??= this.create(fn));
+  }
+}

@@ -1,0 +1,21 @@
+/** lambdaTimeoutSeconds above what API Gateway waits: only the function no route invokes gets it all. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { expirySweeperFunction, functionNames } from "../../functions/routes.js";
+import { resource, runProgram, type ProgramRun } from "./harness.js";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  run = await runProgram({ lambdaTimeoutSeconds: "120" });
+});
+
+describe("with lambdaTimeoutSeconds 120", () => {
+  it("caps every function API Gateway invokes at 29 s, the time API Gateway waits", () => {
+    for (const fn of functionNames.filter((name) => name !== expirySweeperFunction)) {
+      expect(resource(run, "aws:lambda/function:Function", `websocket-${fn}-function`).inputs.timeout, fn).toBe(29);
+    }
+  });
+
+  it("gives the scheduled sweeper the whole timeout", () => {
+    expect(resource(run, "aws:lambda/function:Function", "websocket-sweeper-function").inputs.timeout).toBe(120);
+  });
+});
