@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { fetchIssuerJwks } from "../functions/jwks.js";
 import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
 import { functionEnvironment } from "../functions/settings/environment.js";
-import { defaults, type ConfigValues } from "../functions/settings/schema.js";
+import { defaults, type ConfigOf, type ConfigValues } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
@@ -22,23 +22,13 @@ import { startTtlSweeper } from "./ttl-sweeper.js";
 import { startLocalWebClient } from "./web-server.js";
 
 /**
- * The stack config settings the local stack honours, as `pulumi config` sets them on AWS: how tokens
- * are accepted, the route selection expression, and the functions' own settings.
+ * The stack config settings the local stack honours, as `pulumi config` sets them on AWS: every
+ * setting the functions read, how tokens are accepted, the route selection expression, and the
+ * functions' memory and timeout.
  */
-export const localSettingKeys = [
-  "tokenQueryParameter",
-  "subprotocolToken",
-  "allowAccessTokens",
-  "requiredGroups",
-  "clockToleranceSeconds",
-  "routeSelectionExpression",
-  "lambdaMemoryMb",
-  "lambdaTimeoutSeconds",
-  "logLevel",
-  "connectionTtlSeconds",
-  "postConcurrency",
-] as const satisfies readonly (keyof ConfigValues)[];
-export type LocalSettings = Pick<ConfigValues, (typeof localSettingKeys)[number]>;
+export type LocalSettings = ConfigOf<"authorizer"> &
+  ConfigOf<"messaging"> &
+  Pick<ConfigValues, "allowAccessTokens" | "routeSelectionExpression" | "lambdaMemoryMb" | "lambdaTimeoutSeconds">;
 
 export interface LocalStackOptions {
   /** Where cognito-local and dynalite keep their data, and where outputs.json goes. */
