@@ -93,5 +93,9 @@ export const userPoolId = userPool.userPoolId;
 export const userPoolClientId = userPool.userPoolClientId;
 export const region = api.region;
 export const connectionsTableName = connections.tableName;
+/** What a server-side channel publish needs (`npm run notify -- --channel`). */
+export const subscriptionsTableName = channels.subscriptionsTableName;
+export const channelMessagesTableName = channels.messagesTableName;
+export const channelHistorySeconds = config.messaging.channelHistorySeconds;
 /** Only with the `webClient` config key. */
 export const webClientUrl = webClient?.url;

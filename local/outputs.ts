@@ -8,6 +8,10 @@ export interface StackOutputs {
   readonly userPoolClientId: string;
   readonly region: string;
   readonly connectionsTableName: string;
+  /** The channels' tables and retention: what a server-side publish needs. */
+  readonly subscriptionsTableName?: string;
+  readonly channelMessagesTableName?: string;
+  readonly channelHistorySeconds?: number;
   /** Local stack only. */
   readonly cognitoEndpoint?: string;
   /** Local stack only. */

@@ -47,6 +47,9 @@ describe("outputs", () => {
       userPoolClientId: userPoolClientIdValue,
       region,
       connectionsTableName: `connections-table${suffix}`,
+      subscriptionsTableName: `channels-subscriptions${suffix}`,
+      channelMessagesTableName: `channels-messages${suffix}`,
+      channelHistorySeconds: 120,
     });
   });
 });

@@ -4,7 +4,9 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
 import { localTableNames } from "../../local/tables.js";
@@ -165,6 +167,27 @@ describe("channels with the default rules", () => {
     await request(watcher, { action: "publish", channel: "public/ghosts", data: "anyone?", id: "p" });
     expect(await frame(watcher, (f) => f.type === "leave")).toEqual({ type: "leave", channel: "public/ghosts", member: { userId: bob.sub, username: bob.sub } });
     expect((await request(watcher, { action: "presence", channel: "public/ghosts", id: "after" })).members).toEqual([{ userId: carol.sub, username: carol.sub }]);
+  });
+
+  it("publishes from the server with npm run notify -- --channel: to an inbox only the server writes, as a string or as JSON, without from", async () => {
+    const inbox = `users/${bob.sub}`;
+    const b = await clients.connect(stack, bob);
+    await request(b, { action: "subscribe", channel: inbox, id: "inbox" });
+    const notify = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/notify.ts", "--channel", inbox, ...args, "--outputs", stack.outputsFile], {
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      });
+
+    const { stdout } = await notify("--data", '{"order":42}');
+    expect(JSON.parse(stdout)).toMatchObject({ channel: inbox, seq: 1, recipients: 1, delivered: 1, failed: 0 });
+    await notify("--data", '{"order":42}', "--json");
+    const [asString, asJson] = [await frame(b, (f) => f.seq === 1), await frame(b, (f) => f.seq === 2)];
+    expect(asString).toEqual({ type: "message", channel: inbox, seq: 1, data: '{"order":42}', sentAt: expect.any(String) });
+    expect(asJson).toEqual({ type: "message", channel: inbox, seq: 2, data: { order: 42 }, sentAt: expect.any(String) });
+    await expect(notify("--data", "{not json", "--json")).rejects.toMatchObject({ stderr: expect.stringMatching(/--data is not valid JSON/) });
+    await expect(promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/notify.ts", "--channel", "bad name", "--data", "x", "--outputs", stack.outputsFile])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/"bad name" is not a channel name/),
+    });
   });
 
   it("answers PayloadTooLarge to a message that would not fit one post, and takes no seq for it", async () => {
