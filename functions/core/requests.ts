@@ -27,12 +27,19 @@ export function parseSendToUser(body: string | undefined): SendToUserRequest {
   return { userId, data: encodeData(request) };
 }
 
-/** `data` as the recipients see it: a string as-is, anything else as JSON. */
+/**
+ * `data` as the recipients see it: a string as-is, anything else as JSON. What would read as a
+ * server frame (a JSON object with a `type`) is refused: recipients must be able to trust that a
+ * `message` or `join` frame comes from the server, with its true `from`.
+ */
 function encodeData(request: Record<string, unknown>): string {
   if (!("data" in request) || request.data === undefined) {
     throw new RequestError("BadRequest", '"data" is required');
   }
   const data = typeof request.data === "string" ? request.data : JSON.stringify(request.data);
+  if (looksLikeServerFrame(data)) {
+    throw new RequestError("BadRequest", '"data" must not be a JSON object with a "type": that is how server frames look');
+  }
   if (Buffer.byteLength(data) > maxFrameDataBytes) {
     throw new RequestError("PayloadTooLarge", `"data" must encode to at most ${maxFrameDataBytes} bytes`);
   }
@@ -51,4 +58,14 @@ export function parseFrameObject(body: string | undefined): Record<string, unkno
     throw new RequestError("BadRequest", "The frame must be a JSON object");
   }
   return value as Record<string, unknown>;
+}
+
+function looksLikeServerFrame(data: string): boolean {
+  if (!/^\s*\{/.test(data)) return false;
+  try {
+    const value: unknown = JSON.parse(data);
+    return typeof value === "object" && value !== null && Object.hasOwn(value, "type");
+  } catch {
+    return false;
+  }
 }
