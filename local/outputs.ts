@@ -1,4 +1,4 @@
-/** The stack outputs (DESIGN §1): the same keys as `pulumi stack output --json`, plus local endpoints. */
+/** The stack outputs: the same keys as `pulumi stack output --json`, plus local endpoints. */
 import { readFile, rename, writeFile } from "node:fs/promises";
 
 export interface StackOutputs {

@@ -39,7 +39,7 @@ const invokeArnOf = (fn: FunctionName) =>
   `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${accountId}:function:${functionPhysicalName(fn)}/invocations`;
 
 describe("outputs", () => {
-  it("are exactly DESIGN §1's keys, with the cloud values", () => {
+  it("are exactly the public outputs' keys, with the cloud values", () => {
     expect(run.outputs).toEqual({
       webSocketUrl: `wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
       managementApiUrl: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,

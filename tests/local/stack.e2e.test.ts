@@ -55,7 +55,7 @@ describe("the local stack", () => {
     await stack?.destroy();
   });
 
-  it("writes the outputs of DESIGN §1 to outputs.json", async () => {
+  it("writes the stack outputs (README, the same keys as the cloud's) to outputs.json", async () => {
     const written = JSON.parse(await readFile(stack.outputsFile, "utf8"));
     expect(written).toEqual(stack.outputs);
     expect(written).toEqual({
@@ -85,7 +85,7 @@ describe("the local stack", () => {
     expect((await handshake(withToken(stack.outputs, "not-a-token"))).status).toBe(401);
   });
 
-  it("speaks the message protocol of DESIGN §1 for two users on three connections", async () => {
+  it("speaks the seeds' message protocol for two users on three connections", async () => {
     const [a1, a2, b1] = await Promise.all([
       connect(withToken(stack.outputs, alice.idToken)),
       connect(withToken(stack.outputs, alice.idToken)),
