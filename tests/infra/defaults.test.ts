@@ -141,6 +141,50 @@ describe("DynamoDB", () => {
     expect(table.inputs.name).toBeUndefined();
     expect(table.inputs.readCapacity).toBeUndefined();
   });
+
+  it("keys subscriptions by channel and {userId}#{connectionId}, indexes connectionId with who, expires them by TTL", () => {
+    const table = resource(run, "aws:dynamodb/table:Table", "channels-subscriptions");
+
+    expect(table.inputs).toEqual({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "channel",
+      rangeKey: "member",
+      attributes: [
+        { name: "channel", type: "S" },
+        { name: "member", type: "S" },
+        { name: "connectionId", type: "S" },
+      ],
+      globalSecondaryIndexes: [
+        {
+          name: "connectionId-index",
+          keySchemas: [{ attributeName: "connectionId", keyType: "HASH" }],
+          projectionType: "INCLUDE",
+          nonKeyAttributes: ["userId", "username"],
+        },
+      ],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
+  });
+
+  it("keys channel messages by channel and a numeric seq, expires them by TTL", () => {
+    const table = resource(run, "aws:dynamodb/table:Table", "channels-messages");
+
+    expect(table.inputs).toEqual({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "channel",
+      rangeKey: "seq",
+      attributes: [
+        { name: "channel", type: "S" },
+        { name: "seq", type: "N" },
+      ],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
+    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["channels-messages", "channels-subscriptions", "connections-table"]);
+  });
 });
 
 describe("Lambda functions", () => {
