@@ -82,11 +82,18 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
       sendJson(response, 400, { error: { code: "BadRequest", message: 'expected {"username": "…"}' } });
       return;
     }
-    const answer = await fetch(cognitoEndpoint, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminConfirmSignUp" },
-      body: JSON.stringify({ UserPoolId: options.outputs.userPoolId, Username: username }),
-    });
+    let answer: Response;
+    try {
+      answer = await fetch(cognitoEndpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminConfirmSignUp" },
+        body: JSON.stringify({ UserPoolId: options.outputs.userPoolId, Username: username }),
+      });
+    } catch {
+      const message = `cognito-local does not answer at ${cognitoEndpoint}: the npm start console says why (it restarts cognito-local when it dies)`;
+      sendJson(response, 503, { error: { code: "CognitoUnavailable", message } });
+      return;
+    }
     if (answer.ok) {
       response.writeHead(204, securityHeaders).end();
       return;
