@@ -237,7 +237,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (admission.protocol) selectedProtocols.set(request, admission.protocol);
     // Should ws refuse what the checks above let through, `$connect` has recorded a connection that
-    // never opens: it ends like a lost one, so that no record outlives a failed handshake.
+    // never opens: it ends like a lost one, so that no record outlives a failed handshake. (The
+    // socket is open here, checked just above, so its "close" is still to come.)
     const upgraded = await new Promise<boolean>((resolve) => {
       socket.once("close", () => resolve(false));
       wss.handleUpgrade(request, socket, head, (ws) => {

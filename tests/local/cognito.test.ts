@@ -43,6 +43,19 @@ describe("cognito-local", () => {
     client.destroy();
   });
 
+  it("leaves a cognito-local that keeps dying stopped, saying so, after 3 restarts within a minute", async () => {
+    const warnings: string[] = [];
+    const { cognito, client } = await start(warnings);
+    client.destroy();
+    for (let restarts = 1; restarts <= 3; restarts++) {
+      process.kill(cognito.pid!, "SIGKILL");
+      await vi.waitFor(() => expect(warnings.filter((line) => line.endsWith("restarted"))).toHaveLength(restarts), { timeout: 15_000 });
+    }
+    process.kill(cognito.pid!, "SIGKILL");
+    await vi.waitFor(() => expect(warnings.at(-1)).toMatch(/^! cognito exited \(signal SIGKILL\), 4 times within a minute: left stopped; sign-up and sign-in fail until npm start is run again/), { timeout: 15_000 });
+    expect(warnings.filter((line) => line.endsWith("restarting it"))).toHaveLength(3);
+  });
+
   it("stops without a restart, and without a warning", async () => {
     const warnings: string[] = [];
     const { cognito, client } = await start(warnings);
