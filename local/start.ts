@@ -33,13 +33,20 @@ async function main(): Promise<void> {
     },
   });
   // Signals are handled from the start: one during start-up stops the stack as soon as it is up;
-  // a second one at any time exits at once (children go with us: see local/cognito.ts).
+  // a second one exits at once (children go with us: see local/cognito.ts). One stop often brings
+  // several copies of its signal: Ctrl-C and `kill -- -PGID` reach npm, tsx and this process alike,
+  // and the npm and tsx wrappers forward theirs again within milliseconds. Copies arriving within
+  // `echoWindowMs` of the first are that same request; only a later one is someone asking again.
+  const echoWindowMs = 1000;
   let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
-  let stopRequested = false;
+  let stopRequestedAt: number | undefined;
   const stop = () => {
     console.log("stopping every service");
     stack!.stop().then(
-      () => process.exit(0),
+      () => {
+        console.log("Stopped.");
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(error);
         process.exit(1);
@@ -47,11 +54,12 @@ async function main(): Promise<void> {
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
+    if (stopRequestedAt !== undefined) {
+      if (performance.now() - stopRequestedAt < echoWindowMs) return;
       console.log(`\n${signal} again: exiting now`);
       process.exit(130);
     }
-    stopRequested = true;
+    stopRequestedAt = performance.now();
     console.log(`\n${signal}: ${stack ? "" : "start-up will be undone; "}press Ctrl-C again to exit at once`);
     if (stack) stop();
   };
@@ -74,7 +82,7 @@ async function main(): Promise<void> {
   if (stack.outputs.webClientUrl) console.log(`\nOpen ${stack.outputs.webClientUrl} to sign up, sign in and talk over the WebSocket.`);
   console.log("\nLocal tokens are signed with cognito-local's published key: for development only. Ctrl-C stops.");
 
-  if (stopRequested) stop();
+  if (stopRequestedAt !== undefined) stop();
 }
 
 main().catch((error: unknown) => {

@@ -206,6 +206,14 @@ describe("the local stack, configured", () => {
     expect((await handshake(`${outputs.webSocketUrl}?ID_Token=${user.idToken}`)).status).toBe(101);
   });
 
+  it("reads the token from a query parameter named constructor, and still answers 401 without it", async () => {
+    const { outputs } = await restart({ settings: { tokenQueryParameter: "constructor" } });
+    const user = await signUp(outputs, "olga@example.com");
+    expect((await handshake(`${outputs.webSocketUrl}?constructor=${user.idToken}`)).status).toBe(101);
+    expect((await handshake(`${outputs.webSocketUrl}?toString=x&__proto__=y`)).status).toBe(401);
+    expect((await handshake(outputs.webSocketUrl, ["json", user.idToken])).status).toBe(101);
+  });
+
   it("answers 403 to a genuine user outside the required group", async () => {
     const { outputs } = await restart({ settings: { requiredGroups: ["admins"] } });
     const [outsider, admin] = [await signUp(outputs, "dave@example.com"), await signUp(outputs, "erin@example.com", "Passw0rd!", ["admins"])];

@@ -85,6 +85,14 @@ describe("$connect", () => {
     expect(result).toEqual({ statusCode: 200, headers: { "Sec-WebSocket-Protocol": "json" } });
   });
 
+  it("refuses (401, not 500) an identity whose token expiry no record could keep, and writes nothing", async () => {
+    for (const tokenExpiresAt of ["1e+20", "100000000000000000000"]) {
+      const { connectionId, result } = await connect({ ...alice, tokenExpiresAt });
+      expect(result.statusCode, tokenExpiresAt).toBe(401);
+      expect(await record(connectionId)).toBeUndefined();
+    }
+  });
+
   it("refuses a connection without authorizer identity", async () => {
     const result = await handlers.connect({ ...connectEvent(newConnectionId(), alice), requestContext: { ...connectEvent("x", alice).requestContext, authorizer: undefined } });
     expect(result.statusCode).toBe(401);
