@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { fetchIssuerJwks } from "../functions/jwks.js";
 import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
 import { functionEnvironment } from "../functions/settings/environment.js";
-import { defaults, type ConfigOf, type ConfigValues } from "../functions/settings/schema.js";
+import { readConfigValues } from "../functions/settings/config-values.js";
+import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
@@ -26,9 +27,34 @@ import { startLocalWebClient } from "./web-server.js";
  * setting the functions read, how tokens are accepted, the route selection expression, and the
  * functions' memory and timeout.
  */
-export type LocalSettings = ConfigOf<"authorizer"> &
-  ConfigOf<"messaging"> &
-  Pick<ConfigValues, "allowAccessTokens" | "routeSelectionExpression" | "lambdaMemoryMb" | "lambdaTimeoutSeconds">;
+export type LocalSettings = ConfigOf<"authorizer"> & ConfigOf<"messaging"> & Pick<ConfigValues, (typeof deploymentKeys)[number]>;
+const deploymentKeys = ["allowAccessTokens", "routeSelectionExpression", "lambdaMemoryMb", "lambdaTimeoutSeconds"] as const;
+
+/** The stack config keys the local stack honours. */
+export const localSettingKeys: readonly ConfigKey[] = configKeys.filter(
+  (key) => (schema[key] as Setting<unknown>).for !== undefined || (deploymentKeys as readonly string[]).includes(key),
+);
+
+/**
+ * Local settings from `KEY=VALUE` texts (`npm start -- --set KEY=VALUE`), read exactly as
+ * `pulumi config` values are; throws naming every bad or unknown key.
+ */
+export function parseLocalSettings(pairs: readonly string[]): Partial<LocalSettings> {
+  const given = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at < 1) problems.push(`--set ${pair}: expected KEY=VALUE`);
+    else given.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+  for (const key of given.keys()) {
+    if (!(localSettingKeys as readonly string[]).includes(key)) problems.push(`${key}: not a setting of the local stack; its settings are ${localSettingKeys.join(", ")}`);
+  }
+  const reading = readConfigValues((key) => given.get(key));
+  problems.push(...reading.problems);
+  if (problems.length > 0) throw new Error(`Invalid local settings:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+  return Object.fromEntries([...given.keys()].map((key) => [key, (reading.values as Record<string, unknown>)[key]])) as Partial<LocalSettings>;
+}
 
 export interface LocalStackOptions {
   /** Where cognito-local and dynalite keep their data, and where outputs.json goes. */

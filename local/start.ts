@@ -4,13 +4,15 @@
  *   --gateway-port N   (GATEWAY_PORT, default 3001)   --cognito-port N  (COGNITO_PORT, default 9229)
  *   --dynamodb-port N  (DYNAMODB_PORT, default 8000)  --data-dir PATH   (default .local)
  *   --web-port N       (WEB_PORT, default 3000: the web client's page)
+ *   --set KEY=VALUE    a stack config setting, as `pulumi config set KEY VALUE` takes it (repeatable),
+ *                      e.g. --set channelHistorySeconds=600 --set tokenQueryParameter=ID_Token
  * Port 0 picks a free port.
  */
 import { parseArgs } from "node:util";
 
 // Before the SDK loads: its Node 20 notice is noise on a developer's console.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const { localDefaults, startLocalStack } = await import("./stack.js");
+const { localDefaults, parseLocalSettings, startLocalStack } = await import("./stack.js");
 
 function port(flag: string | undefined, variable: string, fallback: number): number {
   const text = flag ?? process.env[variable];
@@ -30,8 +32,10 @@ async function main(): Promise<void> {
       "dynamodb-port": { type: "string" },
       "data-dir": { type: "string" },
       "web-port": { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
     },
   });
+  const settings = parseLocalSettings(values.set);
   // Signals are handled from the start: one during start-up stops the stack as soon as it is up;
   // a second one exits at once (children go with us: see local/cognito.ts). One stop often brings
   // several copies of its signal: Ctrl-C and `kill -- -PGID` reach npm, tsx and this process alike,
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
       dynamodb: port(values["dynamodb-port"], "DYNAMODB_PORT", localDefaults.ports.dynamodb),
       web: port(values["web-port"], "WEB_PORT", localDefaults.ports.web ?? 3000),
     },
+    settings,
   });
   console.log(`\nReady in ${Math.round(performance.now() - started)} ms. Outputs (also in ${stack.outputsFile}):`);
   console.log(JSON.stringify(stack.outputs, null, 2));
