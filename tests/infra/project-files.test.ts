@@ -87,6 +87,9 @@ describe("the program as `pulumi up` starts it", () => {
       userPoolClientId: userPoolClientIdValue,
       region,
       connectionsTableName: "connections-table-1a2b3c4",
+      subscriptionsTableName: "channels-subscriptions-1a2b3c4",
+      channelMessagesTableName: "channels-messages-1a2b3c4",
+      channelHistorySeconds: 120,
     });
   });
 });
