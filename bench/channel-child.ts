@@ -15,9 +15,10 @@
  * posted one after the other, as the `subscribe` function sends them.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbChannelStore } from "../functions/adapters/dynamodb-channel-store.js";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
 import { parseSubscribe } from "../functions/core/channel-frames.js";
-import { publishFromServer, subscribe, type ChannelDependencies } from "../functions/core/channels.js";
+import { publishFromServer, subscribe, type ChannelDependencies, type Sender } from "../functions/core/channels.js";
 import type { FanOutReport } from "../functions/core/fan-out.js";
 import { defaults } from "../functions/settings/schema.js";
 import { createMessaging } from "../functions/wiring.js";
@@ -29,6 +30,8 @@ export interface ChannelOutcome {
   readonly report?: FanOutReport;
   /** Posts to `@connections`, by the frame's type. */
   readonly posts: { message: number; leave: number; other: number };
+  /** `message` posts answered 200 (delivered), by the end or the timeout. */
+  readonly messagesDelivered: number;
   /** Posts answered 410 (all frames). */
   readonly gone: number;
   readonly elapsedMs: number;
@@ -51,8 +54,10 @@ export interface ResumeOutcome {
   readonly posts: number;
 }
 
-const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, fileLimit] = process.argv.slice(2) as [
+/** `pageSize` > 0: the publish's Query reads pages of that many subscriptions (the functions: 1 MB pages). */
+const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, pageSize, fileLimit] = process.argv.slice(2) as [
   "publish" | "resume",
+  string,
   string,
   string,
   string,
@@ -67,6 +72,7 @@ const data = JSON.stringify({ from: "bench", text: "hello everyone" });
 
 const posts = { message: 0, leave: 0, other: 0 };
 let gone = 0;
+let messagesDelivered = 0;
 let firstPostAt = Number.NaN;
 const notifier = createManagementNotifier({ endpoint, maxSockets: defaults.postConcurrency, ...identity });
 const counted = {
@@ -77,16 +83,23 @@ const counted = {
     if (kind === "message" && Number.isNaN(firstPostAt)) firstPostAt = performance.now();
     const delivery = await notifier.send(connectionId, frame);
     if (delivery === "gone") gone += 1;
+    else if (kind === "message") messagesDelivered += 1;
     return delivery;
   },
 };
+const dynamodb = new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity });
 const { channelDependencies } = createMessaging({
-  dynamodb: new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity }),
+  dynamodb,
   notifier: counted,
   tables: localTableNames,
   policy: { rules: defaults.channelRules, historySeconds: defaults.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: defaults.maxSubscriptionsPerConnection },
   concurrency: defaults.postConcurrency,
 });
+
+const queried =
+  Number(pageSize) > 0
+    ? createDynamoDbChannelStore({ client: dynamodb, ...localTableNames, messagesTableName: localTableNames.channelMessagesTableName, pageSize: Number(pageSize) })
+    : channelDependencies.channels;
 
 /** The publish's Query by channel, timed page by page (the wait for each page only, not the posting). */
 const query = { pages: 0, ms: 0 };
@@ -95,7 +108,7 @@ const timedChannels: ChannelDependencies = {
   channels: {
     ...channelDependencies.channels,
     async *subscriberIds(name, nowSeconds) {
-      const pages = channelDependencies.channels.subscriberIds(name, nowSeconds)[Symbol.asyncIterator]();
+      const pages = queried.subscriberIds(name, nowSeconds)[Symbol.asyncIterator]();
       for (;;) {
         const asked = performance.now();
         const next = await pages.next();
@@ -112,7 +125,10 @@ async function resume(): Promise<ResumeOutcome> {
   await publishFromServer(warmChannel, data, channelDependencies);
   for (let i = 0; i < replayed; i += 1) await publishFromServer(channel, data, channelDependencies);
   const connectionId = Buffer.from(`cresume${Date.now()}`).toString("base64");
-  const sender = { connectionId, userId: "resumer", username: "resumer", groups: [], ttl: Math.floor(Date.now() / 1000) + 3600 };
+  // The default rules admit any user, so the sender's groups are never read: none, in whichever
+  // shape the core takes them (a list, or a function that reads them).
+  const groups = (async () => []) as unknown as Sender["groups"];
+  const sender: Sender = { connectionId, userId: "resumer", username: "resumer", groups, ttl: Math.floor(Date.now() / 1000) + 3600 };
   let resumed = false;
   Object.assign(posts, { message: 0, leave: 0, other: 0 });
   const reply = async (frame: string) => {
@@ -128,6 +144,7 @@ async function run(): Promise<ChannelOutcome> {
   await publishFromServer(warmChannel, data, channelDependencies);
   Object.assign(posts, { message: 0, leave: 0, other: 0 });
   gone = 0;
+  messagesDelivered = 0;
   firstPostAt = Number.NaN;
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -140,6 +157,7 @@ async function run(): Promise<ChannelOutcome> {
     channel,
     ...(published ? { report: published.report } : {}),
     posts: { ...posts },
+    messagesDelivered,
     gone,
     elapsedMs,
     firstPostMs: firstPostAt - started,

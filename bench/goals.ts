@@ -62,7 +62,7 @@ export function goalsSection(findings: Findings): string {
     ],
     [
       "Channel fan-out: no errors at 5,000",
-      ch ? `${n(ch.channelFailuresAt5000)} undelivered${n(ch.channelTimedOutAt5000) > 0 ? `, ${timedOut(ch.channelTimedOutAt5000)}` : ""}; every subscriber live: ${n(ch.liveFailuresAt5000)}` : "–",
+      ch ? `${n(ch.channelFailuresAt5000)} live subscribers not reached${n(ch.channelTimedOutAt5000) > 0 ? `, ${timedOut(ch.channelTimedOutAt5000)}` : ""}; every subscriber live: ${n(ch.liveFailuresAt5000)}` : "–",
       verdict(ch && n(ch.channelFailuresAt5000) === 0),
     ],
   ];

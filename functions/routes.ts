@@ -18,6 +18,7 @@ export type FunctionName =
   | "unsubscribe"
   | "publish"
   | "presence"
+  | "reauth"
   | "sweeper";
 
 
@@ -50,7 +51,7 @@ export type TableAction =
 export interface FunctionDefinition {
   readonly description: string;
   /** Which settings (the schema's `for`) the function reads from its environment. */
-  readonly settings: SettingsKind;
+  readonly settings: readonly SettingsKind[];
   readonly grants: readonly Grant[];
 }
 
@@ -79,16 +80,18 @@ const forgetGone: readonly Grant[] = [
  * fan-out) meets 410 GoneException.
  */
 const replies: readonly Grant[] = [...forgetGone, { resource: "rateLimitsTable", actions: ["dynamodb:UpdateItem"] }];
+/** Channel rules that name a group read the connection's current groups (a `reauth` replaces them). */
+const readGroups: Grant = { resource: "connectionsTable", actions: ["dynamodb:GetItem"] };
 
 export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   authorizer: {
     description: "REQUEST authorizer: verifies the Cognito token offered at $connect",
-    settings: "authorizer",
+    settings: ["authorizer"],
     grants: [],
   },
   connect: {
     description: "Holds each user to maxConnectionsPerUser, records the new connection and its Cognito user",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [
       ...forgetGone,
       { resource: "connectionsTable", actions: ["dynamodb:PutItem"] },
@@ -98,56 +101,62 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   },
   disconnect: {
     description: "Deletes the connection record and its subscriptions",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: forgetGone,
   },
   default: {
     description: "Echoes any unrouted frame back to its sender",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: replies,
   },
   sendmessage: {
     description: "Broadcasts data to every open connection",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:Scan"] }],
   },
   sendtouser: {
     description: "Sends data to every connection of one Cognito user",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [...replies, { resource: "userIndex", actions: ["dynamodb:Query"] }],
   },
   whoami: {
     description: "Tells the sender its connection id and Cognito identity",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: replies,
   },
   subscribe: {
     description: "Subscribes the sender to a channel, replaying what it missed",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [
       ...replies,
       { resource: "subscriptionsTable", actions: ["dynamodb:PutItem"] },
       { resource: "channelMessagesTable", actions: ["dynamodb:GetItem", "dynamodb:Query"] },
+      readGroups,
     ],
   },
   unsubscribe: {
     description: "Ends the sender's subscription to a channel",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [...replies, { resource: "subscriptionsTable", actions: ["dynamodb:DeleteItem"] }],
   },
   publish: {
     description: "Publishes data to a channel's subscribers, with the next seq",
-    settings: "messaging",
-    grants: [...replies, { resource: "channelMessagesTable", actions: ["dynamodb:UpdateItem", "dynamodb:PutItem"] }],
+    settings: ["messaging"],
+    grants: [...replies, { resource: "channelMessagesTable", actions: ["dynamodb:UpdateItem", "dynamodb:PutItem"] }, readGroups],
   },
   presence: {
     description: "Tells the sender who is subscribed to a channel",
-    settings: "messaging",
-    grants: replies,
+    settings: ["messaging"],
+    grants: [...replies, readGroups],
+  },
+  reauth: {
+    description: "Replaces an open connection's token (its expiry and groups) with a fresh one of the same user",
+    settings: ["authorizer", "messaging"],
+    grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:UpdateItem"] }],
   },
   sweeper: {
     description: "Closes connections whose token has expired (scheduled, not routed)",
-    settings: "messaging",
+    settings: ["messaging"],
     grants: [
       ...forgetGone,
       { resource: "connectionsTable", actions: ["dynamodb:Scan"] },
@@ -178,6 +187,7 @@ export const routes: readonly RouteDefinition[] = [
   { routeKey: "unsubscribe", function: "unsubscribe", authorized: false },
   { routeKey: "publish", function: "publish", authorized: false },
   { routeKey: "presence", function: "presence", authorized: false },
+  { routeKey: "reauth", function: "reauth", authorized: false },
 ];
 
 /** Where `npm run build` writes a function's bundle; what Pulumi uploads and the local gateway runs. */

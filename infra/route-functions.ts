@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fetchIssuerJwks, type JsonWebKeySet } from "../functions/jwks.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
-import { functionEnvironment } from "../functions/settings/environment.js";
+import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { ConfigOf } from "../functions/settings/schema.js";
 import type { AuthorizerPolicySettings } from "./config.js";
@@ -123,9 +123,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
           managementApiUrl: endpoints.managementApiUrl,
         }));
       return (fn: FunctionName, definition: FunctionDefinition) =>
-        definition.settings === "authorizer"
-          ? authorizer.apply((settings) => functionEnvironment(fn, "authorizer", settings))
-          : messaging.apply((settings) => functionEnvironment(fn, "messaging", settings));
+        pulumi.all([authorizer, messaging]).apply(([a, m]) => functionEnvironment(fn, blocksFor(definition.settings, { authorizer: a, messaging: m })));
     }
 
     function resolveGrantResources(): pulumi.Output<GrantResources> {

@@ -8,7 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fetchIssuerJwks } from "../functions/jwks.js";
 import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
-import { functionEnvironment } from "../functions/settings/environment.js";
+import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
 import { readConfigValues } from "../functions/settings/config-values.js";
 import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
@@ -208,10 +208,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
             timeoutMs: settings.lambdaTimeoutSeconds * 1000,
             memoryMb: settings.lambdaMemoryMb,
             maxInstances: options.functionInstances,
-            environment:
-              functions[name].settings === "authorizer"
-                ? functionEnvironment(name, "authorizer", authorizer)
-                : { ...functionEnvironment(name, "messaging", messaging), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint },
+            environment: { ...functionEnvironment(name, blocksFor(functions[name].settings, { authorizer, messaging })), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint },
           },
         ]),
       ),

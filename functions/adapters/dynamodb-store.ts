@@ -3,7 +3,9 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/c
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
+  UpdateCommand,
   paginateQuery,
   paginateScan,
 } from "@aws-sdk/lib-dynamodb";
@@ -47,6 +49,30 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
       } catch (error) {
         // Too young to be stale (or already gone): keep it, as the condition says.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+    async groupsOf(connectionId) {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: { [key]: connectionId }, ProjectionExpression: "#groups", ExpressionAttributeNames: { "#groups": "groups" } }),
+      );
+      return (Item?.groups as string[] | undefined) ?? [];
+    },
+    async reauthenticate(connectionId, userId, tokenExpiresAt, groups) {
+      try {
+        await documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [key]: connectionId },
+            UpdateExpression: "SET #expires = :expires, #groups = :groups",
+            ConditionExpression: "#user = :user",
+            ExpressionAttributeNames: { "#expires": connectionAttributes.tokenExpiresAt, "#groups": "groups", "#user": connectionAttributes.userId },
+            ExpressionAttributeValues: { ":expires": tokenExpiresAt, ":groups": [...groups], ":user": userId },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
       }
     },
     allConnectionIds() {

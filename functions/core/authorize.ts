@@ -1,7 +1,7 @@
-/** The authorizer's decision for one `$connect`, with the token verifier injected. */
+/** The authorizer's decision for one `$connect` or one `reauth`, with the token verifier injected. */
 import { authorizeClaims, type ClaimsPolicy, type Decision } from "./claims.js";
 import { TokenRejected } from "./errors.js";
-import { findToken, type HandshakeRequest, type TokenLocation } from "./token-source.js";
+import { findToken, isCompactJws, type HandshakeRequest, type TokenLocation } from "./token-source.js";
 
 /**
  * Verifies signature, algorithm, issuer and lifetime, then returns the claims. Throws
@@ -16,12 +16,22 @@ export interface AuthorizeDependencies {
 }
 
 /** Errors other than `TokenRejected` propagate: the caller must fail closed on them. */
-export async function authorize(request: HandshakeRequest, { verify, policy, nowSeconds }: AuthorizeDependencies): Promise<Decision> {
-  const search = findToken(request, policy);
+export async function authorize(request: HandshakeRequest, dependencies: AuthorizeDependencies): Promise<Decision> {
+  const search = findToken(request, dependencies.policy);
   if (!search.found) return { effect: "Unauthorized", reason: `token ${search.reason}` };
+  return decideVerified(search.token, dependencies);
+}
+
+/** The same decision for a token in hand (a `reauth` frame's): the same strict form, verifier and policy. */
+export async function decide(token: unknown, dependencies: AuthorizeDependencies): Promise<Decision> {
+  if (typeof token !== "string" || !isCompactJws(token)) return { effect: "Unauthorized", reason: "token malformed" };
+  return decideVerified(token, dependencies);
+}
+
+async function decideVerified(token: string, { verify, policy, nowSeconds }: AuthorizeDependencies): Promise<Decision> {
   let claims: Readonly<Record<string, unknown>>;
   try {
-    claims = await verify(search.token);
+    claims = await verify(token);
   } catch (error) {
     if (error instanceof TokenRejected) return { effect: "Unauthorized", reason: error.code };
     throw error;

@@ -41,9 +41,19 @@ export interface Caller {
 
 /** Whether `caller` may `permission` on `channel` (a valid name): the first matching rule decides. */
 export function isAllowed(rules: readonly ChannelRule[], channel: string, caller: Caller, permission: Permission): boolean {
-  const rule = rules.find((candidate) => matches(candidate.channel, channel, caller.userId));
-  return rule !== undefined && rule[permission].some((principal) => admits(principal, caller));
+  const rule = ruleFor(rules, channel, caller.userId);
+  return rule !== undefined && admits(rule, permission, caller.groups);
 }
+
+/** The first rule whose pattern matches the channel for this caller; undefined forbids. */
+export const ruleFor = (rules: readonly ChannelRule[], channel: string, sub: string): ChannelRule | undefined =>
+  rules.find((candidate) => matches(candidate.channel, channel, sub));
+
+/** Whether the rule's principals for this permission name a group (and so need the caller's groups). */
+export const namesGroups = (rule: ChannelRule, permission: Permission): boolean => rule[permission].some((principal) => principal !== "authenticated");
+
+export const admits = (rule: ChannelRule, permission: Permission, groups: readonly string[]): boolean =>
+  rule[permission].some((principal) => principal === "authenticated" || groups.includes(principal.slice("group:".length)));
 
 function matches(pattern: string, channel: string, sub: string): boolean {
   const wanted = pattern.split("/");
@@ -56,10 +66,6 @@ function matches(pattern: string, channel: string, sub: string): boolean {
     if (part === "{sub}" ? segment !== sub : segment !== part) return false;
   }
   return segments.length === wanted.length;
-}
-
-function admits(principal: Principal, caller: Caller): boolean {
-  return principal === "authenticated" || caller.groups.includes(principal.slice("group:".length));
 }
 
 /**

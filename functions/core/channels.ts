@@ -14,7 +14,7 @@ import {
   type PublishRequest,
   type SubscribeRequest,
 } from "./channel-frames.js";
-import { isAllowed, type ChannelRule, type Permission } from "./channel-rules.js";
+import { admits, namesGroups, ruleFor, type ChannelRule, type Permission } from "./channel-rules.js";
 import { RequestError } from "./errors.js";
 import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
 import type { ChannelStore, Member, StoredMessage } from "./ports.js";
@@ -39,7 +39,8 @@ export interface ChannelDependencies {
 /** The connection a frame came from, and the user behind it. */
 export interface Sender extends Member {
   readonly connectionId: string;
-  readonly groups: readonly string[];
+  /** The groups of the connection's current token (a `reauth` replaces them), read when a rule needs them. */
+  readonly groups: () => Promise<readonly string[]>;
   /** The connection record's TTL, epoch seconds. */
   readonly ttl: number;
 }
@@ -49,15 +50,17 @@ export type Reply = (frame: string) => Promise<void>;
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-function authorize(policy: ChannelPolicy, channel: string, sender: Sender, permission: Permission): void {
+async function authorize(policy: ChannelPolicy, channel: string, sender: Sender, permission: Permission): Promise<void> {
+  const rule = ruleFor(policy.rules, channel, sender.userId);
+  const groups = rule !== undefined && namesGroups(rule, permission) ? await sender.groups() : [];
   // The same answer whatever the reason (no rule, or a rule that does not admit this caller).
-  if (!isAllowed(policy.rules, channel, sender, permission)) throw new RequestError("Forbidden", `Not allowed to ${permission} to this channel`);
+  if (rule === undefined || !admits(rule, permission, groups)) throw new RequestError("Forbidden", `Not allowed to ${permission} to this channel`);
 }
 
 export async function subscribe(request: SubscribeRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<void> {
   const { channels, policy } = dependencies;
   const { channel } = request;
-  authorize(policy, channel, sender, "subscribe");
+  await authorize(policy, channel, sender, "subscribe");
   const held = await channels.channelsOf(sender.connectionId);
   if (!held.includes(channel) && held.length >= policy.maxSubscriptionsPerConnection) {
     throw new RequestError("LimitExceeded", `A connection may hold at most ${policy.maxSubscriptionsPerConnection} subscriptions`);
@@ -100,7 +103,7 @@ export interface Published {
 }
 
 export async function publish(request: PublishRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<Published> {
-  authorize(dependencies.policy, request.channel, sender, "publish");
+  await authorize(dependencies.policy, request.channel, sender, "publish");
   return deliver(request.channel, request.data, sender, (seq) => reply(publishedFrame(request, seq)), dependencies);
 }
 
@@ -128,7 +131,7 @@ async function deliver(
 }
 
 export async function presence(request: ChannelRequest, sender: Sender, reply: Reply, { channels, policy, now }: ChannelDependencies): Promise<void> {
-  authorize(policy, request.channel, sender, "subscribe");
+  await authorize(policy, request.channel, sender, "subscribe");
   await reply(presenceFrame(request, await channels.members(request.channel, seconds(now()))));
 }
 

@@ -16,6 +16,7 @@ export function newConnectionRecord({ connectionId, identity, connectedAt, ttlSe
     username: identity.username,
     connectedAt,
     tokenExpiresAt: identity.tokenExpiresAt,
+    groups: identity.groups,
     ttl: Math.floor(connectedAt / 1000) + ttlSeconds,
   };
 }

@@ -23,13 +23,16 @@ export class RequestError extends Error {
   override readonly name = "RequestError";
   /** With `TooManyRequests`: how long to wait before sending again. */
   readonly retryAfterMs?: number;
+  /** Why, for the log only: the client sees `message`, which may say less. */
+  readonly reason?: string;
   constructor(
     readonly code: Exclude<ErrorCode, "InternalError">,
     message: string,
-    details: { readonly retryAfterMs?: number } = {},
+    details: { readonly retryAfterMs?: number; readonly reason?: string } = {},
   ) {
     super(message);
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.reason !== undefined) this.reason = details.reason;
   }
 }
 

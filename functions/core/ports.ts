@@ -9,8 +9,10 @@ export interface ConnectionRecord {
   readonly username: string;
   /** When API Gateway accepted the connection, epoch milliseconds. */
   readonly connectedAt: number;
-  /** The token's `exp`, epoch seconds: after it the connection may be closed. */
+  /** The token's `exp`, epoch seconds: after it the connection may be closed. A `reauth` moves it. */
   readonly tokenExpiresAt: number;
+  /** The token's `cognito:groups`, as channel rules see them; a `reauth` replaces them. */
+  readonly groups: readonly string[];
   /** DynamoDB TTL attribute, epoch seconds: a record whose `$disconnect` never came expires. */
   readonly ttl: number;
 }
@@ -37,6 +39,13 @@ export interface ConnectionStore {
    * wrote its record. Deleting that record would leave an open socket nobody can reach.
    */
   removeStale(connectionId: string): Promise<void>;
+  /** The groups of the connection's current token (none for a record that is gone). */
+  groupsOf(connectionId: string): Promise<readonly string[]>;
+  /**
+   * Replaces the token expiry and groups of a connection after a `reauth`; false (nothing changed)
+   * when the record is gone or belongs to another user.
+   */
+  reauthenticate(connectionId: string, userId: string, tokenExpiresAt: number, groups: readonly string[]): Promise<boolean>;
   /** Every stored connection id, a page at a time. */
   allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */

@@ -1,21 +1,11 @@
 /** REQUEST authorizer for `$connect`: Allow, Deny (403), `Unauthorized` (401), or fail (500). */
 import { KeySetUnavailable } from "../adapters/errors.js";
-import { createTokenVerifier } from "../adapters/jose-verifier.js";
+import type { Context } from "aws-lambda";
 import { authorize } from "../core/authorize.js";
 import { authorizerResponse, type AuthorizerResponse } from "../core/claims.js";
-import { createVerifiedTokenCache, withVerifiedTokenCache } from "../core/verified-token-cache.js";
-import { readSettings } from "../settings/environment.js";
-import type { Context } from "aws-lambda";
 import type { WebSocketAuthorizerEvent } from "./shared/events.js";
 import { logger } from "./shared/logger.js";
-
-const settings = readSettings("authorizer", process.env);
-const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subprotocol: settings.subprotocolToken };
-// Created once per cold start: the key set and the verified tokens (exact token → its `exp`, at
-// most 2,000: a reconnect storm presents the same tokens again) stay cached across invocations.
-// The policy is evaluated on every request, from the claims decoded again on a cache hit too.
-const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache());
-const dependencies = { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) };
+import { verification as dependencies } from "./shared/verification.js";
 
 export async function handler(event: WebSocketAuthorizerEvent, context?: Context): Promise<AuthorizerResponse> {
   // The connection id and the Lambda context reach the logger only when a line is written, so that

@@ -21,9 +21,17 @@ const definition = (name: SettingName) =>
  * the logger. Fails, naming the function and its
  * largest variables, when Lambda would refuse its size mid-deployment.
  */
-export function functionEnvironment<K extends SettingsKind>(functionName: string, kind: K, values: SettingsInput<K>): Environment {
-  return checkEnvironmentSize(functionName, { ...settingsEnvironment(kind, values), POWERTOOLS_SERVICE_NAME: functionName });
+export function functionEnvironment(functionName: string, blocks: SettingsBlocks): Environment {
+  const variables = (Object.keys(blocks) as SettingsKind[]).map((kind) => settingsEnvironment(kind, blocks[kind] as SettingsInput<typeof kind>));
+  return checkEnvironmentSize(functionName, Object.assign({}, ...variables, { POWERTOOLS_SERVICE_NAME: functionName }));
 }
+
+/** The settings of each kind a function reads (its route-table entry's `settings`). */
+export type SettingsBlocks = { readonly [K in SettingsKind]?: SettingsInput<K> };
+
+/** Of all the blocks, those a function reads. */
+export const blocksFor = (kinds: readonly SettingsKind[], all: { readonly [K in SettingsKind]: SettingsInput<K> }): SettingsBlocks =>
+  Object.fromEntries(kinds.map((kind) => [kind, all[kind]]));
 
 /** The variables of one kind's settings; those left out take their defaults when read. */
 export function settingsEnvironment<K extends SettingsKind>(kind: K, values: SettingsInput<K>): Environment {

@@ -262,7 +262,7 @@ describe("Lambda functions", () => {
   });
 
   it("get the messaging environment from the contract: tables, index, management URL of the stage, TTL, concurrency, channels", () => {
-    for (const fn of functionNames.filter((name) => functions[name].settings === "messaging")) {
+    for (const fn of functionNames.filter((name) => functions[name].settings.includes("messaging") && !functions[name].settings.includes("authorizer"))) {
       const variables = functionResource(fn).inputs.environment.variables as Record<string, string>;
 
       expect(variables, fn).toEqual({
@@ -324,7 +324,7 @@ describe("IAM", () => {
     whoami: replies,
     subscribe: [
       manage,
-      allow(["dynamodb:DeleteItem"], tableArn),
+      allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn),
       allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
       allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], subscriptions),
       allow(["dynamodb:GetItem", "dynamodb:Query"], messages),
@@ -337,8 +337,9 @@ describe("IAM", () => {
       allow(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], subscriptions),
       rateLimits,
     ],
-    publish: [...replies, allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
-    presence: replies,
+    publish: [manage, allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn), ...replies.slice(2), allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
+    presence: [manage, allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn), ...replies.slice(2)],
+    reauth: [manage, allow(["dynamodb:DeleteItem", "dynamodb:UpdateItem"], tableArn), ...replies.slice(2)],
     sweeper: [
       ...forget.slice(0, 1),
       allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),

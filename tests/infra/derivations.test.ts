@@ -81,7 +81,7 @@ describe("identitySources (route table), as the authorizer gets them", () => {
 
 describe("functionEnvironment", () => {
   it("writes the authorizer block with the contract's writer, plus logger settings", () => {
-    const environment = functionEnvironment("authorizer", "authorizer", {
+    const environment = functionEnvironment("authorizer", { authorizer: {
       issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
       clientId: "client1",
       tokenUses: ["id"],
@@ -90,7 +90,7 @@ describe("functionEnvironment", () => {
       tokenQueryParameter: "idToken",
       subprotocolToken: true,
       logLevel: "WARN",
-    });
+    } });
 
     expect(readSettings("authorizer", environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
     expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", POWERTOOLS_LOG_LEVEL: "WARN" });
@@ -98,7 +98,7 @@ describe("functionEnvironment", () => {
   });
 
   it("writes the messaging block for messaging functions", () => {
-    const environment = functionEnvironment("sendmessage", "messaging", {
+    const environment = functionEnvironment("sendmessage", { messaging: {
       connectionsTableName: "t-1",
       userIndexName: "userId-index",
       subscriptionsTableName: "s-1",
@@ -108,7 +108,7 @@ describe("functionEnvironment", () => {
       connectionTtlSeconds: 600,
       postConcurrency: 8,
       logLevel: "INFO",
-    });
+    } });
 
     expect(readSettings("messaging", environment)).toEqual({
       connectionsTableName: "t-1",

@@ -25,7 +25,7 @@ describe("pulumi up", () => {
     const authorizer = variablesOf(run, "authorizer")!;
     expect(readSettings("authorizer", authorizer).initialJwks).toEqual(poolJwks);
     expect(environmentSize(authorizer)).toBeLessThanOrEqual(lambdaEnvironmentLimitBytes);
-    for (const fn of functionNames.filter((name) => functions[name].settings !== "authorizer")) {
+    for (const fn of functionNames.filter((name) => !functions[name].settings.includes("authorizer"))) {
       expect(variablesOf(run, fn), fn).not.toHaveProperty("INITIAL_JWKS");
     }
   });
@@ -91,7 +91,7 @@ describe("Lambda's 4 KB environment limit", () => {
   const jwksOf = (count: number) => ({ keys: Array.from({ length: count }, (_, i) => ({ ...key, kid: `${i}-${key.kid}` })) as never });
 
   it("leaves room for a Cognito JWKS (two keys) beside the other variables", () => {
-    const environment = functionEnvironment("authorizer", "authorizer", { ...settings, initialJwks: poolJwks as never });
+    const environment = functionEnvironment("authorizer", { authorizer: { ...settings, initialJwks: poolJwks as never } });
     expect(environmentSize(environment)).toBeLessThan(lambdaEnvironmentLimitBytes / 2);
     expect(environmentSize(environment)).toBe(
       Object.entries(environment).reduce((total, [name, value]) => total + name.length + value.length, 0),
@@ -101,7 +101,7 @@ describe("Lambda's 4 KB environment limit", () => {
   it("stops the deployment, naming the function and INITIAL_JWKS, when the keys do not fit", () => {
     const authorizer = { ...settings, initialJwks: jwksOf(9) };
     expect(environmentSize(settingsEnvironment("authorizer", authorizer))).toBeGreaterThan(lambdaEnvironmentLimitBytes);
-    expect(() => functionEnvironment("authorizer", "authorizer", authorizer)).toThrow(
+    expect(() => functionEnvironment("authorizer", { authorizer })).toThrow(
       /^The authorizer function's environment is \d+ bytes; Lambda allows 4096 in total \(largest: INITIAL_JWKS \d+ B, /,
     );
   });

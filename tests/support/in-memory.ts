@@ -26,6 +26,15 @@ export class InMemoryStore implements ConnectionStore {
     const record = this.records.get(connectionId);
     if (record && record.connectedAt < Date.now() - handshakeGraceMs) this.records.delete(connectionId);
   }
+  async groupsOf(connectionId: string) {
+    return this.records.get(connectionId)?.groups ?? [];
+  }
+  async reauthenticate(connectionId: string, userId: string, tokenExpiresAt: number, groups: readonly string[]) {
+    const record = this.records.get(connectionId);
+    if (record?.userId !== userId) return false;
+    this.records.set(connectionId, { ...record, tokenExpiresAt, groups });
+    return true;
+  }
   allConnectionIds() {
     return this.pages([...this.records.keys()]);
   }
@@ -82,6 +91,7 @@ export const record = (connectionId: string, userId = "user-1", tokenExpiresAt =
   username: userId,
   connectedAt: 0,
   tokenExpiresAt,
+  groups: [],
   ttl: farFuture,
 });
 

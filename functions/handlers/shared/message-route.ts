@@ -33,7 +33,7 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
       await checkRate(String(event.requestContext.authorizer?.userId ?? connectionId), rateLimit, takeFrame, Date.now());
       last = await action(event, reply);
     } catch (error) {
-      if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.message });
+      if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.reason ?? error.message });
       else logger.error("route failed", { error: describe(error) });
       last = errorFrame(error, echo || (error instanceof RequestError && error.code === "TooManyRequests") ? echoOf(event.body) : ({} satisfies Echo));
     }

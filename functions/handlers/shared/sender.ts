@@ -1,7 +1,7 @@
 import { fromAuthorizerContext } from "../../core/claims.js";
 import type { Sender } from "../../core/channels.js";
 import type { WebSocketEvent } from "./events.js";
-import { settings } from "./messaging.js";
+import { settings, store } from "./messaging.js";
 
 /** Who sent a frame, from the identity the authorizer attached at `$connect`. */
 export function senderOf({ requestContext }: WebSocketEvent): Sender {
@@ -11,7 +11,8 @@ export function senderOf({ requestContext }: WebSocketEvent): Sender {
     connectionId: requestContext.connectionId,
     userId: identity.userId,
     username: identity.username,
-    groups: identity.groups,
+    // From the record, not the authorizer's context: a `reauth` may have replaced them since `$connect`.
+    groups: () => store.groupsOf(requestContext.connectionId),
     // The connection record's own TTL: a subscription ends with its connection.
     ttl: Math.floor(requestContext.connectedAt / 1000) + settings.connectionTtlSeconds,
   };
