@@ -98,7 +98,12 @@ const { channelDependencies } = createMessaging({
 
 const queried =
   Number(pageSize) > 0
-    ? createDynamoDbChannelStore({ client: dynamodb, ...localTableNames, messagesTableName: localTableNames.channelMessagesTableName, pageSize: Number(pageSize) })
+    ? createDynamoDbChannelStore({
+        client: dynamodb,
+        subscriptionsTableName: localTableNames.subscriptionsTableName,
+        messagesTableName: localTableNames.channelMessagesTableName,
+        pageSize: Number(pageSize),
+      })
     : channelDependencies.channels;
 
 /** The publish's Query by channel, timed page by page (the wait for each page only, not the posting). */

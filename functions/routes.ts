@@ -155,11 +155,12 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:UpdateItem"] }],
   },
   sweeper: {
-    description: "Closes connections whose token has expired (scheduled, not routed)",
+    description: "Closes connections whose token has expired, tells those near API Gateway's 2 h limit to reconnect (scheduled, not routed)",
     settings: ["messaging"],
     grants: [
       ...forgetGone,
-      { resource: "connectionsTable", actions: ["dynamodb:Scan"] },
+      // Scan for expired and long-lived connections; UpdateItem marks those told to reconnect.
+      { resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:UpdateItem"] },
       { resource: "closeConnections", actions: ["execute-api:ManageConnections"] },
     ],
   },

@@ -15,7 +15,7 @@ import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
 import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
-import { startGateway, type GatewayLimits } from "./gateway/index.js";
+import { apiGatewayLimits, startGateway, type GatewayLimits } from "./gateway/index.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
 import { ensureTables, localTableNames, tableKeys } from "./tables.js";
@@ -194,6 +194,8 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     };
     const messaging = {
       ...settings,
+      // The sweeper tells connections to reconnect ahead of the gateway's limit, shortened or not.
+      connectionLimitMs: options.limits.maxConnectionMs ?? apiGatewayLimits.maxConnectionMs,
       ...tables,
       managementApiUrl: gateway.managementApiUrl,
     };

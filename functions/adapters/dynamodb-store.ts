@@ -75,6 +75,36 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
         throw error;
       }
     },
+    async *dueForHandover(cutoffMs) {
+      const pages = paginateScan(paging, {
+        TableName: tableName,
+        ProjectionExpression: "#id, #connectedAt",
+        FilterExpression: "#connectedAt < :cutoff AND attribute_not_exists(#told)",
+        ExpressionAttributeNames: { "#id": key, "#connectedAt": "connectedAt", "#told": "handoverAt" },
+        ExpressionAttributeValues: { ":cutoff": cutoffMs },
+      });
+      for await (const page of pages) {
+        yield (page.Items ?? []).map((item) => ({ connectionId: String(item[key]), connectedAt: Number(item.connectedAt) }));
+      }
+    },
+    async markHandover(connectionId, nowMs) {
+      try {
+        await documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [key]: connectionId },
+            UpdateExpression: "SET #told = :now",
+            ConditionExpression: "attribute_exists(#id) AND attribute_not_exists(#told)",
+            ExpressionAttributeNames: { "#told": "handoverAt", "#id": key },
+            ExpressionAttributeValues: { ":now": nowMs },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
     allConnectionIds() {
       return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));
     },

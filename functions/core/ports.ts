@@ -46,6 +46,10 @@ export interface ConnectionStore {
    * when the record is gone or belongs to another user.
    */
   reauthenticate(connectionId: string, userId: string, tokenExpiresAt: number, groups: readonly string[]): Promise<boolean>;
+  /** Connections open since before `cutoffMs` that have not been told to reconnect, a page at a time. */
+  dueForHandover(cutoffMs: number): AsyncIterable<readonly { readonly connectionId: string; readonly connectedAt: number }[]>;
+  /** Marks a connection told to reconnect; false when it already was (or is gone). */
+  markHandover(connectionId: string, nowMs: number): Promise<boolean>;
   /** Every stored connection id, a page at a time. */
   allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */

@@ -342,7 +342,7 @@ describe("IAM", () => {
     reauth: [manage, allow(["dynamodb:DeleteItem", "dynamodb:UpdateItem"], tableArn), ...replies.slice(2)],
     sweeper: [
       ...forget.slice(0, 1),
-      allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
+      allow(["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:UpdateItem"], tableArn),
       ...forget.slice(2),
       allow(["execute-api:ManageConnections"], `${executionArn}/dev/DELETE/@connections/*`),
     ],

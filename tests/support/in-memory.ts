@@ -35,6 +35,19 @@ export class InMemoryStore implements ConnectionStore {
     this.records.set(connectionId, { ...record, tokenExpiresAt, groups });
     return true;
   }
+  readonly handovers = new Map<string, number>();
+  dueForHandover(cutoffMs: number) {
+    return this.pages(
+      [...this.records.values()]
+        .filter((record) => record.connectedAt < cutoffMs && !this.handovers.has(record.connectionId))
+        .map(({ connectionId, connectedAt }) => ({ connectionId, connectedAt })),
+    );
+  }
+  async markHandover(connectionId: string, nowMs: number) {
+    if (!this.records.has(connectionId) || this.handovers.has(connectionId)) return false;
+    this.handovers.set(connectionId, nowMs);
+    return true;
+  }
   allConnectionIds() {
     return this.pages([...this.records.keys()]);
   }
@@ -46,7 +59,7 @@ export class InMemoryStore implements ConnectionStore {
   connectionIdsOfUser(userId: string) {
     return this.pages([...this.records.values()].filter((record) => record.userId === userId).map((record) => record.connectionId));
   }
-  private async *pages(ids: string[]) {
+  private async *pages<T>(ids: T[]) {
     for (let i = 0; i < ids.length; i += this.pageSize) yield ids.slice(i, i + this.pageSize);
   }
 }

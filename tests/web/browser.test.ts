@@ -11,9 +11,11 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { request } from "../support/channel-frames.js";
 import { signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { startTcpRelay } from "../support/tcp-relay.js";
+import { TestClient } from "../support/ws-client.js";
 
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const launchArgs = [
@@ -371,7 +373,28 @@ function recordFrames(page: Page): { sent: Record<string, unknown>[]; received: 
   return frames;
 }
 
+/** Bounds the waits of the channels tests: a loaded machine is slow, never this slow. */
+const eventually = { timeout: 10_000, interval: 200 };
+
+/** Who the server says is in a channel: presence asked by another user's own connection. */
+async function presenceWatcher(user: SignedInUser): Promise<{ of(channel: string): Promise<string[]>; close(): void }> {
+  const watcher = await TestClient.open(`${stack.outputs.webSocketUrl}?idToken=${encodeURIComponent(user.idToken)}`);
+  let requests = 0;
+  return {
+    async of(channel) {
+      const reply = await request(watcher, { action: "presence", channel, id: `members-${++requests}` });
+      return (reply.members as { userId: string }[]).map((member) => member.userId).sort();
+    },
+    close: () => watcher.socket.close(),
+  };
+}
+
 describe("the channels panel in chromium", () => {
+  // Pages left open would count against each user's connection limit.
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+
   it("shows two users in one channel each other's messages (sender and time) and each other as members, until one leaves or closes the page", async () => {
     const channel = "public/browser-lobby";
     const first = await openPage();
@@ -495,6 +518,65 @@ describe("the channels panel in chromium", () => {
       await expect.poll(() => memberIds(first.page)).toEqual([alice.sub, bob.sub].sort());
     } finally {
       await relay.close();
+    }
+  }, 60_000);
+
+  it("is in the channels it shows after leaving every channel and joining one again faster than the server answers", async () => {
+    const { page } = await openPage();
+    await signInOnPage(page, alice.email);
+    const members = await presenceWatcher(bob);
+    try {
+      const rooms = ["public/rooms-1", "public/rooms-2", "public/rooms-3", "public/rooms-4", "public/rooms-5"];
+      // Twice, rejoining another room each time: the race is not won every time.
+      for (const rejoined of [rooms.at(-1)!, rooms[0]!]) {
+        for (const room of rooms) if ((await page.locator(`#channel-list li[data-channel="${room}"]`).count()) === 0) await joinChannel(page, room);
+        for (const room of rooms) await expect.poll(() => members.of(room), eventually).toEqual([alice.sub]);
+
+        await page.evaluate(
+          ([channels, again]) => {
+            for (const channel of channels) {
+              (document.querySelector(`#channel-list li[data-channel="${channel}"] button`) as HTMLButtonElement).click();
+              document.getElementById("channel-leave")!.click();
+            }
+            (document.getElementById("channel-name") as HTMLInputElement).value = again;
+            document.getElementById("channel-join")!.click();
+          },
+          [rooms, rejoined] as const,
+        );
+
+        await page.locator(`#channel-view[data-channel="${rejoined}"][data-status="joined"]`).waitFor();
+        expect(await page.locator("#channel-list li").count()).toBe(1);
+        await expect.poll(() => members.of(rejoined), eventually).toEqual([alice.sub]);
+        for (const room of rooms.filter((room) => room !== rejoined)) await expect.poll(() => members.of(room), eventually).toEqual([]);
+      }
+    } finally {
+      members.close();
+    }
+  }, 60_000);
+
+  it("is in none of the channels it left before the server answered the join", async () => {
+    const { page } = await openPage();
+    const frames = recordFrames(page);
+    await signInOnPage(page, alice.email);
+    const members = await presenceWatcher(bob);
+    try {
+      const hasty = ["public/hasty-1", "public/hasty-2", "public/hasty-3"];
+      await page.evaluate((channels) => {
+        for (const channel of channels) {
+          (document.getElementById("channel-name") as HTMLInputElement).value = channel;
+          document.getElementById("channel-join")!.click();
+          document.getElementById("channel-leave")!.click();
+        }
+      }, hasty);
+
+      expect(await page.locator("#channel-list li").count()).toBe(0);
+      for (const channel of hasty) {
+        // The server made the subscription (its reply came), and then undid it.
+        await expect.poll(() => frames.received.some((frame) => frame.type === "subscribed" && frame.channel === channel), eventually).toBe(true);
+        await expect.poll(() => members.of(channel), eventually).toEqual([]);
+      }
+    } finally {
+      members.close();
     }
   }, 60_000);
 });

@@ -6,6 +6,11 @@
  * sorted by seq, drops a seq it has already received, and remembers the seq up to which it has
  * received every message (its high-water mark): a resume asks for what follows that mark, gaps
  * above it included.
+ *
+ * The server handles the frames of one connection concurrently, in no promised order: a subscribe
+ * sent before an unsubscribe can be handled after it, and the other way round. So a channel left
+ * while its subscribe was unanswered is unsubscribed again when the late reply comes, and one
+ * joined again while its unsubscribe was unanswered is subscribed again when that reply comes.
  */
 import { checkFrameSize, FrameError, type ChannelFrame, type Member } from "./protocol.js";
 
@@ -177,7 +182,7 @@ export class Channels {
     this.channels.delete(name);
     for (const [id, request] of this.requests) if (request.channel === name) this.requests.delete(id);
     if (channel.status === "refused") return undefined;
-    return JSON.stringify({ action: "unsubscribe", channel: name, id: this.nextId() });
+    return this.unsubscribe(name);
   }
 
   /** @throws FrameError when not in the channel, or the frame would be too large. */
@@ -220,7 +225,7 @@ export class Channels {
     const id = "id" in frame ? frame.id : undefined;
     if (id !== undefined) this.requests.delete(id);
     const channel = this.channels.get(frame.channel);
-    if (!channel) return [];
+    if (!channel) return frame.type === "subscribed" ? [this.unsubscribe(frame.channel)] : []; // left before this reply
     switch (frame.type) {
       case "subscribed":
         if (id !== channel.subscription.id) return []; // the reply to an earlier subscribe
@@ -248,7 +253,8 @@ export class Channels {
         for (const member of frame.members) channel.present.set(member.userId, member);
         return [];
       case "unsubscribed":
-        return [];
+        // Joined again after leaving: that unsubscribe may have been handled after the new subscribe.
+        return channel.status === "refused" ? [] : [this.subscribe(channel)];
     }
   }
 
@@ -281,6 +287,10 @@ export class Channels {
   clear(): void {
     this.channels.clear();
     this.requests.clear();
+  }
+
+  private unsubscribe(name: string): string {
+    return JSON.stringify({ action: "unsubscribe", channel: name, id: this.nextId() });
   }
 
   private subscribe(channel: Channel): string {

@@ -29,6 +29,7 @@ const messaging: MessagingSettings = {
   userMessageRate: 0,
   userMessageBurst: 3,
   maxConnectionsPerUser: 2,
+  connectionLimitMs: 60_000,
 };
 
 describe("the environment contract", () => {

@@ -1,0 +1,51 @@
+/**
+ * The 2-hour handover: API Gateway closes every connection two hours after it opened. Shortly
+ * before (5 minutes, or a quarter of a shorter limit), each connection is told once
+ * `{"type":"reconnect","reason":"connection-limit","closeAt":…}`, so that its client can open a new
+ * connection, resubscribe with `since`, and close the old one with nothing lost.
+ */
+import pMap from "p-map";
+import type { ConnectionStore, Delivery, Notifier } from "./ports.js";
+
+export const handoverLeadMs = (connectionLimitMs: number): number => Math.min(5 * 60_000, connectionLimitMs / 4);
+
+export const reconnectFrame = (closeAt: Date): string => JSON.stringify({ type: "reconnect", reason: "connection-limit", closeAt: closeAt.toISOString() });
+
+export interface HandoverDependencies {
+  readonly store: Pick<ConnectionStore, "dueForHandover" | "markHandover" | "removeStale">;
+  readonly notifier: Pick<Notifier, "send">;
+  readonly concurrency: number;
+}
+
+export interface HandoverReport {
+  told: number;
+  gone: number;
+  failed: number;
+}
+
+/** Tells every connection near its limit, once (a mark on its record keeps a later sweep from repeating it). */
+export async function announceHandovers(nowMs: number, connectionLimitMs: number, { store, notifier, concurrency }: HandoverDependencies): Promise<HandoverReport> {
+  const report: HandoverReport = { told: 0, gone: 0, failed: 0 };
+  const cutoff = nowMs - (connectionLimitMs - handoverLeadMs(connectionLimitMs));
+  for await (const page of store.dueForHandover(cutoff)) {
+    await pMap(
+      page,
+      async ({ connectionId, connectedAt }) => {
+        if (!(await store.markHandover(connectionId, nowMs))) return;
+        let delivery: Delivery;
+        try {
+          delivery = await notifier.send(connectionId, reconnectFrame(new Date(connectedAt + connectionLimitMs)));
+        } catch {
+          report.failed += 1;
+          return;
+        }
+        if (delivery === "gone") {
+          report.gone += 1;
+          await store.removeStale(connectionId);
+        } else report.told += 1;
+      },
+      { concurrency },
+    );
+  }
+  return report;
+}
