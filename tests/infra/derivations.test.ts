@@ -127,6 +127,7 @@ describe("functionEnvironment", () => {
       userMessageRate: 20,
       userMessageBurst: 40,
       maxConnectionsPerUser: 10,
+      connectionLimitMs: 7_200_000,
     });
     expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", POWERTOOLS_LOG_LEVEL: "INFO" });
     expect(environment).not.toHaveProperty("TOKEN_ISSUER");
