@@ -22,6 +22,7 @@ const config = loadStackConfig();
 const userPool = new UserPool("auth", {
   existing: config.userPool.existing,
   tokenValidity: config.userPool.tokenValidity,
+  selfSignUp: config.userPool.selfSignUp,
   deletionProtection: config.deletionProtection,
 });
 

@@ -15,7 +15,6 @@
  * posted one after the other, as the `subscribe` function sends them.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createDynamoDbChannelStore } from "../functions/adapters/dynamodb-channel-store.js";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
 import { parseSubscribe } from "../functions/core/channel-frames.js";
 import { publishFromServer, subscribe, type ChannelDependencies, type Sender } from "../functions/core/channels.js";
@@ -54,10 +53,8 @@ export interface ResumeOutcome {
   readonly posts: number;
 }
 
-/** `pageSize` > 0: the publish's Query reads pages of that many subscriptions (the functions: 1 MB pages). */
-const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, pageSize, fileLimit] = process.argv.slice(2) as [
+const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, fileLimit] = process.argv.slice(2) as [
   "publish" | "resume",
-  string,
   string,
   string,
   string,
@@ -87,24 +84,13 @@ const counted = {
     return delivery;
   },
 };
-const dynamodb = new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity });
 const { channelDependencies } = createMessaging({
-  dynamodb,
+  dynamodb: new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity }),
   notifier: counted,
   tables: localTableNames,
   policy: { rules: defaults.channelRules, historySeconds: defaults.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: defaults.maxSubscriptionsPerConnection },
   concurrency: defaults.postConcurrency,
 });
-
-const queried =
-  Number(pageSize) > 0
-    ? createDynamoDbChannelStore({
-        client: dynamodb,
-        subscriptionsTableName: localTableNames.subscriptionsTableName,
-        messagesTableName: localTableNames.channelMessagesTableName,
-        pageSize: Number(pageSize),
-      })
-    : channelDependencies.channels;
 
 /** The publish's Query by channel, timed page by page (the wait for each page only, not the posting). */
 const query = { pages: 0, ms: 0 };
@@ -113,7 +99,7 @@ const timedChannels: ChannelDependencies = {
   channels: {
     ...channelDependencies.channels,
     async *subscriberIds(name, nowSeconds) {
-      const pages = queried.subscriberIds(name, nowSeconds)[Symbol.asyncIterator]();
+      const pages = channelDependencies.channels.subscriberIds(name, nowSeconds)[Symbol.asyncIterator]();
       for (;;) {
         const asked = performance.now();
         const next = await pages.next();

@@ -57,7 +57,9 @@ export function goalsSection(findings: Findings): string {
     ],
     [
       "Channel fan-out ≤ 0.6 s for 1,000 subscribers at 20 ms per post (one in ten gone, as the broadcast)",
-      ch ? `${timedOut(ch.channelTimedOutAt1000) ?? seconds(n(ch.channelAt1000Ms))}; every subscriber live: ${seconds(n(ch.liveAt1000Ms))}` : "–",
+      ch
+        ? `${timedOut(ch.channelTimedOutAt1000) ?? seconds(n(ch.channelAt1000Ms))}; every subscriber live: ${seconds(n(ch.liveAt1000Ms))}, ${ratio(n(ch.liveOverBroadcastAt1000))} the broadcast's ${seconds(n(ch.broadcastAt1000Ms))} in the same run`
+        : "–",
       verdict(ch && n(ch.channelTimedOutAt1000) === 0 && n(ch.channelAt1000Ms) <= 600),
     ],
     [

@@ -29,6 +29,8 @@ export type AuthorizerPolicySettings = ConfigOf<"authorizer"> & { readonly token
 export interface UserPoolConfig {
   /** Use this pool and client instead of creating them. */
   readonly existing?: { readonly userPoolId: string; readonly userPoolClientId: string };
+  /** Whether anyone may sign up (not applied to an existing pool). */
+  readonly selfSignUp: boolean;
   /** Token lifetimes of the client the stack creates (not applied to an existing client). */
   readonly tokenValidity: {
     readonly idTokenMinutes: number;
@@ -129,6 +131,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       ...(existingUserPoolId !== undefined && existingUserPoolClientId !== undefined
         ? { existing: { userPoolId: existingUserPoolId, userPoolClientId: existingUserPoolClientId } }
         : {}),
+      selfSignUp: values.selfSignUp,
       tokenValidity: {
         idTokenMinutes: values.idTokenValidityMinutes,
         accessTokenMinutes: values.accessTokenValidityMinutes,

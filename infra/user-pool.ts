@@ -19,6 +19,12 @@ export interface UserPoolArgs {
    * @default { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 }
    */
   tokenValidity?: { idTokenMinutes: number; accessTokenMinutes: number; refreshTokenDays: number };
+  /**
+   * Anyone may create an account with the app client; `false`: only administrators create users
+   * (`AdminCreateUser`), and the pool refuses `SignUp`. Not applied to an existing pool.
+   * @default true
+   */
+  selfSignUp?: boolean;
 }
 
 /** The Cognito user pool that issues the tokens the authorizer accepts, and its app client. */
@@ -50,6 +56,7 @@ export class UserPool extends pulumi.ComponentResource {
             temporaryPasswordValidityDays: 7,
           },
           accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+          adminCreateUserConfig: { allowAdminCreateUserOnly: !(args.selfSignUp ?? true) },
           deletionProtection: args.deletionProtection ? "ACTIVE" : "INACTIVE",
           // Cognito's default for new pools, written out so that the price plan is a decision of this
           // program rather than of the API's default of the day (LITE would do: no ESSENTIALS feature is used).

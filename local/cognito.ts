@@ -15,6 +15,7 @@ import { chmod, copyFile, mkdir, open, readdir, readFile, rename } from "node:fs
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { writeAtomically } from "../scripts/write-atomically.js";
 import { assertPortFree } from "./ports.js";
 
 const startScript = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");
@@ -34,6 +35,8 @@ export interface CognitoLocalOptions {
   readonly port: number;
   /** Receives one line, at once, whenever cognito-local exits unbidden, is restarted, or cannot be. */
   readonly warn: (message: string) => void;
+  /** The `iss` of its tokens, when clients reach it at another address (through the sign-up gate). @default its own */
+  readonly issuerDomain?: string;
 }
 
 /** Restarts within this window, beyond which a crashing cognito-local is left stopped. */
@@ -44,7 +47,7 @@ const restartLimit = { count: 3, windowMs: 60_000 };
  * says so at once and starts it again on the same port, with the same data, so that every
  * endpoint in outputs.json stays right.
  */
-export async function startCognitoLocal({ directory, host, port, warn }: CognitoLocalOptions): Promise<LocalCognito> {
+export async function startCognitoLocal({ directory, host, port, warn, issuerDomain }: CognitoLocalOptions): Promise<LocalCognito> {
   await assertPortFree(host, port, "Cognito (cognito-local)");
   const dataDirectory = join(directory, ".cognito");
   const backupDirectory = join(directory, "backup");
@@ -55,6 +58,7 @@ export async function startCognitoLocal({ directory, host, port, warn }: Cognito
   await mkdir(join(dataDirectory, "db"), { recursive: true, mode: 0o700 });
   await mkdir(backupDirectory, { recursive: true, mode: 0o700 });
   const endpoint = `http://${host}:${port}`;
+  await setIssuerDomain(dataDirectory, issuerDomain);
 
   const launch = async (): Promise<ChildProcess> => {
     await repairDataFiles(dataDirectory, backupDirectory, warn);
@@ -222,4 +226,17 @@ async function backupDataFiles(dataDirectory: string, backupDirectory: string): 
     await copyFile(path, `${backup}.tmp`);
     await rename(`${backup}.tmp`, backup);
   }
+}
+
+/** cognito-local's `TokenConfig.IssuerDomain` in its config.json: set, or removed to take its own address. */
+async function setIssuerDomain(dataDirectory: string, issuerDomain: string | undefined): Promise<void> {
+  const file = join(dataDirectory, "config.json");
+  const config = (await readFile(file, "utf8").then((text) => JSON.parse(text) as Record<string, any>, () => ({}))) as Record<string, any>;
+  if (issuerDomain === undefined) {
+    if (config.TokenConfig?.IssuerDomain === undefined) return;
+    delete config.TokenConfig.IssuerDomain;
+  } else {
+    config.TokenConfig = { ...config.TokenConfig, IssuerDomain: issuerDomain };
+  }
+  await writeAtomically(file, `${JSON.stringify(config, null, 2)}\n`);
 }

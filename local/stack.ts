@@ -12,6 +12,7 @@ import { blocksFor, functionEnvironment } from "../functions/settings/environmen
 import { readConfigValues } from "../functions/settings/config-values.js";
 import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
+import { startCognitoGate } from "./cognito-gate.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
 import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
@@ -28,7 +29,7 @@ import { startLocalWebClient } from "./web-server.js";
  * functions' memory and timeout.
  */
 export type LocalSettings = ConfigOf<"authorizer"> & ConfigOf<"messaging"> & Pick<ConfigValues, (typeof deploymentKeys)[number]>;
-const deploymentKeys = ["allowAccessTokens", "routeSelectionExpression", "lambdaMemoryMb", "lambdaTimeoutSeconds"] as const;
+const deploymentKeys = ["allowAccessTokens", "routeSelectionExpression", "lambdaMemoryMb", "lambdaTimeoutSeconds", "selfSignUp"] as const;
 
 /** The stack config keys the local stack honours. */
 export const localSettingKeys: readonly ConfigKey[] = configKeys.filter(
@@ -151,13 +152,25 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, tables "${tables.connectionsTableName}", "${tables.subscriptionsTableName}", "${tables.channelMessagesTableName}")`);
 
     const cognitoPort = options.ports.cognito || (await freePort(host));
-    const cognito = await startCognitoLocal({ directory: join(dataDirectory, "cognito"), host, port: cognitoPort, warn: progress });
+    // Without self sign-up, clients reach cognito-local through a gate that refuses SignUp, as
+    // Cognito does; its tokens then name the gate's address as their issuer.
+    const gated = !settings.selfSignUp;
+    const cognito = await startCognitoLocal({
+      directory: join(dataDirectory, "cognito"),
+      host,
+      port: gated ? await freePort(host) : cognitoPort,
+      warn: progress,
+      ...(gated ? { issuerDomain: `http://${host}:${cognitoPort}` } : {}),
+    });
     cleanups.push(() => cognito.stop());
+    const gate = gated ? await startCognitoGate({ host, port: cognitoPort, upstream: cognito.endpoint }) : undefined;
+    if (gate) cleanups.push(() => gate.close());
+    const cognitoEndpoint = gate?.endpoint ?? cognito.endpoint;
     const cognitoClient = new CognitoIdentityProviderClient({ endpoint: cognito.endpoint, region: options.region, credentials });
     const pool = await ensureUserPool(cognitoClient, names.userPool, names.appClient).finally(() => cognitoClient.destroy());
     await cognito.backup();
     cleanups.push(() => cognito.backup());
-    progress(`✓ cognito     ${cognito.endpoint} (cognito-local, pool ${pool.userPoolId})`);
+    progress(`✓ cognito     ${cognitoEndpoint} (cognito-local, pool ${pool.userPoolId}${gate ? "; sign-up by administrators only" : ""})`);
 
     // The functions need the management URL, which needs the gateway's port: start the gateway
     // first, and let it reach the function host once that exists.
@@ -183,7 +196,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
 
     // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
     // first verification makes no network call.
-    const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
+    const issuer = `${cognitoEndpoint}/${pool.userPoolId}`;
     const initialJwks = await fetchIssuerJwks(issuer);
     const authorizer = {
       ...settings,
@@ -226,7 +239,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     }
     progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
 
-    const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint: cognito.endpoint };
+    const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint };
     const webClient = await startLocalWebClient({ host, port: options.ports.web ?? 0, outputs: web, progress });
     cleanups.push(() => webClient.close());
     const outputs: StackOutputs = {
@@ -239,7 +252,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       subscriptionsTableName: tables.subscriptionsTableName,
       channelMessagesTableName: tables.channelMessagesTableName,
       channelHistorySeconds: settings.channelHistorySeconds,
-      cognitoEndpoint: cognito.endpoint,
+      cognitoEndpoint,
       dynamoDbEndpoint: dynalite.endpoint,
       webClientUrl: webClient.url,
     };

@@ -33,7 +33,7 @@ describe("readConfig with nothing set", () => {
         clockToleranceSeconds: 5,
         logLevel: "INFO",
       },
-      userPool: { tokenValidity: { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 } },
+      userPool: { selfSignUp: true, tokenValidity: { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 } },
       deletionProtection: false,
       pointInTimeRecovery: false,
       api: {
@@ -173,7 +173,7 @@ describe("readConfig with values set", () => {
     expect(config.deletionProtection).toBe(true);
     expect(config.pointInTimeRecovery).toBe(true);
     expect(config.messaging).toMatchObject({ connectionTtlSeconds: 60, postConcurrency: 1000, logLevel: "DEBUG" });
-    expect(config.userPool).toEqual({ tokenValidity: { idTokenMinutes: 5, accessTokenMinutes: 1440, refreshTokenDays: 3650 } });
+    expect(config.userPool).toEqual({ selfSignUp: true, tokenValidity: { idTokenMinutes: 5, accessTokenMinutes: 1440, refreshTokenDays: 3650 } });
   });
 
   it("produces settings the functions' environment readers accept at their limits", () => {

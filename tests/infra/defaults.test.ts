@@ -104,6 +104,10 @@ describe("Cognito", () => {
     });
   });
 
+  it("lets anyone sign up by default, as the seeds' walkthrough needs", () => {
+    expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.adminCreateUserConfig).toEqual({ allowAdminCreateUserOnly: false });
+  });
+
   it("chooses the pool's price plan itself instead of leaving it to Cognito's default", () => {
     expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.userPoolTier).toBe("ESSENTIALS");
   });

@@ -23,6 +23,7 @@ beforeAll(async () => {
     refreshTokenValidityDays: "7",
     deletionProtection: "true",
     pointInTimeRecovery: "true",
+    selfSignUp: "false",
   });
 });
 
@@ -89,5 +90,11 @@ describe("with every tuning key set", () => {
       deletionProtectionEnabled: true,
       pointInTimeRecovery: { enabled: true },
     });
+  });
+});
+
+describe("with selfSignUp false", () => {
+  it("lets only administrators create users: the pool refuses SignUp", () => {
+    expect(resource(run, "aws:cognito/userPool:UserPool", "auth-pool").inputs.adminCreateUserConfig).toEqual({ allowAdminCreateUserOnly: true });
   });
 });

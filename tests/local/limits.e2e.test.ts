@@ -1,11 +1,12 @@
-/** Per-user limits on the local stack: the frame rate over all of a user's connections, and the connection cap. */
+/** Safe defaults on the local stack: the frame rate over all of a user's connections, the connection cap, sign-up by administrators only. */
+import { AdminCreateUserCommand, AdminSetUserPasswordCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
 import { framesOf } from "../support/channel-frames.js";
-import { signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
+import { cognitoClient, signIn, signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { handshake, TestClient } from "../support/ws-client.js";
 
 const withToken = (outputs: StackOutputs, token: string) => `${outputs.webSocketUrl}?idToken=${encodeURIComponent(token)}`;
@@ -98,5 +99,28 @@ describe("maxConnectionsPerUser", () => {
     expect((await handshake(url)).status).toBe(429);
     second.socket.close();
     third.socket.close();
+  });
+});
+
+describe("selfSignUp false", () => {
+  it("refuses SignUp as Cognito does; a user an administrator created signs in and connects", async () => {
+    const stack = await startTestStack({ settings: { selfSignUp: false } });
+    const cognito = cognitoClient(stack.outputs);
+    try {
+      const signUpAttempt = cognito.send(
+        new SignUpCommand({ ClientId: stack.outputs.userPoolClientId, Username: "self@example.com", Password: "Passw0rd!", UserAttributes: [{ Name: "email", Value: "self@example.com" }] }),
+      );
+      await expect(signUpAttempt).rejects.toMatchObject({ name: "NotAuthorizedException", message: "SignUp is not permitted for this user pool" });
+
+      await cognito.send(new AdminCreateUserCommand({ UserPoolId: stack.outputs.userPoolId, Username: "staff@example.com", MessageAction: "SUPPRESS" }));
+      await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: stack.outputs.userPoolId, Username: "staff@example.com", Password: "Passw0rd!", Permanent: true }));
+      const user = await signIn(stack.outputs, "staff@example.com");
+      const client = await TestClient.open(withToken(stack.outputs, user.idToken));
+      expect((await whoami(client)).userId).toBe(user.sub);
+      client.socket.close();
+    } finally {
+      cognito.destroy();
+      await stack.destroy();
+    }
   });
 });
