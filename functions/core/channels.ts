@@ -66,7 +66,8 @@ export async function subscribe(request: SubscribeRequest, sender: Sender, reply
     throw new RequestError("LimitExceeded", `A connection may hold at most ${policy.maxSubscriptionsPerConnection} subscriptions`);
   }
   const now = dependencies.now();
-  const joins = !(await channels.hasOtherSubscription(channel, sender.userId, sender.connectionId, seconds(now)));
+  // A renewal of this connection's own subscription is no join; nor is a second connection's.
+  const joins = !held.includes(channel) && !(await channels.hasOtherSubscription(channel, sender.userId, sender.connectionId, seconds(now)));
   await channels.subscribe({ channel, connectionId: sender.connectionId, userId: sender.userId, username: sender.username, ttl: sender.ttl });
   // Read after the subscription is stored: every message with a later seq is published after it
   // and finds it, so the sender receives every message after `seq`.

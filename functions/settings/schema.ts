@@ -399,7 +399,7 @@ export const settings = {
   subscriptionsTableName: setting({ type: text(/^.+$/, "a table name"), env: "SUBSCRIPTIONS_TABLE_NAME", for: ["messaging"] }),
   channelMessagesTableName: setting({ type: text(/^.+$/, "a table name"), env: "CHANNEL_MESSAGES_TABLE_NAME", for: ["messaging"] }),
   /** API Gateway closes every connection after 2 hours; the local gateway's may be shorter (tests). */
-  connectionLimitMs: setting({ type: integer(1000, 7_200_000, "ms"), default: 7_200_000, env: "CONNECTION_LIMIT_MS", for: ["messaging"] }),
+  connectionLimitMs: setting({ type: integer(100, 7_200_000, "ms"), default: 7_200_000, env: "CONNECTION_LIMIT_MS", for: ["messaging"] }),
   rateLimitsTableName: setting({ type: text(/^.+$/, "a table name"), env: "RATE_LIMITS_TABLE_NAME", for: ["messaging"] }),
 } as const;
 

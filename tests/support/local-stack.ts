@@ -32,6 +32,9 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     ttlSweepIntervalMs: 200,
     log: ({ line }) => logs.push(line),
     ...options,
+    // The per-user limits have tests of their own (limits.e2e); elsewhere one test user sends
+    // bursts of frames and opens many sockets.
+    settings: { userMessageRate: 0, maxConnectionsPerUser: 0, ...options.settings },
   });
   return {
     ...stack,

@@ -488,6 +488,7 @@ describe("the channels panel in chromium", () => {
       relay.cut();
 
       await first.page.locator('#connection:not([data-status="open"])').waitFor();
+      await expect.poll(() => logTexts(first.page), eventually).toContainEqual(expect.stringMatching(/^the connection was lost \(code 1006\); retrying/));
       expect(await first.page.isDisabled("#channel-publish")).toBe(true);
       // The gateway saw the connection go: Alice's subscription ended, so nothing reaches her live.
       await expect.poll(() => memberIds(second.page), eventually).toEqual([bob.sub]);

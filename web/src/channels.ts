@@ -12,7 +12,7 @@
  * while its subscribe was unanswered is unsubscribed again when the late reply comes, and one
  * joined again while its unsubscribe was unanswered is subscribed again when that reply comes.
  */
-import { checkFrameSize, FrameError, type ChannelFrame, type Member } from "./protocol.js";
+import { checkFrameSize, describeError, FrameError, type ChannelFrame, type Member } from "./protocol.js";
 
 const maxSegments = 5;
 const maxNameLength = 255;
@@ -259,12 +259,12 @@ export class Channels {
   }
 
   /** Shows an error frame on the channel of the request it answers (or that it names); false when it concerns none. */
-  handleError(error: { readonly code: string; readonly message: string; readonly id?: string; readonly channel?: string }): boolean {
+  handleError(error: { readonly code: string; readonly message: string; readonly id?: string; readonly channel?: string; readonly retryAfterMs?: number }): boolean {
     const request = error.id === undefined ? undefined : this.requests.get(error.id);
     if (error.id !== undefined) this.requests.delete(error.id);
     const channel = this.channels.get(request?.channel ?? error.channel ?? "");
     if (!channel) return false;
-    const reason = `${error.message || "refused"} (${error.code})`;
+    const reason = describeError(error);
     switch (request?.kind) {
       case "subscribe":
         if (error.id === channel.subscription.id) channel.status = "refused";

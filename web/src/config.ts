@@ -18,6 +18,11 @@ export interface WebClientConfig {
    * (cognito-local only "sends" the code to its log). Absent in the cloud: the emailed code is needed.
    */
   readonly localConfirmSignUpUrl?: string;
+  /**
+   * Whether users may create their own accounts (the pool's sign-up mode); `false`: the page offers
+   * sign-in only. Absent (config files written before it existed) means `true`.
+   */
+  readonly selfSignUp?: boolean;
 }
 
 export class ConfigInvalidError extends Error {
@@ -25,7 +30,7 @@ export class ConfigInvalidError extends Error {
 }
 
 /** The page's settings for a cloud stack, from its outputs. The pool's region is in its id. */
-export function cloudWebClientConfig(outputs: { webSocketUrl: string; userPoolId: string; userPoolClientId: string }): WebClientConfig {
+export function cloudWebClientConfig(outputs: { webSocketUrl: string; userPoolId: string; userPoolClientId: string; selfSignUp?: boolean }): WebClientConfig {
   const region = outputs.userPoolId.split("_")[0]!;
   return {
     webSocketUrl: outputs.webSocketUrl,
@@ -33,12 +38,13 @@ export function cloudWebClientConfig(outputs: { webSocketUrl: string; userPoolId
     region,
     cognitoEndpoint: `https://cognito-idp.${region}.amazonaws.com/`,
     environment: "aws",
+    ...(outputs.selfSignUp !== undefined && { selfSignUp: outputs.selfSignUp }),
   };
 }
 
 /** The page's settings for the local stack, from its outputs. */
 export function localWebClientConfig(
-  outputs: { webSocketUrl: string; userPoolClientId: string; region: string; cognitoEndpoint?: string },
+  outputs: { webSocketUrl: string; userPoolClientId: string; region: string; cognitoEndpoint?: string; selfSignUp?: boolean },
   localConfirmSignUpUrl?: string,
 ): WebClientConfig {
   if (!outputs.cognitoEndpoint) throw new ConfigInvalidError("the local stack's outputs lack cognitoEndpoint");
@@ -49,6 +55,7 @@ export function localWebClientConfig(
     cognitoEndpoint: outputs.cognitoEndpoint,
     environment: "local",
     ...(localConfirmSignUpUrl !== undefined && { localConfirmSignUpUrl }),
+    ...(outputs.selfSignUp !== undefined && { selfSignUp: outputs.selfSignUp }),
   };
 }
 
@@ -75,12 +82,15 @@ export function parseWebClientConfig(value: unknown): WebClientConfig {
   };
   const environment = fields.environment;
   if (environment !== "aws" && environment !== "local") throw new ConfigInvalidError(`config.json: "environment" must be "aws" or "local"`);
+  const { selfSignUp } = fields;
+  if (selfSignUp !== undefined && typeof selfSignUp !== "boolean") throw new ConfigInvalidError(`config.json: "selfSignUp" must be true or false`);
   const config: WebClientConfig = {
     webSocketUrl: url("webSocketUrl", ["wss:", "ws:"]),
     userPoolClientId: text("userPoolClientId"),
     region: text("region"),
     cognitoEndpoint: url("cognitoEndpoint", ["https:", "http:"]),
     environment,
+    ...(selfSignUp !== undefined && { selfSignUp }),
   };
   if (fields.localConfirmSignUpUrl !== undefined) {
     if (environment !== "local") throw new ConfigInvalidError(`config.json: "localConfirmSignUpUrl" exists for the local stack only`);

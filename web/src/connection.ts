@@ -6,16 +6,22 @@
  * - The ID token goes in `Sec-WebSocket-Protocol` next to the application protocol, never in the URL.
  * - A connection that drops is reopened after an exponential backoff with jitter.
  * - A failed handshake is opaque in a browser (close 1006, no HTTP status): a 401 for a bad token
- *   looks exactly like a 500 during a JWKS outage or a network failure. So the token is checked
+ *   looks exactly like a 500 during a JWKS outage, a 429 for too many connections of the account,
+ *   or a network failure. So the token is checked
  *   first: expired, or not vouched for by Cognito recently, it is refreshed once (Cognito refusing
  *   the refresh token ends the session: "sign in again", no retry). With a token Cognito has just
  *   issued, failures are the server's: retried with backoff (a JWKS outage recovers by itself),
  *   but only `maxHandshakeFailures` times in a row, then the page stops and says so.
- * - The ID token is refreshed `refreshMarginMs` before it expires and the connection reopened with
- *   the new one (API Gateway checks the token at `$connect` only).
+ * - The ID token is refreshed `refreshMarginMs` before it expires and handed to the server on the
+ *   open socket (`reauth`), so that the connection goes on; refused, or unanswered within
+ *   `reauthTimeoutMs`, the connection is reopened with the new token instead. The token only ever
+ *   travels in the handshake and that frame: it is never passed to `onMessage` or `onNotice`.
+ * - `handover()` (the server closes this connection soon) opens a replacement first and closes this
+ *   one only once the replacement is open: the state stays "open" throughout.
  * - `stop()` (sign-out) closes the socket with 1000 and cancels every timer.
  */
 import { backoffDelay, defaultBackoff, defaultRefreshMarginMs, refreshDelay, type BackoffPolicy } from "./backoff.js";
+import { reauthAnswer, reauthFrame } from "./protocol.js";
 import { SessionEndedError, type IdToken } from "./session.js";
 
 export interface SocketHandlers {
@@ -62,6 +68,8 @@ export interface ConnectionOptions {
   readonly createSocket: SocketFactory;
   readonly onState?: (state: ConnectionState) => void;
   readonly onMessage?: (data: string) => void;
+  /** What happened without a change of state (a renewal in place, a handover), in words for the page's log. */
+  readonly onNotice?: (text: string) => void;
   readonly timers?: Timers;
   /** Math.random in the page. */
   readonly random?: () => number;
@@ -80,6 +88,8 @@ export interface ConnectionOptions {
   readonly freshTokenMs?: number;
   /** A token expiring sooner than this is refreshed before connecting. @default 30 s */
   readonly minTokenValidityMs?: number;
+  /** How long the server may take to answer a `reauth` before the page reconnects instead. @default 10 s */
+  readonly reauthTimeoutMs?: number;
 }
 
 const globalTimers: Timers = {
@@ -105,14 +115,28 @@ export function describeClose(code: number, reason: string): string {
 }
 
 interface Attempt {
-  readonly token: IdToken;
+  /** The token the server holds for this connection: the handshake's, or the latest one renewed in place. */
+  token: IdToken;
   handle?: SocketHandle;
   opened: boolean;
 }
 
+/** A `reauth` sent on `attempt` and not answered yet. */
+interface PendingReauth {
+  readonly attempt: Attempt;
+  readonly token: IdToken;
+  readonly id: string;
+}
+
+type TimerName = "retryTimer" | "refreshTimer" | "stableTimer" | "reauthTimer";
+
 export class Connection {
   private wanted = false;
   private attempt: Attempt | undefined;
+  /** The connection a handover is opening; `attempt` stays the connection until it opens. */
+  private successor: Attempt | undefined;
+  private reauth: PendingReauth | undefined;
+  private reauthCount = 0;
   /** Consecutive connections that failed or did not stay up: the backoff exponent. */
   private failures = 0;
   /** Consecutive failed handshakes with a token Cognito vouched for. */
@@ -125,6 +149,7 @@ export class Connection {
   private retryTimer: unknown;
   private refreshTimer: unknown;
   private stableTimer: unknown;
+  private reauthTimer: unknown;
   private current: ConnectionState = { status: "idle" };
 
   private readonly timers: Timers;
@@ -161,10 +186,31 @@ export class Connection {
     this.wanted = false;
     this.generation++;
     this.clear("retryTimer");
-    this.clear("refreshTimer");
-    this.clear("stableTimer");
     this.closeAttempt(reason);
     this.setState({ status: "idle" });
+  }
+
+  /**
+   * The server closes this connection soon (API Gateway's connection time limit): opens a
+   * replacement with the current token and, once it is open, makes it the connection (`onState`
+   * reports "open" again, so the page resubscribes there) and closes this one with 1000. Nothing in
+   * between reports another state. When the replacement cannot open (at the connection cap, say),
+   * this connection stays until the server closes it, and the usual reconnect follows.
+   */
+  handover(): void {
+    const current = this.attempt;
+    if (!current?.opened || this.successor) return;
+    const token = this.options.tokens.current();
+    if (!token || this.expiresSoon(token)) {
+      this.notice("the server closes this connection soon; the page reconnects then, once the sign-in is renewed");
+      return;
+    }
+    this.notice("the server closes this connection soon: opening its replacement");
+    try {
+      this.successor = this.connect(token);
+    } catch (error) {
+      this.notice(`cannot open a replacement connection (${error instanceof Error ? error.message : String(error)}); the page reconnects when the server closes this one`);
+    }
   }
 
   /** Sends a text frame; false when no connection is open. */
@@ -183,7 +229,7 @@ export class Connection {
       this.fail("Not signed in.", true);
       return;
     }
-    if (token.expiresAt - this.timers.now() < (this.options.minTokenValidityMs ?? 30_000)) {
+    if (this.expiresSoon(token)) {
       this.setState({ status: "refreshing", reason: "the ID token is about to expire" });
       try {
         token = await this.options.tokens.refresh();
@@ -195,43 +241,75 @@ export class Connection {
       if (generation !== this.generation) return;
     }
 
-    const attempt: Attempt = { token, opened: false };
-    this.attempt = attempt;
     this.setState({ status: "connecting", attempt: this.failures });
     try {
-      attempt.handle = this.options.createSocket(this.options.url, [this.options.protocol, token.token], {
-        open: (protocol) => this.onOpen(attempt, protocol),
-        message: (data) => {
-          if (this.attempt === attempt) this.options.onMessage?.(data);
-        },
-        close: (event) => void this.onClose(attempt, event),
-      });
+      this.attempt = this.connect(token);
     } catch (error) {
-      this.attempt = undefined;
       this.fail(`Cannot open ${this.options.url}: ${error instanceof Error ? error.message : String(error)}`, false);
     }
   }
 
+  /** A new socket offering `token`; its events are dropped once it is neither the connection nor its successor. */
+  private connect(token: IdToken): Attempt {
+    const attempt: Attempt = { token, opened: false };
+    attempt.handle = this.options.createSocket(this.options.url, [this.options.protocol, token.token], {
+      open: (protocol) => this.onOpen(attempt, protocol),
+      message: (data) => this.onMessage(attempt, data),
+      close: (event) => void this.onClose(attempt, event),
+    });
+    return attempt;
+  }
+
   private onOpen(attempt: Attempt, protocol: string): void {
-    if (this.attempt !== attempt) return;
+    const previous = attempt === this.successor ? this.attempt : undefined;
+    if (previous) {
+      this.successor = undefined;
+      this.attempt = attempt;
+      this.dropConnectionTimers();
+    } else if (this.attempt !== attempt) return;
     attempt.opened = true;
     this.refusals = 0;
     this.reauthenticated = false;
     this.refreshFailures = 0;
+    // A handover's replacement reports "open" too: the page resubscribes on it before the old one closes.
     this.setState({ status: "open", protocol });
     this.stableTimer = this.timers.setTimeout(() => {
       this.stableTimer = undefined;
       this.failures = 0;
     }, this.options.stableAfterMs ?? 10_000);
     this.scheduleRefresh(attempt, refreshDelay(attempt.token, this.timers.now(), this.options.refreshMarginMs ?? defaultRefreshMarginMs));
+    if (previous) {
+      previous.handle?.close(1000, "handover");
+      this.notice("handed over to a new connection");
+    }
+  }
+
+  private onMessage(attempt: Attempt, data: string): void {
+    if (this.attempt !== attempt) return;
+    const pending = this.reauth;
+    const answer = pending?.attempt === attempt ? reauthAnswer(data, pending.id) : undefined;
+    if (pending && answer) this.reauthAnswered(pending, answer);
+    else this.options.onMessage?.(data);
   }
 
   private async onClose(attempt: Attempt, event: { code: number; reason: string }): Promise<void> {
+    if (attempt === this.successor) {
+      this.successor = undefined;
+      this.notice("the replacement connection could not open; this one stays until the server closes it, then the page reconnects");
+      return;
+    }
     if (this.attempt !== attempt) return; // closed on purpose, or replaced
     this.attempt = undefined;
-    this.clear("stableTimer");
-    this.clear("refreshTimer");
+    this.dropConnectionTimers();
     if (!this.wanted) return;
+
+    if (this.successor) {
+      // Closed before its replacement opened: the replacement carries on as an ordinary attempt.
+      this.attempt = this.successor;
+      this.successor = undefined;
+      this.setState({ status: "connecting", attempt: this.failures });
+      return;
+    }
 
     if (attempt.opened) {
       this.scheduleRetry(describeClose(event.code, event.reason));
@@ -261,12 +339,13 @@ export class Connection {
     if (this.refusals >= limit) {
       this.fail(
         `The server refused the connection ${this.refusals} times in a row although Cognito accepts the sign-in: ` +
-          "this account may not be allowed to connect, or the server is unavailable. Retry later, or sign in again.",
+          "there may be too many connections for this account (close this page in other tabs or windows), " +
+          "the account may not be allowed to connect, or the server is unavailable. Retry later, or sign in again.",
         false,
       );
       return;
     }
-    this.scheduleRetry("the server refused or could not complete the handshake");
+    this.scheduleRetry("the server refused or could not complete the handshake (too many connections for this account, a refused sign-in and a server error look alike here)");
   }
 
   private refreshFailed(error: unknown, transientReason: string): void {
@@ -294,12 +373,13 @@ export class Connection {
     }, delayMs);
   }
 
-  /** Renews the token ahead of expiry, then reopens the connection with it. */
+  /** Renews the token ahead of expiry, then hands it to the server on the open connection. */
   private async refreshWhileOpen(attempt: Attempt): Promise<void> {
     if (this.attempt !== attempt) return;
     const generation = this.generation;
+    let token: IdToken;
     try {
-      await this.options.tokens.refresh();
+      token = await this.options.tokens.refresh();
     } catch (error) {
       if (generation !== this.generation || this.attempt !== attempt) return;
       if (error instanceof SessionEndedError) {
@@ -312,27 +392,68 @@ export class Connection {
       return;
     }
     if (generation !== this.generation || this.attempt !== attempt) return;
-    this.reauthenticated = true;
-    void this.open("token refreshed"); // closes this attempt with 1000 first
+    const id = `reauth-${++this.reauthCount}`;
+    const pending: PendingReauth = { attempt, token, id };
+    this.reauth = pending;
+    this.reauthTimer = this.timers.setTimeout(() => {
+      this.reauthTimer = undefined;
+      this.reauthAnswered(pending, { accepted: false, reason: "no answer" });
+    }, this.options.reauthTimeoutMs ?? 10_000);
+    attempt.handle?.send(reauthFrame(token.token, id));
+  }
+
+  /** Accepted, the connection goes on with the new token; refused, it is reopened with it (closing this one with 1000 first). */
+  private reauthAnswered(pending: PendingReauth, answer: { accepted: true } | { accepted: false; reason: string }): void {
+    if (this.reauth !== pending) return;
+    this.reauth = undefined;
+    this.clear("reauthTimer");
+    if (!answer.accepted) {
+      this.notice(`the server did not renew the sign-in on this connection (${answer.reason}); reconnecting with the renewed one`);
+      this.reauthenticated = true;
+      void this.open("token refreshed");
+      return;
+    }
+    const { attempt, token } = pending;
+    attempt.token = token;
+    this.refreshFailures = 0;
+    this.notice("the sign-in was renewed on the open connection");
+    // The page's own clock, not the server's `expiresAt`: immune to the device's clock skew.
+    this.scheduleRefresh(attempt, refreshDelay(token, this.timers.now(), this.options.refreshMarginMs ?? defaultRefreshMarginMs));
   }
 
   private fail(reason: string, signInAgain: boolean): void {
     this.generation++;
     this.clear("retryTimer");
-    this.clear("refreshTimer");
-    this.clear("stableTimer");
+    this.dropConnectionTimers();
     this.setState({ status: "failed", reason, signInAgain });
   }
 
+  /** Closes the connection and a handover's replacement, if any. */
   private closeAttempt(reason: string): void {
-    const attempt = this.attempt;
+    const attempts = [this.attempt, this.successor];
     this.attempt = undefined;
-    this.clear("stableTimer");
-    this.clear("refreshTimer");
-    attempt?.handle?.close(1000, reason);
+    this.successor = undefined;
+    this.dropConnectionTimers();
+    for (const attempt of attempts) attempt?.handle?.close(1000, reason);
   }
 
-  private clear(timer: "retryTimer" | "refreshTimer" | "stableTimer"): void {
+  /** Forgets the timers and the pending reauth that belong to the connection in place. */
+  private dropConnectionTimers(): void {
+    this.clear("stableTimer");
+    this.clear("refreshTimer");
+    this.clear("reauthTimer");
+    this.reauth = undefined;
+  }
+
+  private expiresSoon(token: IdToken): boolean {
+    return token.expiresAt - this.timers.now() < (this.options.minTokenValidityMs ?? 30_000);
+  }
+
+  private notice(text: string): void {
+    this.options.onNotice?.(text);
+  }
+
+  private clear(timer: TimerName): void {
     if (this[timer] !== undefined) this.timers.clearTimeout(this[timer]);
     this[timer] = undefined;
   }

@@ -60,7 +60,7 @@ export type ChannelFrame =
 
 export type Incoming =
   | { readonly kind: "identity"; readonly connectionId: string; readonly userId: string; readonly username: string }
-  | { readonly kind: "error"; readonly code: string; readonly message: string; readonly id?: string; readonly channel?: string }
+  | { readonly kind: "error"; readonly code: string; readonly message: string; readonly id?: string; readonly channel?: string; readonly retryAfterMs?: number }
   | { readonly kind: "channel"; readonly frame: ChannelFrame }
   /** The server closes this connection at `closeAt` (API Gateway's connection time limit). */
   | { readonly kind: "reconnect"; readonly reason: string; readonly closeAt: string }
@@ -83,12 +83,14 @@ export function classify(data: string): Incoming {
     const error = fields.error as Record<string, unknown> | undefined;
     if (typeof error === "object" && error !== null && typeof error.code === "string") {
       const { id, channel } = fields;
+      const { retryAfterMs } = error;
       return {
         kind: "error",
         code: error.code,
         message: typeof error.message === "string" ? error.message : "",
         ...(typeof id === "string" ? { id } : {}),
         ...(typeof channel === "string" ? { channel } : {}),
+        ...(typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? { retryAfterMs } : {}),
       };
     }
     if (fields.type === "reconnect" && typeof fields.reason === "string" && typeof fields.closeAt === "string") {
@@ -104,6 +106,37 @@ export function classify(data: string): Incoming {
     }
   }
   return { kind: "text", text: data };
+}
+
+/** An error frame in words for the place its request was made: `TooManyRequests` says how long to wait. */
+export function describeError(error: { readonly code: string; readonly message: string; readonly retryAfterMs?: number }): string {
+  if (error.code === "TooManyRequests" && error.retryAfterMs !== undefined) return `slow down: try again in ${Math.max(1, Math.ceil(error.retryAfterMs / 1000))} s`;
+  return `${error.message || "refused"} (${error.code})`;
+}
+
+/** Renews the connection's token in place (the connection sends it; the page never logs it). */
+export const reauthFrame = (token: string, id: string): string => JSON.stringify({ action: "reauth", token, id });
+
+/**
+ * Whether `data` answers the reauth request `id`: `reauthenticated`, or anything else carrying the
+ * id, which is a refusal: an error frame, or the request itself echoed by a server without the
+ * `reauth` route (its `$default` echoes frames), which must not reach the page since it holds the token.
+ * Undefined when `data` is about something else.
+ */
+export function reauthAnswer(data: string, id: string): { readonly accepted: true } | { readonly accepted: false; readonly reason: string } | undefined {
+  if (!data.includes(id)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || (value as Record<string, unknown>).id !== id) return undefined;
+  const fields = value as Record<string, unknown>;
+  if (fields.type === "reauthenticated") return { accepted: true };
+  const error = fields.error as Record<string, unknown> | undefined;
+  if (typeof error === "object" && error !== null && typeof error.code === "string") return { accepted: false, reason: error.code };
+  return { accepted: false, reason: "the server does not renew tokens in place" };
 }
 
 const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { forgetConnection, presence, subscribe, unsubscribe, type ChannelDependencies, type Sender } from "../../../functions/core/channels.js";
+import { defaultChannelRules } from "../../../functions/core/channel-rules.js";
+import { farFuture, InMemoryChannelStore, InMemoryStore, RecordingNotifier } from "../../support/in-memory.js";
+
+function setup() {
+  const channels = new InMemoryChannelStore();
+  const notifier = new RecordingNotifier();
+  const dependencies: ChannelDependencies = {
+    channels,
+    fanOut: { store: new InMemoryStore(), notifier, concurrency: 4 },
+    policy: { rules: defaultChannelRules, historySeconds: 60, replayLimit: 10, maxSubscriptionsPerConnection: 5 },
+    now: () => new Date(1_000_000_000_000),
+  };
+  const sender = (connectionId: string, userId: string): Sender => ({ connectionId, userId, username: `${userId}-name`, groups: async () => [], ttl: farFuture });
+  const replies: string[] = [];
+  const reply = async (frame: string) => void replies.push(frame);
+  const joinsAndLeaves = (to: string) => notifier.sent.filter(([id, frame]) => id === to && /"type":"(join|leave)"/.test(frame)).map(([, frame]) => JSON.parse(frame).type);
+  return { channels, notifier, dependencies, sender, reply, replies, joinsAndLeaves };
+}
+
+describe("join and leave", () => {
+  it("announce a user once: not for a second connection, not for a renewed subscription, and leave only after the last", async () => {
+    const { dependencies, sender, reply, joinsAndLeaves } = setup();
+    const watcher = sender("w", "watcher");
+    const [first, second] = [sender("a1", "alice"), sender("a2", "alice")];
+    await subscribe({ channel: "public/x" }, watcher, reply, dependencies);
+    await subscribe({ channel: "public/x" }, first, reply, dependencies);
+    await subscribe({ channel: "public/x" }, first, reply, dependencies);
+    await subscribe({ channel: "public/x" }, second, reply, dependencies);
+    expect(joinsAndLeaves("w")).toEqual(["join"]);
+
+    await unsubscribe({ channel: "public/x" }, first, reply, dependencies);
+    expect(joinsAndLeaves("w")).toEqual(["join"]);
+    await forgetConnection("a2", dependencies);
+    expect(joinsAndLeaves("w")).toEqual(["join", "leave"]);
+  });
+
+  it("count a user once in presence, however many connections", async () => {
+    const { dependencies, sender, reply, replies } = setup();
+    await subscribe({ channel: "public/x" }, sender("a1", "alice"), reply, dependencies);
+    await subscribe({ channel: "public/x" }, sender("a2", "alice"), reply, dependencies);
+    await presence({ channel: "public/x", id: "p" }, sender("a1", "alice"), reply, dependencies);
+    expect(JSON.parse(replies.at(-1)!)).toEqual({ type: "presence", channel: "public/x", id: "p", members: [{ userId: "alice", username: "alice-name" }] });
+  });
+});
+
+describe("resume", () => {
+  it("says resumed:false when a message inside the gap is no longer retained", async () => {
+    const { channels, dependencies, sender, reply, replies } = setup();
+    for (const seq of [1, 2, 3]) {
+      await channels.nextSeq("public/x");
+      if (seq !== 2) await channels.saveMessage("public/x", { seq, frame: `m${seq}` }, farFuture);
+    }
+    await subscribe({ channel: "public/x", since: 0, id: "s" }, sender("a1", "alice"), reply, dependencies);
+    expect(replies).toEqual([JSON.stringify({ type: "subscribed", channel: "public/x", id: "s", seq: 3, resumed: false })]);
+  });
+});
