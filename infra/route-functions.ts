@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fetchIssuerJwks, type AuthorizerPolicySettings, type JsonWebKeySet } from "../functions/environment.js";
+import { fetchIssuerJwks, type AuthorizerPolicySettings, type JsonWebKeySet, type JwksFetch } from "../functions/environment.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { LogLevel } from "./config.js";
@@ -14,6 +14,17 @@ export interface ApiEndpoints {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where `@connections` calls go. */
   readonly managementApiUrl: string;
 }
+
+/**
+ * Node's fetch fails with "fetch failed" and keeps the reason (DNS, refused, TLS, timeout) in
+ * `cause`: this one puts the reason in the message, which is all a deployment warning shows.
+ */
+const fetchNamingCause: JwksFetch = (url) =>
+  globalThis.fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => {
+    const reasons: string[] = [];
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) reasons.push(cause.message);
+    throw new Error(reasons.length > 0 ? reasons.join(": ") : String(error));
+  });
 
 /** API Gateway stops waiting for an integration or an authorizer after this many seconds. */
 export const apiGatewayTimeoutSeconds = 29;
@@ -92,8 +103,18 @@ export class RouteFunctions extends pulumi.ComponentResource {
     // verification. A preview fetches them too once the pool exists (its issuer is known), so that
     // an unchanged stack previews as unchanged; for a new pool they stay unknown until `pulumi up`.
     // Rotation: jose refetches on an unknown kid, and the next `pulumi up` refreshes the variable.
-    function fetchInitialJwks(): pulumi.Output<JsonWebKeySet> {
-      return pulumi.output(args.authorizer.issuer).apply((issuer) => fetchIssuerJwks(issuer));
+    // Only an optimisation: where the keys cannot be had (no egress, a proxy Node's fetch ignores),
+    // the deployment goes on without them, saying why once.
+    function fetchInitialJwks(): pulumi.Output<JsonWebKeySet | undefined> {
+      return pulumi.output(args.authorizer.issuer).apply((issuer) =>
+        fetchIssuerJwks(issuer, { fetch: fetchNamingCause }).catch((error: unknown) => {
+          const cause = error instanceof Error ? error.message : String(error);
+          void pulumi.log.warn(
+            `Deploying the authorizer without INITIAL_JWKS, so it will fetch the keys at its first cold start: ${cause}`,
+          );
+          return undefined;
+        }),
+      );
     }
 
     function createEnvironments() {
@@ -101,7 +122,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
       const logLevel = args.functions?.logLevel ?? "INFO";
       const authorizer = pulumi
         .all([issuer, clientId, initialJwks])
-        .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, initialJwks: jwks }));
+        .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, ...(jwks && { initialJwks: jwks }) }));
       const messaging = pulumi.all([args.connections.tableName, api]).apply(([connectionsTableName, endpoints]) => ({
         connectionsTableName,
         userIndexName: args.connections.userIndexName,
