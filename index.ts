@@ -12,10 +12,11 @@ import { Network } from "./infra/network.js";
 import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
-import { WebSocketApi } from "./infra/websocket-api.js";
+import { checkCertificateRegion, WebSocketApi } from "./infra/websocket-api.js";
 import { webClientDirectory } from "./web/site.js";
 
 const config = loadStackConfig();
+if (config.api.customDomain) await checkCertificateRegion(config.api.customDomain.certificateArn);
 
 const userPool = new UserPool("auth", {
   existing: config.userPool.existing,
@@ -87,5 +88,7 @@ export const userPoolId = userPool.userPoolId;
 export const userPoolClientId = userPool.userPoolClientId;
 export const region = api.region;
 export const connectionsTableName = connections.tableName;
+/** Only with a custom domain: what its DNS record points at (`hostedZoneId` makes the alias record). */
+export const customDomainTarget = api.customDomainTarget;
 /** Only with the `webClient` config key. */
 export const webClientUrl = webClient?.url;

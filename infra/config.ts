@@ -51,7 +51,7 @@ export interface StackConfig {
     readonly throttlingRateLimit: number;
     readonly executionLogLevel: ExecutionLogLevel;
     readonly manageApiGatewayAccount: boolean;
-    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string; readonly hostedZoneId?: string };
   };
   readonly functions: {
     readonly memorySize: number;
@@ -89,6 +89,7 @@ export const configKeys = [
   "manageApiGatewayAccount",
   "customDomainName",
   "certificateArn",
+  "hostedZoneId",
   "lambdaMemoryMb",
   "lambdaTimeoutSeconds",
   "logLevel",
@@ -293,6 +294,10 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
   if ((value("customDomainName") === undefined) !== (value("certificateArn") === undefined)) {
     problems.push("customDomainName and certificateArn: accepts both set (custom domain) or both unset");
   }
+  const hostedZoneId = optionalText("hostedZoneId", /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ");
+  if (hostedZoneId !== undefined && customDomainName === undefined) {
+    problems.push("hostedZoneId: accepts a value only with customDomainName (the zone gets its alias record)");
+  }
 
   // Functions.
   const memorySize = integer("lambdaMemoryMb", 128, 10240, " (MB)");
@@ -359,7 +364,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       executionLogLevel,
       manageApiGatewayAccount,
       ...(customDomainName !== undefined && certificateArn !== undefined
-        ? { customDomain: { domainName: customDomainName, certificateArn } }
+        ? { customDomain: { domainName: customDomainName, certificateArn, ...(hostedZoneId === undefined ? {} : { hostedZoneId }) } }
         : {}),
     },
     functions: { memorySize, timeout, logLevel },
