@@ -3,7 +3,7 @@
  * (DESIGN §1). Every decision lives in infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { authorizerFunction, bundleDirectory, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
+import { authorizerFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
@@ -13,6 +13,7 @@ import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
 import { checkCertificateRegion, WebSocketApi } from "./infra/websocket-api.js";
+import { buildFunction } from "./scripts/build.js";
 import { webClientDirectory } from "./web/site.js";
 
 const config = loadStackConfig();
@@ -38,7 +39,7 @@ const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAcc
 const [apiEndpoints, resolveApiEndpoints] = pulumi.deferredOutput<ApiEndpoints>();
 
 const routeFunctions = new RouteFunctions("websocket", {
-  routeTable: { routes, functions, authorizerFunction, bundleDirectory },
+  routeTable: { routes, functions, authorizerFunction, build: buildFunction },
   api: apiEndpoints,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
   connections: {

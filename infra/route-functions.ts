@@ -39,8 +39,8 @@ export interface RouteFunctionsArgs {
     readonly routes: readonly RouteDefinition[];
     readonly functions: Readonly<Record<FunctionName, FunctionDefinition>>;
     readonly authorizerFunction: FunctionName;
-    /** Where `npm run build` writes a function's bundle. */
-    readonly bundleDirectory: (name: FunctionName) => string;
+    /** Bundles a function's handler from source and resolves to the bundle's directory. */
+    readonly build: (name: FunctionName) => Promise<string>;
   };
   /** The API the functions answer for; known only once the API exists, hence an input. */
   api: pulumi.Input<ApiEndpoints>;
@@ -152,7 +152,8 @@ export class RouteFunctions extends pulumi.ComponentResource {
       return new BundledFunction(
         `${name}-${fn}`,
         {
-          bundleDirectory: routeTable.bundleDirectory(fn),
+          // Bundled as the program runs, so the upload is always the source, never a stale build.
+          bundleDirectory: routeTable.build(fn),
           description: definition.description,
           environment: environments(fn, definition),
           memorySize: args.functions?.memorySize,

@@ -1,12 +1,12 @@
 /**
  * `npm run build`: one esbuild bundle per function, into dist/functions/<name>/index.mjs, and the
- * web client into dist/web. These are exactly what Pulumi uploads and what the local stack runs.
+ * web client into dist/web. These are exactly what Pulumi uploads (the program bundles the
+ * functions itself, the same way, each time it runs) and what the local stack runs.
  */
 import { build, type BuildOptions } from "esbuild";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { bundleDirectory, bundleFile, functionNames, type FunctionName } from "../functions/routes.js";
-import { buildWebClient } from "../web/build.js";
 import { writeAtomically } from "./write-atomically.js";
 
 /** How every function is bundled (the benchmarks bundle the authorizer's peers alike). */
@@ -27,19 +27,25 @@ export const functionBundleOptions = {
   logLevel: "warning",
 } as const satisfies BuildOptions;
 
+/**
+ * Bundles one function from `functions/handlers/<name>.ts` under `root` into its bundle directory
+ * there, and resolves to that directory.
+ */
+export async function buildFunction(name: FunctionName, root = "."): Promise<string> {
+  const directory = join(root, bundleDirectory(name));
+  const { outputFiles } = await build({
+    ...functionBundleOptions,
+    entryPoints: [join(root, `functions/handlers/${name}.ts`)],
+    outfile: join(directory, bundleFile),
+    // Written below, each file atomically: tests start local stacks and run the program in parallel.
+    write: false,
+  });
+  await Promise.all(outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+  return directory;
+}
+
 export async function buildFunctions(names: readonly FunctionName[] = functionNames): Promise<void> {
-  await Promise.all(
-    names.map(async (name) => {
-      const { outputFiles } = await build({
-        ...functionBundleOptions,
-        entryPoints: [`functions/handlers/${name}.ts`],
-        outfile: `${bundleDirectory(name)}/${bundleFile}`,
-        // Written below, each file atomically: tests start local stacks in parallel.
-        write: false,
-      });
-      await Promise.all(outputFiles.map((file) => writeAtomically(file.path, file.contents)));
-    }),
-  );
+  await Promise.all(names.map((name) => buildFunction(name)));
 }
 
 /** True when a bundle is missing or older than any function source, the lockfile or this file. */
@@ -60,6 +66,8 @@ export async function bundlesAreStale(names: readonly FunctionName[] = functionN
 // Run as a script (not imported); import.meta.filename is a path, so spaces in it do not matter.
 if (import.meta.filename === process.argv[1]) {
   const started = performance.now();
+  // Imported here: the Pulumi program imports this module for its functions, not the web client.
+  const { buildWebClient } = await import("../web/build.js");
   await Promise.all([buildFunctions(), buildWebClient()]);
   const sizes = await Promise.all(
     functionNames.map(async (name) => `${name} ${(await stat(`${bundleDirectory(name)}/${bundleFile}`)).size} B`),

@@ -264,7 +264,7 @@ export async function runProgram(config: Record<string, string> = {}, options: R
 }
 
 /** Resolves once every registration has been answered and nothing new started for a few turns of the event loop. */
-async function settled(events: readonly string[]): Promise<void> {
+export async function settled(events: readonly string[]): Promise<void> {
   let quietTurns = 0;
   let seen = -1;
   while (quietTurns < 5) {

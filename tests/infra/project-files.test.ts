@@ -5,13 +5,19 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { configKeys, readConfig } from "../../infra/config.js";
 import { functionNames } from "../../functions/routes.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";
 
 const pulumiYaml = readFileSync("Pulumi.yaml", "utf8");
-const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as { name: string; type: string; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as {
+  name: string;
+  type: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** The flat `config:` map of a stack file (one `key: value` per line; quotes removed; comments skipped). */
 function stackConfig(file: string): Record<string, string> {
@@ -40,7 +46,19 @@ describe("Pulumi.yaml", () => {
     expect(packageJson.type).toBe("module");
     expect(runtimeOption("typescript")).toBe("false");
     expect(runtimeOption("nodeargs")).toBe("--import tsx");
-    expect(packageJson.devDependencies).toHaveProperty("tsx");
+  });
+
+  it("loads without dev dependencies (`npm ci --omit=dev`, Pulumi's production option): what it preloads and imports are dependencies", async () => {
+    // Prepare: every package the program reaches at run time, by following its imports from index.ts.
+    const { metafile } = await build({ entryPoints: ["index.ts"], bundle: true, packages: "external", platform: "node", format: "esm", write: false, metafile: true, logLevel: "silent" });
+    const imported = Object.values(metafile.inputs).flatMap((input) => input.imports.filter((entry) => entry.external).map((entry) => entry.path));
+    const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+    const packages = new Set(imported.filter((specifier) => !specifier.startsWith("node:")).map(packageOf));
+    const preloaded = [...runtimeOption("nodeargs")!.matchAll(/--import\s+(\S+)/g)].map((match) => packageOf(match[1]!));
+
+    // Assess
+    expect([...packages]).toEqual(expect.arrayContaining(["@pulumi/pulumi", "@pulumi/aws", "esbuild"]));
+    for (const name of [...packages, ...preloaded]) expect(packageJson.dependencies, name).toHaveProperty(name);
   });
 });
 
