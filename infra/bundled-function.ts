@@ -53,8 +53,11 @@ export const vpcNetworkInterfaceActions = [
   "ec2:UnassignPrivateIpAddresses",
 ];
 
+/** Lambda's Node.js 24 (nodejs22.x is deprecated on 2027-04-30); `.nvmrc` names the same major. */
+export const lambdaRuntime = aws.lambda.Runtime.NodeJS24dX;
+
 /**
- * One Lambda function from a bundle: Node.js 22 on arm64, its own log group with
+ * One Lambda function from a bundle: Node.js 24 on arm64, its own log group with
  * retention, and its own role that can do exactly what `policyStatements` says.
  */
 export class BundledFunction extends pulumi.ComponentResource {
@@ -100,7 +103,7 @@ export class BundledFunction extends pulumi.ComponentResource {
       {
         code: pulumi.output(args.bundleDirectory).apply((directory) => new pulumi.asset.FileArchive(directory)),
         handler: args.handler ?? "index.handler",
-        runtime: aws.lambda.Runtime.NodeJS22dX,
+        runtime: lambdaRuntime,
         architectures: ["arm64"],
         description: args.description,
         memorySize: args.memorySize ?? 256,

@@ -17,6 +17,8 @@ export const functionBundleOptions = {
   // ES modules first where a package has both (as AWS CDK bundles ESM functions): tree-shakable,
   // which keeps the SDK's parts the notifier uses from pulling in the whole of @smithy/core.
   mainFields: ["module", "main"],
+  // The lowest Node.js major the project supports (package.json engines): bundles run on Lambda's
+  // Node.js 24 and, locally, on any supported node.
   target: "node22",
   minify: true,
   sourcemap: true,

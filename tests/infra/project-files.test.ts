@@ -7,7 +7,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { lambdaRuntime } from "../../infra/bundled-function.js";
 import { configKeys, readConfig } from "../../infra/config.js";
+import { functionBundleOptions } from "../../scripts/build.js";
 import { functionNames } from "../../functions/routes.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";
 
@@ -15,6 +17,7 @@ const pulumiYaml = readFileSync("Pulumi.yaml", "utf8");
 const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as {
   name: string;
   type: string;
+  engines: { node: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -59,6 +62,26 @@ describe("Pulumi.yaml", () => {
     // Assess
     expect([...packages]).toEqual(expect.arrayContaining(["@pulumi/pulumi", "@pulumi/aws", "esbuild"]));
     for (const name of [...packages, ...preloaded]) expect(packageJson.dependencies, name).toHaveProperty(name);
+  });
+});
+
+describe("Node.js versions", () => {
+  const lowestMajor = Number(/^>=(\d+)$/.exec(packageJson.engines.node)?.[1]);
+
+  it("support Node.js 22 and up (20 is past its end of life; @pulumi/pulumi requires 22)", () => {
+    expect(lowestMajor).toBe(22);
+  });
+
+  it("type-check and bundle for the lowest supported major, so that nothing newer slips in", () => {
+    expect(functionBundleOptions.target).toBe(`node${lowestMajor}`);
+    expect(packageJson.devDependencies["@types/node"]).toMatch(new RegExp(`^\\^${lowestMajor}\\.`));
+  });
+
+  it("develop and deploy on Node.js 24: .nvmrc and Lambda's runtime name the same major", () => {
+    const major = readFileSync(".nvmrc", "utf8").trim();
+
+    expect(major).toBe("24");
+    expect(lambdaRuntime).toBe(`nodejs${major}.x`);
   });
 });
 
