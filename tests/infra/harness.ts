@@ -263,8 +263,14 @@ export async function runProgram(config: Record<string, string> = {}, options: R
   }
 }
 
-/** Resolves once every registration has been answered and nothing new started for a few turns of the event loop. */
+/**
+ * Resolves once every registration has been answered and nothing new started for a few turns of the
+ * event loop. Pulumi's own count of outstanding calls comes first: it includes registrations still
+ * waiting for their inputs (a function waits for its bundle), which no event shows yet.
+ */
 export async function settled(events: readonly string[]): Promise<void> {
+  // Internal to Pulumi's runtime (what it awaits before it disconnects), so not in its type declarations.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   let quietTurns = 0;
   let seen = -1;
   while (quietTurns < 5) {

@@ -85,6 +85,17 @@ describe("Node.js versions", () => {
   });
 });
 
+describe("README", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1));
+
+  it("deploys on a new backend: the quick start creates the dev stack (Pulumi.dev.yaml is config, not a stack) before `pulumi up`", () => {
+    expect(quickStart).toContain("pulumi stack init dev");
+    expect(quickStart.indexOf("pulumi stack init dev")).toBeLessThan(quickStart.indexOf("pulumi up"));
+    expect(readme).not.toMatch(/pulumi stack select dev\s*&&\s*pulumi up/);
+  });
+});
+
 describe("Pulumi.dev.yaml", () => {
   const config = stackConfig("Pulumi.dev.yaml");
   const projectKeys = Object.keys(config).filter((key) => key.startsWith(`${project}:`)).map((key) => key.slice(project.length + 1));
