@@ -80,12 +80,12 @@ export interface RouteFunctionsArgs {
  */
 export class RouteFunctions extends pulumi.ComponentResource {
   /** The functions built so far, by route-table name. */
-  readonly functions: Readonly<Partial<Record<FunctionName, BundledFunction>>>;
-  private readonly built: Partial<Record<FunctionName, BundledFunction>> = {};
+  readonly functions: Partial<Record<FunctionName, BundledFunction>> = {};
   private readonly create: (fn: FunctionName) => BundledFunction;
 
   constructor(name: string, args: RouteFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("websocket-cognito:aws:RouteFunctions", name, {}, opts);
+    const parent = this;
     const { routeTable } = args;
     const api = pulumi.output(args.api);
 
@@ -93,8 +93,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
     const environments = createEnvironments();
     const grantResources = resolveGrantResources();
     const invokedByApi = new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)]);
-    this.create = (fn) => createFunction(this, fn);
-    this.functions = this.built;
+    this.create = createFunction;
     for (const fn of invokedByApi) this.add(fn);
 
     this.registerOutputs({});
@@ -147,7 +146,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
         }));
     }
 
-    function createFunction(parent: RouteFunctions, fn: FunctionName): BundledFunction {
+    function createFunction(fn: FunctionName): BundledFunction {
       const definition = routeTable.functions[fn];
       return new BundledFunction(
         `${name}-${fn}`,
@@ -171,6 +170,6 @@ export class RouteFunctions extends pulumi.ComponentResource {
 
   /** Builds one more function of the route table (once), e.g. the expiry sweeper, which no route uses. */
   add(fn: FunctionName): BundledFunction {
-    return (this.built[fn] ??= this.create(fn));
+    return (this.functions[fn] ??= this.create(fn));
   }
 }
