@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { authorizerFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
+import { ChannelTables } from "./infra/channel-tables.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
 import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
@@ -30,6 +31,11 @@ const connections = new ConnectionsTable("connections", {
   deletionProtection: config.deletionProtection,
 });
 
+const channels = new ChannelTables("channels", {
+  pointInTimeRecovery: config.pointInTimeRecovery,
+  deletionProtection: config.deletionProtection,
+});
+
 const network = config.network.kind === "none" ? undefined : new Network("network", { vpc: config.network });
 
 const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
@@ -42,14 +48,14 @@ const routeFunctions = new RouteFunctions("websocket", {
   routeTable: { routes, functions, authorizerFunction, build: buildFunction },
   api: apiEndpoints,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
+  messaging: config.messaging,
   connections: {
     tableName: connections.tableName,
     tableArn: connections.tableArn,
     userIndexName: connections.userIndexName,
     userIndexArn: connections.userIndexArn,
-    ttlSeconds: config.messaging.connectionTtlSeconds,
-    postConcurrency: config.messaging.postConcurrency,
   },
+  channels,
   functions: {
     ...config.functions,
     vpc: network && { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },
@@ -89,6 +95,10 @@ export const userPoolId = userPool.userPoolId;
 export const userPoolClientId = userPool.userPoolClientId;
 export const region = api.region;
 export const connectionsTableName = connections.tableName;
+/** What a server-side channel publish needs (`npm run notify -- --channel`). */
+export const subscriptionsTableName = channels.subscriptionsTableName;
+export const channelMessagesTableName = channels.messagesTableName;
+export const channelHistorySeconds = config.messaging.channelHistorySeconds;
 /** Only with a custom domain: what its DNS record points at (`hostedZoneId` makes the alias record). */
 export const customDomainTarget = api.customDomainTarget;
 /** Only with the `webClient` config key. */

@@ -16,7 +16,8 @@ import { Agent } from "node:http";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
 import { fanOut } from "../functions/core/fan-out.js";
 import type { Notifier } from "../functions/core/ports.js";
-import { messagingDefaults } from "../functions/environment.js";
+import { defaults } from "../functions/settings/schema.js";
+import { connectionIds } from "./lib/connection-ids.js";
 
 export interface BroadcastOutcome {
   readonly variant: string;
@@ -41,15 +42,13 @@ const [variant, countText, endpoint, budgetText, fileLimit] = process.argv.slice
 const count = Number(countText);
 const budgetMs = Number(budgetText);
 const identity = { region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } };
-// API Gateway-shaped ids (base64, ending in "="); one in ten is stale ("g…").
-const idsFor = (n: number, prefix = "") =>
-  Array.from({ length: n }, (_, i) => Buffer.from(`${i % 10 === 0 ? "g" : "c"}${prefix}${String(i).padStart(10, "0")}`).toString("base64"));
-const ids = idsFor(count);
+// One in ten is stale: the endpoint answers 410.
+const ids = connectionIds(count);
 /**
  * A warm instance: one unmeasured broadcast to 100 other connections first (JIT, sockets; 20,
  * one by one, for the sequential variant, which opens no more than one socket), unless BENCH_WARM=0.
  */
-const warmup = process.env.BENCH_WARM === "0" ? [] : idsFor(variant === "sequential" ? 20 : 100, "w");
+const warmup = process.env.BENCH_WARM === "0" ? [] : connectionIds(variant === "sequential" ? 20 : 100, { prefix: "w" });
 const data = JSON.stringify({ from: "bench", text: "hello everyone" });
 const errorName = (error: unknown) => {
   const { name, code } = (error ?? {}) as { name?: string; code?: string };
@@ -85,7 +84,7 @@ async function run(): Promise<BroadcastOutcome> {
   const base = { variant, recipients: count, fileLimit, stoppedAtBudget: false };
   if (variant === "ours" || variant === "sdk") {
     // The functions' default `postConcurrency` (POST_CONCURRENCY), sockets as many.
-    const concurrency = messagingDefaults.postConcurrency;
+    const concurrency = defaults.postConcurrency;
     const notifier = variant === "ours" ? createManagementNotifier({ endpoint, maxSockets: concurrency, ...identity }) : sdkNotifier(concurrency);
     // Stale records are not deleted here (no table): every variant only posts. (Both names of the
     // store's method, as the store interface is being renamed.)

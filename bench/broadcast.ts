@@ -4,12 +4,11 @@
  * ten stale: 410). Each broadcast runs in a fresh process under `ulimit -n 1024`, as on Lambda:
  * ours (bounded fan-out) vs sequential posting vs unbounded `Promise.all`.
  */
-import { bundleChild } from "./lib/bundle.js";
-import { execFile } from "node:child_process";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import type { BroadcastOutcome } from "./broadcast-child.js";
+import { bundleChild } from "./lib/bundle.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
+import { runSender } from "./lib/sender-process.js";
 import { median, seconds, table } from "./lib/stats.js";
 
 export const broadcastDefaults = { counts: [100, 1000, 5000], rounds: 3, delayMs: 20, fileLimit: 1024, sequentialBudgetMs: 3000 } as const;
@@ -42,12 +41,7 @@ export async function runBroadcast(scratch: string, options = broadcastDefaults)
           const variant = variants[(round + j) % variants.length]!;
           endpoint.reset();
           // Lambda's limit for the sender; the endpoint (this process) is not bound by it.
-          const { stdout } = await promisify(execFile)(
-            "bash",
-            ["-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@" "$(ulimit -n)"`, process.execPath, child, variant, String(count), endpoint.url, String(options.sequentialBudgetMs)],
-            { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }, maxBuffer: 1 << 20 },
-          );
-          const outcome = JSON.parse(stdout.trim().split("\n").at(-1)!) as BroadcastOutcome;
+          const outcome = await runSender<BroadcastOutcome>(child, [variant, String(count), endpoint.url, String(options.sequentialBudgetMs)], options.fileLimit);
           outcomes[count]![variant].push({ ...outcome, peakConnections: endpoint.stats.peakConnections });
           // Let the endpoint close the sender's sockets before the next run counts its own.
           await new Promise((resolveWait) => setTimeout(resolveWait, 200));

@@ -3,6 +3,7 @@
  * infra/ builds API Gateway routes, integrations, functions and IAM from it; local/ dispatches
  * frames from it. Data only: no AWS SDK, no Pulumi.
  */
+import type { SettingsKind } from "./settings/schema.js";
 
 /** Every Lambda function of the system; each has an esbuild entry `functions/handlers/<name>.ts`. */
 export type FunctionName =
@@ -13,27 +14,39 @@ export type FunctionName =
   | "sendmessage"
   | "sendtouser"
   | "whoami"
+  | "subscribe"
+  | "unsubscribe"
+  | "publish"
+  | "presence"
   | "sweeper";
 
-/** Which block of settings (see `environment.ts`) a function reads from its environment. */
-export type SettingsKind = "authorizer" | "messaging";
 
 /**
  * One permission of a function, as exact actions on a named resource. infra/ resolves the resource
  * to an ARN: `connectionsTable` → the table, `userIndex` → `{table}/index/{userIndex}`,
+ * `subscriptionsTable` and `channelMessagesTable` → the channel tables,
+ * `connectionIndex` → `{subscriptionsTable}/index/{connectionIndex}`,
  * `connections` → `{executionArn}/{stage}/POST/@connections/*` (send),
  * `closeConnections` → `{executionArn}/{stage}/DELETE/@connections/*` (disconnect).
  */
 export type Grant =
-  | { readonly resource: "connectionsTable"; readonly actions: readonly TableAction[] }
-  | { readonly resource: "userIndex"; readonly actions: readonly ["dynamodb:Query"] }
+  | { readonly resource: "connectionsTable" | "subscriptionsTable" | "channelMessagesTable"; readonly actions: readonly TableAction[] }
+  | { readonly resource: "userIndex" | "connectionIndex"; readonly actions: readonly ["dynamodb:Query"] }
   | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] }
   | { readonly resource: "closeConnections"; readonly actions: readonly ["execute-api:ManageConnections"] };
 
-export type TableAction = "dynamodb:PutItem" | "dynamodb:DeleteItem" | "dynamodb:Scan";
+export type TableAction =
+  | "dynamodb:PutItem"
+  | "dynamodb:DeleteItem"
+  | "dynamodb:Scan"
+  | "dynamodb:Query"
+  | "dynamodb:GetItem"
+  | "dynamodb:UpdateItem"
+  | "dynamodb:BatchWriteItem";
 
 export interface FunctionDefinition {
   readonly description: string;
+  /** Which settings (the schema's `for`) the function reads from its environment. */
   readonly settings: SettingsKind;
   readonly grants: readonly Grant[];
 }
@@ -48,10 +61,20 @@ export interface RouteDefinition {
 
 const manageConnections: Grant = { resource: "connections", actions: ["execute-api:ManageConnections"] };
 /**
- * What every function answering frames needs (handlers/shared/message-route.ts): post the reply,
- * and delete the record when the reply meets 410 GoneException.
+ * What ending a gone connection needs (core/channels.ts `forgetConnection`): delete its record,
+ * find and delete its subscriptions, and tell each channel it left.
  */
-const replies: readonly Grant[] = [manageConnections, { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] }];
+const forgetGone: readonly Grant[] = [
+  manageConnections,
+  { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
+  { resource: "connectionIndex", actions: ["dynamodb:Query"] },
+  { resource: "subscriptionsTable", actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"] },
+];
+/**
+ * What every function answering frames needs (handlers/shared/message-route.ts): post the reply,
+ * and forget the connection when the reply (or any fan-out) meets 410 GoneException.
+ */
+const replies: readonly Grant[] = forgetGone;
 
 export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   authorizer: {
@@ -65,9 +88,9 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     grants: [{ resource: "connectionsTable", actions: ["dynamodb:PutItem"] }],
   },
   disconnect: {
-    description: "Deletes the connection record",
+    description: "Deletes the connection record and its subscriptions",
     settings: "messaging",
-    grants: [{ resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] }],
+    grants: forgetGone,
   },
   default: {
     description: "Echoes any unrouted frame back to its sender",
@@ -89,11 +112,36 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     settings: "messaging",
     grants: replies,
   },
+  subscribe: {
+    description: "Subscribes the sender to a channel, replaying what it missed",
+    settings: "messaging",
+    grants: [
+      ...replies,
+      { resource: "subscriptionsTable", actions: ["dynamodb:PutItem"] },
+      { resource: "channelMessagesTable", actions: ["dynamodb:GetItem", "dynamodb:Query"] },
+    ],
+  },
+  unsubscribe: {
+    description: "Ends the sender's subscription to a channel",
+    settings: "messaging",
+    grants: [...replies, { resource: "subscriptionsTable", actions: ["dynamodb:DeleteItem"] }],
+  },
+  publish: {
+    description: "Publishes data to a channel's subscribers, with the next seq",
+    settings: "messaging",
+    grants: [...replies, { resource: "channelMessagesTable", actions: ["dynamodb:UpdateItem", "dynamodb:PutItem"] }],
+  },
+  presence: {
+    description: "Tells the sender who is subscribed to a channel",
+    settings: "messaging",
+    grants: replies,
+  },
   sweeper: {
     description: "Closes connections whose token has expired (scheduled, not routed)",
     settings: "messaging",
     grants: [
-      { resource: "connectionsTable", actions: ["dynamodb:Scan", "dynamodb:DeleteItem"] },
+      ...forgetGone,
+      { resource: "connectionsTable", actions: ["dynamodb:Scan"] },
       { resource: "closeConnections", actions: ["execute-api:ManageConnections"] },
     ],
   },
@@ -117,14 +165,11 @@ export const routes: readonly RouteDefinition[] = [
   { routeKey: "sendmessage", function: "sendmessage", authorized: false },
   { routeKey: "sendtouser", function: "sendtouser", authorized: false },
   { routeKey: "whoami", function: "whoami", authorized: false },
+  { routeKey: "subscribe", function: "subscribe", authorized: false },
+  { routeKey: "unsubscribe", function: "unsubscribe", authorized: false },
+  { routeKey: "publish", function: "publish", authorized: false },
+  { routeKey: "presence", function: "presence", authorized: false },
 ];
-
-/** Lambda settings both runtimes apply unless configured otherwise (stack config on AWS). */
-export const functionDefaults = {
-  memorySizeMb: 256,
-  /** Long enough for a broadcast to thousands of connections at 50 posts in flight. */
-  timeoutSeconds: 10,
-} as const;
 
 /** Where `npm run build` writes a function's bundle; what Pulumi uploads and the local gateway runs. */
 export const bundleDirectory = (name: FunctionName): string => `dist/functions/${name}`;

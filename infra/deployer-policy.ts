@@ -95,7 +95,7 @@ export function deployerStatements(config: StackConfig, { accountId, region, par
     ),
     allow("ListLogGroups", ["logs:DescribeLogGroups"], [arn("logs", "log-group:*")]),
     allow(
-      "ConnectionsTable",
+      "Tables",
       [
         "dynamodb:CreateTable",
         "dynamodb:DeleteTable",
@@ -109,7 +109,7 @@ export function deployerStatements(config: StackConfig, { accountId, region, par
         "dynamodb:TagResource",
         "dynamodb:UntagResource",
       ],
-      [arn("dynamodb", "table/connections-table-*")],
+      [arn("dynamodb", "table/connections-table-*"), arn("dynamodb", "table/channels-*")],
     ),
     allow(
       "WebSocketApi",

@@ -21,6 +21,10 @@ export interface GrantResources {
   readonly connectionsTable: string;
   /** `{tableArn}/index/{indexName}`: GSI queries are authorized on the index, not the table. */
   readonly userIndex: string;
+  readonly subscriptionsTable: string;
+  /** `{subscriptionsTableArn}/index/connectionId-index`. */
+  readonly connectionIndex: string;
+  readonly channelMessagesTable: string;
   /** `{executionArn}/{stage}/POST/@connections/*`: what `PostToConnection` is authorized on. */
   readonly connections: string;
   /** `{executionArn}/{stage}/DELETE/@connections/*`: what `DeleteConnection` is authorized on. */

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fetchIssuerJwks, type AuthorizerPolicySettings, type JsonWebKeySet, type JwksFetch } from "../functions/environment.js";
+import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch } from "../functions/jwks.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
+import { functionEnvironment } from "../functions/settings/environment.js";
 import { BundledFunction } from "./bundled-function.js";
-import type { LogLevel } from "./config.js";
-import { functionEnvironment } from "./function-environment.js";
+import type { ConfigOf } from "../functions/settings/schema.js";
+import type { AuthorizerPolicySettings } from "./config.js";
 import { connectionsArn, grantStatements, type GrantResources } from "./grants.js";
 
 /** What the functions must know of the API they answer for: where replies go, and what they may manage. */
@@ -46,14 +47,22 @@ export interface RouteFunctionsArgs {
   api: pulumi.Input<ApiEndpoints>;
   /** What the authorizer checks tokens against, and where it finds them. */
   authorizer: AuthorizerPolicySettings & { issuer: pulumi.Input<string>; clientId: pulumi.Input<string> };
+  /** The messaging functions' settings from the stack config. */
+  messaging: ConfigOf<"messaging">;
   /** The connections table the messaging functions use. */
   connections: {
     tableName: pulumi.Input<string>;
     tableArn: pulumi.Input<string>;
     userIndexName: string;
     userIndexArn: pulumi.Input<string>;
-    ttlSeconds: number;
-    postConcurrency: number;
+  };
+  /** The channels' tables. */
+  channels: {
+    subscriptionsTableName: pulumi.Input<string>;
+    subscriptionsTableArn: pulumi.Input<string>;
+    connectionIndexArn: pulumi.Input<string>;
+    messagesTableName: pulumi.Input<string>;
+    messagesTableArn: pulumi.Input<string>;
   };
   /** Settings shared by every function. */
   functions?: {
@@ -61,8 +70,6 @@ export interface RouteFunctionsArgs {
     memorySize?: number;
     /** Seconds; at most `apiGatewayTimeoutSeconds` for the functions API Gateway invokes. @default 10 */
     timeout?: number;
-    /** @default "INFO" */
-    logLevel?: LogLevel;
     /** @default not in a VPC */
     vpc?: { subnetIds: pulumi.Input<pulumi.Input<string>[]>; securityGroupIds: pulumi.Input<pulumi.Input<string>[]> };
   };
@@ -118,29 +125,36 @@ export class RouteFunctions extends pulumi.ComponentResource {
 
     function createEnvironments() {
       const { issuer, clientId, ...policy } = args.authorizer;
-      const logLevel = args.functions?.logLevel ?? "INFO";
+      const { channels } = args;
       const authorizer = pulumi
         .all([issuer, clientId, initialJwks])
         .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, ...(jwks && { initialJwks: jwks }) }));
-      const messaging = pulumi.all([args.connections.tableName, api]).apply(([connectionsTableName, endpoints]) => ({
-        connectionsTableName,
-        userIndexName: args.connections.userIndexName,
-        managementApiUrl: endpoints.managementApiUrl,
-        connectionTtlSeconds: args.connections.ttlSeconds,
-        postConcurrency: args.connections.postConcurrency,
-      }));
+      const messaging = pulumi
+        .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, api])
+        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, endpoints]) => ({
+          ...args.messaging,
+          connectionsTableName,
+          userIndexName: args.connections.userIndexName,
+          subscriptionsTableName,
+          channelMessagesTableName,
+          managementApiUrl: endpoints.managementApiUrl,
+        }));
       return (fn: FunctionName, definition: FunctionDefinition) =>
         definition.settings === "authorizer"
-          ? authorizer.apply((settings) => functionEnvironment(fn, { settings: "authorizer", authorizer: settings }, logLevel))
-          : messaging.apply((settings) => functionEnvironment(fn, { settings: "messaging", messaging: settings }, logLevel));
+          ? authorizer.apply((settings) => functionEnvironment(fn, "authorizer", settings))
+          : messaging.apply((settings) => functionEnvironment(fn, "messaging", settings));
     }
 
     function resolveGrantResources(): pulumi.Output<GrantResources> {
+      const { channels } = args;
       return pulumi
-        .all([args.connections.tableArn, args.connections.userIndexArn, api])
-        .apply(([connectionsTable, userIndex, endpoints]) => ({
+        .all([args.connections.tableArn, args.connections.userIndexArn, channels.subscriptionsTableArn, channels.connectionIndexArn, channels.messagesTableArn, api])
+        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, endpoints]) => ({
           connectionsTable,
           userIndex,
+          subscriptionsTable,
+          connectionIndex,
+          channelMessagesTable,
           connections: connectionsArn(endpoints.executionArn, endpoints.stageName),
           closeConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "DELETE"),
         }));

@@ -11,7 +11,7 @@ import {
   ListUserPoolsCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,8 @@ const startScript = createRequire(import.meta.url).resolve("cognito-local/lib/bi
 
 export interface LocalCognito {
   readonly endpoint: string;
+  /** The running child's process id, for fault injection in tests. */
+  readonly pid: number | undefined;
   /** Copies the data files that parse into the backup folder (call once the data is known good). */
   backup(): Promise<void>;
   stop(): Promise<void>;
@@ -30,40 +32,95 @@ export interface CognitoLocalOptions {
   readonly directory: string;
   readonly host: string;
   readonly port: number;
+  /** Receives one line, at once, whenever cognito-local exits unbidden, is restarted, or cannot be. */
   readonly warn: (message: string) => void;
 }
 
+/** Restarts within this window, beyond which a crashing cognito-local is left stopped. */
+const restartLimit = { count: 3, windowMs: 60_000 };
+
+/**
+ * Starts cognito-local and keeps it running: should it exit unbidden (killed, crashed), the stack
+ * says so at once and starts it again on the same port, with the same data, so that every
+ * endpoint in outputs.json stays right.
+ */
 export async function startCognitoLocal({ directory, host, port, warn }: CognitoLocalOptions): Promise<LocalCognito> {
   await assertPortFree(host, port, "Cognito (cognito-local)");
   const dataDirectory = join(directory, ".cognito");
   const backupDirectory = join(directory, "backup");
-  await mkdir(join(dataDirectory, "db"), { recursive: true });
-  await mkdir(backupDirectory, { recursive: true });
-  await repairDataFiles(dataDirectory, backupDirectory, warn);
-
-  // Its own log (confirmation codes, requests) goes to a file, never to our console.
-  const logFile = await open(join(directory, "cognito-local.log"), "a");
-  // Started through an IPC channel that it watches: when this process dies, even by SIGKILL, the
-  // channel closes and cognito-local exits too, instead of keeping its port from the next start.
-  const child = spawn(process.execPath, ["-e", `process.on("disconnect", () => process.exit(0)); require(${JSON.stringify(startScript)});`], {
-    cwd: directory,
-    env: { ...process.env, HOST: host, PORT: String(port), NODE_NO_WARNINGS: "1" },
-    stdio: ["ignore", logFile.fd, logFile.fd, "ipc"],
-  });
+  // The pool's users, password hashes and confirmation codes: this user's eyes only, also in a
+  // directory left by an earlier run with wider permissions.
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await chmod(directory, 0o700);
+  await mkdir(join(dataDirectory, "db"), { recursive: true, mode: 0o700 });
+  await mkdir(backupDirectory, { recursive: true, mode: 0o700 });
   const endpoint = `http://${host}:${port}`;
-  try {
-    await waitForHealth(endpoint, child);
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  } finally {
-    await logFile.close();
-  }
+
+  const launch = async (): Promise<ChildProcess> => {
+    await repairDataFiles(dataDirectory, backupDirectory, warn);
+    // Its own log (confirmation codes, requests) goes to a file, never to our console.
+    const logFile = await open(join(directory, "cognito-local.log"), "a", 0o600);
+    // Started through an IPC channel that it watches: when this process dies, even by SIGKILL, the
+    // channel closes and cognito-local exits too, instead of keeping its port from the next start.
+    // In a process group of its own, so that a signal to ours (Ctrl-C, `kill -- -PGID`) reaches only
+    // us, and we stop it in order rather than see it die.
+    const child = spawn(process.execPath, ["-e", `process.on("disconnect", () => process.exit(0)); require(${JSON.stringify(startScript)});`], {
+      cwd: directory,
+      env: { ...process.env, HOST: host, PORT: String(port), NODE_NO_WARNINGS: "1" },
+      stdio: ["ignore", logFile.fd, logFile.fd, "ipc"],
+      detached: true,
+    });
+    try {
+      await waitForHealth(endpoint, child);
+    } catch (error) {
+      child.kill("SIGKILL");
+      throw error;
+    } finally {
+      await logFile.close();
+    }
+    return child;
+  };
+
+  let child = await launch();
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  const restarts: number[] = [];
+  const supervise = (running: ChildProcess) =>
+    running.once("exit", (code, signal) => {
+      if (stopping) return;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts[0]! < now - restartLimit.windowMs) restarts.shift();
+      if (restarts.length > restartLimit.count) {
+        warn(`! cognito exited (${how}), ${restarts.length} times within a minute: left stopped; sign-up and sign-in fail until npm start is run again (see cognito-local.log)`);
+        return;
+      }
+      warn(`! cognito exited (${how}); restarting it`);
+      restarting = launch().then(
+        (next) => {
+          child = next;
+          if (stopping) return;
+          supervise(next);
+          warn(`✓ cognito     ${endpoint} restarted`);
+        },
+        (error: unknown) =>
+          warn(`! cognito could not be restarted: ${error instanceof Error ? error.message : String(error)}; sign-up and sign-in fail until npm start is run again`),
+      );
+    });
+  supervise(child);
 
   return {
     endpoint,
+    get pid() {
+      return child.pid;
+    },
     backup: () => backupDataFiles(dataDirectory, backupDirectory),
-    stop: () => stopChild(child),
+    async stop() {
+      stopping = true;
+      await restarting;
+      await stopChild(child);
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-/** The stack outputs (DESIGN §1): the same keys as `pulumi stack output --json`, plus local endpoints. */
+/** The stack outputs: the same keys as `pulumi stack output --json`, plus local endpoints. */
 import { readFile, rename, writeFile } from "node:fs/promises";
 
 export interface StackOutputs {
@@ -8,6 +8,10 @@ export interface StackOutputs {
   readonly userPoolClientId: string;
   readonly region: string;
   readonly connectionsTableName: string;
+  /** The channels' tables and retention: what a server-side publish needs. */
+  readonly subscriptionsTableName?: string;
+  readonly channelMessagesTableName?: string;
+  readonly channelHistorySeconds?: number;
   /** Local stack only. */
   readonly cognitoEndpoint?: string;
   /** Local stack only. */

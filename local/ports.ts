@@ -41,3 +41,11 @@ export async function assertPortFree(host: string, port: number, service: string
   await listen(probe, host, port, service);
   await new Promise((resolve) => probe.close(resolve));
 }
+
+/**
+ * The Host values a browser or SDK sends for a local server on this port: 127.0.0.1, localhost or
+ * [::1]. A page on another name re-pointed at 127.0.0.1 (DNS rebinding) sends its own name instead.
+ */
+export function loopbackHosts(port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}

@@ -6,38 +6,55 @@ import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { connectionAttributes } from "../functions/core/ports.js";
-import {
-  authorizerDefaults,
-  authorizerEnvironment,
-  fetchIssuerJwks,
-  messagingDefaults,
-  messagingEnvironment,
-  type AuthorizerSettings,
-} from "../functions/environment.js";
-import {
-  authorizerFunction,
-  bundleDirectory,
-  bundleFile,
-  expirySweeperFunction,
-  functionDefaults,
-  functionNames,
-  functions,
-  identitySources,
-  routes,
-} from "../functions/routes.js";
+import { fetchIssuerJwks } from "../functions/jwks.js";
+import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
+import { functionEnvironment } from "../functions/settings/environment.js";
+import { readConfigValues } from "../functions/settings/config-values.js";
+import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
 import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
-import { ensureConnectionsTable } from "./connections-table.js";
 import { startDynalite } from "./dynamodb.js";
 import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
 import { startGateway, type GatewayLimits } from "./gateway/index.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
+import { ensureTables, localTableNames, tableKeys } from "./tables.js";
 import { startTtlSweeper } from "./ttl-sweeper.js";
 import { startLocalWebClient } from "./web-server.js";
 
-export type TokenOptions = Pick<AuthorizerSettings, "tokenQueryParameter" | "subprotocolToken" | "requiredGroups" | "tokenUses" | "clockToleranceSeconds">;
+/**
+ * The stack config settings the local stack honours, as `pulumi config` sets them on AWS: every
+ * setting the functions read, how tokens are accepted, the route selection expression, and the
+ * functions' memory and timeout.
+ */
+export type LocalSettings = ConfigOf<"authorizer"> & ConfigOf<"messaging"> & Pick<ConfigValues, (typeof deploymentKeys)[number]>;
+const deploymentKeys = ["allowAccessTokens", "routeSelectionExpression", "lambdaMemoryMb", "lambdaTimeoutSeconds"] as const;
+
+/** The stack config keys the local stack honours. */
+export const localSettingKeys: readonly ConfigKey[] = configKeys.filter(
+  (key) => (schema[key] as Setting<unknown>).for !== undefined || (deploymentKeys as readonly string[]).includes(key),
+);
+
+/**
+ * Local settings from `KEY=VALUE` texts (`npm start -- --set KEY=VALUE`), read exactly as
+ * `pulumi config` values are; throws naming every bad or unknown key.
+ */
+export function parseLocalSettings(pairs: readonly string[]): Partial<LocalSettings> {
+  const given = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at < 1) problems.push(`--set ${pair}: expected KEY=VALUE`);
+    else given.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+  for (const key of given.keys()) {
+    if (!(localSettingKeys as readonly string[]).includes(key)) problems.push(`${key}: not a setting of the local stack; its settings are ${localSettingKeys.join(", ")}`);
+  }
+  const reading = readConfigValues((key) => given.get(key));
+  problems.push(...reading.problems);
+  if (problems.length > 0) throw new Error(`Invalid local settings:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+  return Object.fromEntries([...given.keys()].map((key) => [key, (reading.values as Record<string, unknown>)[key]])) as Partial<LocalSettings>;
+}
 
 export interface LocalStackOptions {
   /** Where cognito-local and dynalite keep their data, and where outputs.json goes. */
@@ -47,9 +64,8 @@ export interface LocalStackOptions {
   readonly ports: { readonly gateway: number; readonly cognito: number; readonly dynamodb: number; readonly web?: number };
   readonly stage: string;
   readonly region: string;
-  /** Which frame field picks the route; the first seed's frames need `$request.body.message`. */
-  readonly routeSelectionExpression: string;
-  readonly token: TokenOptions;
+  /** Stack config settings; the first seed's frames need `routeSelectionExpression: "$request.body.message"`. */
+  readonly settings: Partial<LocalSettings>;
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
   readonly ttlSweepIntervalMs: number;
@@ -66,8 +82,6 @@ export interface LocalStackOptions {
   readonly progress: (line: string) => void;
   /** Where function and gateway log lines go. */
   readonly log: LogSink;
-  /** The functions' `LOG_LEVEL`, as the stack config `logLevel` sets it on AWS. */
-  readonly logLevel: string;
 }
 
 export const localDefaults: LocalStackOptions = {
@@ -76,15 +90,13 @@ export const localDefaults: LocalStackOptions = {
   ports: { gateway: 3001, cognito: 9229, dynamodb: 8000, web: 3000 },
   stage: "local",
   region: "us-east-1",
-  routeSelectionExpression: "$request.body.action",
-  token: { ...authorizerDefaults, tokenUses: [...authorizerDefaults.tokenUses], requiredGroups: [] },
+  settings: {},
   limits: {},
   ttlSweepIntervalMs: 5_000,
   expirySweepIntervalMs: 60_000,
   functionInstances: Number(process.env.LOCAL_FUNCTION_INSTANCES) || 2,
   progress: (line) => console.log(line),
   log: defaultLogSink,
-  logLevel: process.env.LOG_LEVEL || "INFO",
 };
 
 export interface LocalStack {
@@ -96,7 +108,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const names = { table: "connections", userPool: "websocket-cognito", appClient: "web" };
+const names = { userPool: "websocket-cognito", appClient: "web" };
 // Any value works offline; the SDK only needs something to sign with. (The function host gives
 // its workers the same.)
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -104,6 +116,7 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
   const options = { ...localDefaults, ...overrides };
   const { host, progress } = options;
+  const settings: LocalSettings = { ...defaults, ...options.settings };
   const dataDirectory = resolve(options.dataDirectory);
   await mkdir(dataDirectory, { recursive: true });
   // outputs.json names live endpoints only: a previous run's is gone before anything starts.
@@ -129,13 +142,13 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     cleanups.push(() => dynalite.close());
     const dynamodb = new DynamoDBClient({ endpoint: dynalite.endpoint, region: options.region, credentials });
     cleanups.push(() => dynamodb.destroy());
-    const table = { tableName: names.table, userIndexName: connectionAttributes.userIndexName };
-    await ensureConnectionsTable(dynamodb, table);
-    const sweeper = startTtlSweeper(dynamodb, table.tableName, options.ttlSweepIntervalMs, (error) =>
+    const tables = localTableNames;
+    await ensureTables(dynamodb, tables);
+    const sweeper = startTtlSweeper(dynamodb, tableKeys(tables), options.ttlSweepIntervalMs, (error) =>
       progress(`! ttl sweep failed: ${error instanceof Error ? error.message : String(error)}`),
     );
     cleanups.push(() => sweeper.stop());
-    progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, table "${table.tableName}")`);
+    progress(`✓ dynamodb    ${dynalite.endpoint} (dynalite, tables "${tables.connectionsTableName}", "${tables.subscriptionsTableName}", "${tables.channelMessagesTableName}")`);
 
     const cognitoPort = options.ports.cognito || (await freePort(host));
     const cognito = await startCognitoLocal({ directory: join(dataDirectory, "cognito"), host, port: cognitoPort, warn: progress });
@@ -152,8 +165,8 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     const gateway = await startGateway({
       routes,
       authorizer: authorizerFunction,
-      identitySources: identitySources(options.token),
-      routeSelectionExpression: options.routeSelectionExpression,
+      identitySources: identitySources(settings),
+      routeSelectionExpression: settings.routeSelectionExpression,
       stage: options.stage,
       region: options.region,
       host,
@@ -172,15 +185,17 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     // first verification makes no network call.
     const issuer = `${cognito.endpoint}/${pool.userPoolId}`;
     const initialJwks = await fetchIssuerJwks(issuer);
-    const authorizer = authorizerEnvironment({ ...options.token, issuer, clientId: pool.userPoolClientId, initialJwks });
+    const authorizer = {
+      ...settings,
+      tokenUses: settings.allowAccessTokens ? (["id", "access"] as const) : defaults.tokenUses,
+      issuer,
+      clientId: pool.userPoolClientId,
+      initialJwks,
+    };
     const messaging = {
-      ...messagingEnvironment({
-        ...messagingDefaults,
-        connectionsTableName: table.tableName,
-        userIndexName: table.userIndexName,
-        managementApiUrl: gateway.managementApiUrl,
-      }),
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      ...settings,
+      ...tables,
+      managementApiUrl: gateway.managementApiUrl,
     };
     functionHost = createFunctionHost({
       region: options.region,
@@ -190,14 +205,13 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
           name,
           {
             bundle: resolve(bundleDirectory(name), bundleFile),
-            timeoutMs: functionDefaults.timeoutSeconds * 1000,
-            memoryMb: functionDefaults.memorySizeMb,
+            timeoutMs: settings.lambdaTimeoutSeconds * 1000,
+            memoryMb: settings.lambdaMemoryMb,
             maxInstances: options.functionInstances,
-            environment: {
-              ...(functions[name].settings === "authorizer" ? authorizer : messaging),
-              POWERTOOLS_SERVICE_NAME: name,
-              LOG_LEVEL: options.logLevel,
-            },
+            environment:
+              functions[name].settings === "authorizer"
+                ? functionEnvironment(name, "authorizer", authorizer)
+                : { ...functionEnvironment(name, "messaging", messaging), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint },
           },
         ]),
       ),
@@ -222,7 +236,10 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       userPoolId: pool.userPoolId,
       userPoolClientId: pool.userPoolClientId,
       region: options.region,
-      connectionsTableName: table.tableName,
+      connectionsTableName: tables.connectionsTableName,
+      subscriptionsTableName: tables.subscriptionsTableName,
+      channelMessagesTableName: tables.channelMessagesTableName,
+      channelHistorySeconds: settings.channelHistorySeconds,
       cognitoEndpoint: cognito.endpoint,
       dynamoDbEndpoint: dynalite.endpoint,
       webClientUrl: webClient.url,

@@ -4,13 +4,15 @@
  *   --gateway-port N   (GATEWAY_PORT, default 3001)   --cognito-port N  (COGNITO_PORT, default 9229)
  *   --dynamodb-port N  (DYNAMODB_PORT, default 8000)  --data-dir PATH   (default .local)
  *   --web-port N       (WEB_PORT, default 3000: the web client's page)
+ *   --set KEY=VALUE    a stack config setting, as `pulumi config set KEY VALUE` takes it (repeatable),
+ *                      e.g. --set channelHistorySeconds=600 --set tokenQueryParameter=ID_Token
  * Port 0 picks a free port.
  */
 import { parseArgs } from "node:util";
 
 // Before the SDK loads: its Node 20 notice is noise on a developer's console.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const { localDefaults, startLocalStack } = await import("./stack.js");
+const { localDefaults, parseLocalSettings, startLocalStack } = await import("./stack.js");
 
 function port(flag: string | undefined, variable: string, fallback: number): number {
   const text = flag ?? process.env[variable];
@@ -30,16 +32,25 @@ async function main(): Promise<void> {
       "dynamodb-port": { type: "string" },
       "data-dir": { type: "string" },
       "web-port": { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
     },
   });
+  const settings = parseLocalSettings(values.set);
   // Signals are handled from the start: one during start-up stops the stack as soon as it is up;
-  // a second one at any time exits at once (children go with us: see local/cognito.ts).
+  // a second one exits at once (children go with us: see local/cognito.ts). One stop often brings
+  // several copies of its signal: Ctrl-C and `kill -- -PGID` reach npm, tsx and this process alike,
+  // and the npm and tsx wrappers forward theirs again within milliseconds. Copies arriving within
+  // `echoWindowMs` of the first are that same request; only a later one is someone asking again.
+  const echoWindowMs = 1000;
   let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
-  let stopRequested = false;
+  let stopRequestedAt: number | undefined;
   const stop = () => {
     console.log("stopping every service");
     stack!.stop().then(
-      () => process.exit(0),
+      () => {
+        console.log("Stopped.");
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(error);
         process.exit(1);
@@ -47,11 +58,12 @@ async function main(): Promise<void> {
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
+    if (stopRequestedAt !== undefined) {
+      if (performance.now() - stopRequestedAt < echoWindowMs) return;
       console.log(`\n${signal} again: exiting now`);
       process.exit(130);
     }
-    stopRequested = true;
+    stopRequestedAt = performance.now();
     console.log(`\n${signal}: ${stack ? "" : "start-up will be undone; "}press Ctrl-C again to exit at once`);
     if (stack) stop();
   };
@@ -68,13 +80,14 @@ async function main(): Promise<void> {
       dynamodb: port(values["dynamodb-port"], "DYNAMODB_PORT", localDefaults.ports.dynamodb),
       web: port(values["web-port"], "WEB_PORT", localDefaults.ports.web ?? 3000),
     },
+    settings,
   });
   console.log(`\nReady in ${Math.round(performance.now() - started)} ms. Outputs (also in ${stack.outputsFile}):`);
   console.log(JSON.stringify(stack.outputs, null, 2));
   if (stack.outputs.webClientUrl) console.log(`\nOpen ${stack.outputs.webClientUrl} to sign up, sign in and talk over the WebSocket.`);
   console.log("\nLocal tokens are signed with cognito-local's published key: for development only. Ctrl-C stops.");
 
-  if (stopRequested) stop();
+  if (stopRequestedAt !== undefined) stop();
 }
 
 main().catch((error: unknown) => {

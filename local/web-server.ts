@@ -13,14 +13,14 @@
  * cognito-local answers CORS itself (`Access-Control-Allow-Origin: *`), so the page calls it
  * directly; no proxy is needed.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { localWebClientConfig, type WebClientConfig } from "../web/src/config.js";
 import { defaultWebClientOutput, ensureWebClient } from "../web/build.js";
 import { configFileName, contentSecurityPolicy, contentTypeOf } from "../web/site.js";
-import { listen } from "./ports.js";
+import { listen, loopbackHosts } from "./ports.js";
 
 export const localConfirmSignUpPath = "/local/confirm-sign-up";
 
@@ -82,11 +82,18 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
       sendJson(response, 400, { error: { code: "BadRequest", message: 'expected {"username": "…"}' } });
       return;
     }
-    const answer = await fetch(cognitoEndpoint, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminConfirmSignUp" },
-      body: JSON.stringify({ UserPoolId: options.outputs.userPoolId, Username: username }),
-    });
+    let answer: Response;
+    try {
+      answer = await fetch(cognitoEndpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminConfirmSignUp" },
+        body: JSON.stringify({ UserPoolId: options.outputs.userPoolId, Username: username }),
+      });
+    } catch {
+      const message = `cognito-local does not answer at ${cognitoEndpoint}: the npm start console says why (it restarts cognito-local when it dies)`;
+      sendJson(response, 503, { error: { code: "CognitoUnavailable", message } });
+      return;
+    }
     if (answer.ok) {
       response.writeHead(204, securityHeaders).end();
       return;
@@ -98,7 +105,7 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
   const server = createServer((request, response) => {
     // Loopback names only: a page on an attacker's domain re-pointed at 127.0.0.1 (DNS rebinding)
     // arrives with its own name in Host, and is turned away before anything is served.
-    if (!loopbackHosts(server).has(request.headers.host ?? "")) {
+    if (!loopbackHosts((server.address() as AddressInfo).port).has(request.headers.host ?? "")) {
       sendJson(response, 403, { error: { code: "Forbidden", message: "this development server answers loopback names only" } });
       return;
     }
@@ -163,10 +170,4 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | und
     request.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
     request.on("error", reject);
   });
-}
-
-/** The Host values a browser sends for this server: 127.0.0.1, localhost or [::1], with the port. */
-function loopbackHosts(server: Server): Set<string> {
-  const { port } = server.address() as AddressInfo;
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }

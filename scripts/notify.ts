@@ -1,39 +1,70 @@
 /**
- * `npm run notify -- --user SUB --data '...'`: push data to every connection of a Cognito user,
- * through the management API, as another service would.
+ * `npm run notify`: deliver data as another service would, through the management API:
  *
- *   --outputs PATH   stack outputs (default .local/outputs.json); `-` reads stdin, e.g.
- *                    pulumi stack output --json | npm run notify -- --user SUB --data hi --outputs -
+ *   --user SUB --data DATA        to every connection of a Cognito user
+ *   --channel C --data DATA       published on a channel (not subject to its rules; no `from`);
+ *                                 DATA is published as a string, or parsed as JSON with --json
+ *   --outputs PATH                stack outputs (default .local/outputs.json); `-` reads stdin, e.g.
+ *                                 pulumi stack output --json | npm run notify -- --channel news/all --data hi --outputs -
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { connectionAttributes } from "../functions/core/ports.js";
-import { pushToUser } from "../functions/push.js";
-import { parseOutputs, readOutputs } from "../local/outputs.js";
+import { publishToChannel, pushToUser } from "../functions/push.js";
+import { parseOutputs, readOutputs, type StackOutputs } from "../local/outputs.js";
 
-const usage = "usage: npm run notify -- --user SUB --data DATA [--outputs PATH|-]";
+const usage = "usage: npm run notify -- (--user SUB | --channel NAME) --data DATA [--json] [--outputs PATH|-]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { user: { type: "string" }, data: { type: "string" }, outputs: { type: "string", default: ".local/outputs.json" } },
+    options: {
+      user: { type: "string" },
+      channel: { type: "string" },
+      data: { type: "string" },
+      json: { type: "boolean", default: false },
+      outputs: { type: "string", default: ".local/outputs.json" },
+    },
   });
-  if (!values.user) throw new Error(`--user is required (the Cognito sub of the recipient)\n${usage}`);
+  if ((values.user === undefined) === (values.channel === undefined)) throw new Error(`give exactly one of --user (a Cognito sub) and --channel\n${usage}`);
   if (values.data === undefined) throw new Error(`--data is required\n${usage}`);
   const outputs =
     values.outputs === "-" ? parseOutputs(await readFile("/dev/stdin", "utf8"), "standard input") : await readOutputs(values.outputs);
-  const report = await pushToUser(
-    {
-      managementApiUrl: outputs.managementApiUrl,
-      connectionsTableName: outputs.connectionsTableName,
-      userIndexName: connectionAttributes.userIndexName,
-      region: outputs.region,
-      ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
-    },
-    values.user,
-    values.data,
-  );
-  console.log(JSON.stringify(report));
+  const target = pushTarget(outputs);
+  if (values.user !== undefined) {
+    const report = await pushToUser(target, values.user, values.data);
+    console.log(JSON.stringify(report));
+    if (report.failed > 0) process.exitCode = 1;
+    return;
+  }
+  const data = values.json ? jsonText(values.data) : JSON.stringify(values.data);
+  const { seq, report } = await publishToChannel(target, values.channel!, data);
+  console.log(JSON.stringify({ channel: values.channel, seq, ...report }));
   if (report.failed > 0) process.exitCode = 1;
+}
+
+function pushTarget(outputs: StackOutputs) {
+  const { subscriptionsTableName, channelMessagesTableName, channelHistorySeconds } = outputs;
+  if (subscriptionsTableName === undefined || channelMessagesTableName === undefined || channelHistorySeconds === undefined) {
+    throw new Error("the stack outputs lack the channel tables: deploy the current version (pulumi up) or restart npm start");
+  }
+  return {
+    managementApiUrl: outputs.managementApiUrl,
+    connectionsTableName: outputs.connectionsTableName,
+    userIndexName: connectionAttributes.userIndexName,
+    subscriptionsTableName,
+    channelMessagesTableName,
+    channelHistorySeconds,
+    region: outputs.region,
+    ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
+  };
+}
+
+function jsonText(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    throw new Error(`--data is not valid JSON (drop --json to publish it as a string)`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isStale } from "./connection-ids.js";
 
 export interface ManagementEndpoint {
   /** `http://127.0.0.1:{port}/{stage}`: the client's endpoint. */
@@ -27,7 +28,7 @@ export async function startManagementEndpoint(delayMs: number, stage = "bench"):
       const id = decodeURIComponent(path.slice(prefix.length));
       stats.posts += 1;
       setTimeout(() => {
-        if (Buffer.from(id, "base64").toString().startsWith("g")) {
+        if (isStale(id)) {
           stats.gone += 1;
           response.writeHead(410, { "content-type": "application/json", "x-amzn-ErrorType": "GoneException" }).end('{"message":null}');
         } else {

@@ -57,8 +57,8 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
         paginateScan(paging, {
           TableName: tableName,
           ProjectionExpression: "#id",
-          FilterExpression: "#expires < :now",
-          ExpressionAttributeNames: { "#id": key, "#expires": connectionAttributes.tokenExpiresAt },
+          FilterExpression: "#expires < :now OR #ttl < :now",
+          ExpressionAttributeNames: { "#id": key, "#expires": connectionAttributes.tokenExpiresAt, "#ttl": connectionAttributes.ttl },
           ExpressionAttributeValues: { ":now": nowSeconds },
         }),
       );

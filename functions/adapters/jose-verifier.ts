@@ -10,8 +10,10 @@
  * up. No refresh by age: the keys change only on such a fetch.
  */
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { TokenRejected, type VerifyToken } from "../core/authorize.js";
-import { jwksUrl, type JsonWebKeySet } from "../environment.js";
+import type { VerifyToken } from "../core/authorize.js";
+import { TokenRejected } from "../core/errors.js";
+import { KeySetUnavailable } from "./errors.js";
+import { jwksUrl, type JsonWebKeySet } from "../jwks.js";
 
 export interface VerifierOptions {
   /** `https://cognito-idp.{region}.amazonaws.com/{userPoolId}`; the JWKS lives under it. */
@@ -23,15 +25,6 @@ export interface VerifierOptions {
   readonly initialJwks?: JsonWebKeySet;
   /** The fetch jose uses for the JWKS (tests count requests with it). @default globalThis.fetch */
   readonly fetch?: typeof fetch;
-}
-
-/** The keys could not be obtained: nothing can be verified, so nothing is allowed. */
-export class KeySetUnavailable extends Error {
-  override readonly name = "KeySetUnavailable";
-  readonly code = "ERR_JWKS_UNAVAILABLE";
-  constructor(options?: ErrorOptions) {
-    super("the JSON Web Key Set could not be fetched", options);
-  }
 }
 
 export function createTokenVerifier({ issuer, clockToleranceSeconds, timeoutMs = 3000, initialJwks, fetch }: VerifierOptions): VerifyToken {

@@ -17,6 +17,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } f
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Delivery, Notifier } from "../core/ports.js";
+import { ManagementApiError } from "./errors.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -29,23 +30,6 @@ export interface ManagementNotifierOptions {
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Attempts per request, as the SDK's `maxAttempts`. @default 3 */
   readonly maxAttempts?: number;
-}
-
-/** An error answer of the management API, named by its `x-amzn-ErrorType` as the SDK names its exceptions. */
-export class ManagementApiError extends Error {
-  /** The SDK's shape: its retry rules read the status from here. */
-  readonly $metadata: { readonly httpStatusCode: number };
-  constructor(
-    name: string,
-    httpStatusCode: number,
-    message: string,
-    /** From a `Retry-After` header: the earliest time to try again. */
-    readonly retryAfter?: Date,
-  ) {
-    super(message);
-    this.name = name;
-    this.$metadata = { httpStatusCode };
-  }
 }
 
 export interface ManagementNotifier extends Notifier {

@@ -1,14 +1,7 @@
 /** The authorizer's decision for one `$connect`, with the token verifier injected. */
 import { authorizeClaims, type ClaimsPolicy, type Decision } from "./claims.js";
+import { TokenRejected } from "./errors.js";
 import { findToken, type HandshakeRequest, type TokenLocation } from "./token-source.js";
-
-/** Thrown by a verifier for a token that is not acceptable; `code` is safe to log. */
-export class TokenRejected extends Error {
-  override readonly name = "TokenRejected";
-  constructor(readonly code: string, options?: ErrorOptions) {
-    super(`token rejected: ${code}`, options);
-  }
-}
 
 /**
  * Verifies signature, algorithm, issuer and lifetime, then returns the claims. Throws

@@ -2,7 +2,9 @@
  * What a verified token allows: the Cognito-specific claim checks that follow the signature,
  * issuer and lifetime checks, and the authorizer response API Gateway expects.
  */
-import type { TokenUse } from "../environment.js";
+
+/** The kinds of Cognito token a connection may present. */
+export type TokenUse = "id" | "access";
 
 export interface ClaimsPolicy {
   readonly clientId: string;
@@ -28,6 +30,12 @@ export type Decision =
   /** Not an acceptable token at all: 401. */
   | { readonly effect: "Unauthorized"; readonly reason: string };
 
+/**
+ * Cognito issues ID and access tokens valid for one day at most. A longer lifetime (`exp: 1e20`)
+ * is no Cognito token, and a number beyond 2^53 would not even survive storage.
+ */
+export const maxTokenLifetimeSeconds = 24 * 60 * 60;
+
 /** Checks the claims of a token whose signature, `iss`, `exp` and `nbf` are already verified. */
 export function authorizeClaims(claims: Readonly<Record<string, unknown>>, policy: ClaimsPolicy, nowSeconds: number): Decision {
   const unauthorized = (reason: string): Decision => ({ effect: "Unauthorized", reason });
@@ -40,7 +48,9 @@ export function authorizeClaims(claims: Readonly<Record<string, unknown>>, polic
   const { sub, exp, iat } = claims;
   if (typeof sub !== "string" || sub === "") return unauthorized("sub is missing");
   if (typeof exp !== "number" || typeof iat !== "number") return unauthorized("exp or iat is missing");
+  if (!Number.isSafeInteger(exp) || !Number.isSafeInteger(iat)) return unauthorized("exp or iat is not a whole number of seconds");
   if (iat > nowSeconds + policy.clockToleranceSeconds) return unauthorized("iat is in the future");
+  if (exp - iat > maxTokenLifetimeSeconds) return unauthorized("lifetime longer than Cognito issues");
 
   const username = tokenUse === "id" ? claims["cognito:username"] : claims.username;
   const groups = stringArray(claims["cognito:groups"]);
@@ -74,7 +84,7 @@ export function fromAuthorizerContext(context: Readonly<Record<string, unknown>>
   const userId = context?.userId;
   const username = context?.username;
   const tokenExpiresAt = Number(context?.tokenExpiresAt);
-  if (typeof userId !== "string" || userId === "" || typeof username !== "string" || !Number.isFinite(tokenExpiresAt)) {
+  if (typeof userId !== "string" || userId === "" || typeof username !== "string" || !Number.isSafeInteger(tokenExpiresAt)) {
     return undefined;
   }
   const groups = typeof context?.groups === "string" && context.groups !== "" ? context.groups.split(",") : [];

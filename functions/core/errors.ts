@@ -1,8 +1,24 @@
-/** Client-visible errors: every failure a sender can see maps to one stable code, here. */
+/**
+ * The core's errors. Client-visible failures map to one stable PascalCase code, here; a rejected
+ * token carries jose's `ERR_*` code, which reaches the log only (the client sees 401).
+ */
 
-export type ErrorCode = "BadRequest" | "PayloadTooLarge" | "InternalError";
+export type ErrorCode =
+  | "BadRequest"
+  | "Forbidden"
+  | "Unauthorized"
+  | "TooManyRequests"
+  | "LimitExceeded"
+  | "PayloadTooLarge"
+  | "InternalError";
 
-/** A request the sender can fix; its message is safe to show and names the field at fault. */
+/** What a reply echoes of the request: its `id`, and the channel it was about. */
+export interface Echo {
+  readonly id?: string;
+  readonly channel?: string;
+}
+
+/** A request the sender can fix or may not make; its message is safe to show and names the field at fault. */
 export class RequestError extends Error {
   override readonly name = "RequestError";
   constructor(
@@ -13,11 +29,22 @@ export class RequestError extends Error {
   }
 }
 
-/** The error frame sent back to the sender: `{"error":{"code","message"}}`, never a stack trace. */
-export function errorFrame(error: unknown): string {
+/**
+ * The error frame sent back to the sender: `{"error":{"code","message"}}` plus the request's `id`
+ * and channel when it had them; never a stack trace.
+ */
+export function errorFrame(error: unknown, echo: Echo = {}): string {
   const { code, message } =
     error instanceof RequestError
       ? error
       : { code: "InternalError" as const, message: "The request could not be processed; try again later" };
-  return JSON.stringify({ error: { code, message } });
+  return JSON.stringify({ error: { code, message }, id: echo.id, channel: echo.channel });
+}
+
+/** Thrown by a verifier for a token that is not acceptable; `code` is safe to log. */
+export class TokenRejected extends Error {
+  override readonly name = "TokenRejected";
+  constructor(readonly code: string, options?: ErrorOptions) {
+    super(`token rejected: ${code}`, options);
+  }
 }

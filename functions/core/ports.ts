@@ -41,7 +41,10 @@ export interface ConnectionStore {
   allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */
   connectionIdsOfUser(userId: string): AsyncIterable<readonly string[]>;
-  /** The connections whose token expired before `nowSeconds`, a page at a time. */
+  /**
+   * The connections whose token or record expired before `nowSeconds`, a page at a time: DynamoDB's
+   * TTL deletes records lazily and says nobody, so the sweeper ends them (and their subscriptions) first.
+   */
   expiredConnectionIds(nowSeconds: number): AsyncIterable<readonly string[]>;
 }
 
@@ -53,4 +56,70 @@ export interface Notifier {
   send(connectionId: string, data: string): Promise<Delivery>;
   /** Closes the connection (API Gateway then runs `$disconnect`); `delivered` once it is closed. */
   close(connectionId: string): Promise<Delivery>;
+}
+
+/** One connection's subscription to a channel (a DynamoDB item of the subscriptions table). */
+export interface Subscription {
+  readonly channel: string;
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly username: string;
+  /** The connection record's TTL, epoch seconds: a subscription ends with its connection. */
+  readonly ttl: number;
+}
+
+/** A user present on a channel: what `join`, `leave` and `presence` frames carry. */
+export interface Member {
+  readonly userId: string;
+  readonly username: string;
+}
+
+/** A retained message: its seq and the `message` frame as its subscribers received it. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly frame: string;
+}
+
+/** Names shared by the channel store and the table definitions (infra/ and local/). */
+export const channelAttributes = {
+  /** Subscriptions: partition key. */
+  channel: "channel",
+  /** Subscriptions: sort key `{userId}#{connectionId}`, so that a user's subscriptions to a channel are one Query. */
+  member: "member",
+  connectionId: "connectionId",
+  /** The global secondary index on `connectionId`: a connection's subscriptions, for its cleanup. */
+  connectionIndexName: "connectionId-index",
+  /** Messages: sort key; the item with seq 0 holds the channel's latest seq. */
+  seq: "seq",
+  ttl: "ttl",
+} as const;
+
+/**
+ * Subscriptions (findable by channel for fan-out and presence, by connection for cleanup) and
+ * each channel's sequence and retained messages. DynamoDB deletes expired items lazily, so every
+ * read leaves out items whose `ttl` has passed.
+ */
+export interface ChannelStore {
+  /** Adds or renews a subscription. */
+  subscribe(subscription: Subscription): Promise<void>;
+  /** Removes one subscription; true when it existed. */
+  unsubscribe(channel: string, userId: string, connectionId: string): Promise<boolean>;
+  /** Removes every subscription of a connection and returns those that existed. */
+  removeConnection(connectionId: string): Promise<Subscription[]>;
+  /** The channels a connection is subscribed to. */
+  channelsOf(connectionId: string): Promise<string[]>;
+  /** Whether the user holds a live subscription to the channel from a connection other than this one. */
+  hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number): Promise<boolean>;
+  /** The subscribed connection ids of a channel, a page at a time. */
+  subscriberIds(channel: string, nowSeconds: number): AsyncIterable<readonly string[]>;
+  /** Distinct users with a live subscription. */
+  members(channel: string, nowSeconds: number): Promise<Member[]>;
+  /** The channel's latest seq; 0 before its first message. */
+  latestSeq(channel: string): Promise<number>;
+  /** Takes the channel's next seq: atomic, so concurrent publishers never share one. */
+  nextSeq(channel: string): Promise<number>;
+  /** Retains a message until `expiresAt` (epoch seconds). */
+  saveMessage(channel: string, message: StoredMessage, expiresAt: number): Promise<void>;
+  /** The retained messages with `after < seq ≤ upTo`, in seq order. */
+  messages(channel: string, after: number, upTo: number, nowSeconds: number): Promise<StoredMessage[]>;
 }

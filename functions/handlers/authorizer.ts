@@ -1,13 +1,15 @@
 /** REQUEST authorizer for `$connect`: Allow, Deny (403), `Unauthorized` (401), or fail (500). */
-import { createTokenVerifier, KeySetUnavailable } from "../adapters/jose-verifier.js";
+import { KeySetUnavailable } from "../adapters/errors.js";
+import { createTokenVerifier } from "../adapters/jose-verifier.js";
 import { authorize } from "../core/authorize.js";
 import { authorizerResponse, type AuthorizerResponse } from "../core/claims.js";
 import { createVerifiedTokenCache, withVerifiedTokenCache } from "../core/verified-token-cache.js";
-import { readAuthorizerSettings } from "../environment.js";
+import { readSettings } from "../settings/environment.js";
+import type { Context } from "aws-lambda";
 import type { WebSocketAuthorizerEvent } from "./shared/events.js";
 import { logger } from "./shared/logger.js";
 
-const settings = readAuthorizerSettings(process.env);
+const settings = readSettings("authorizer", process.env);
 const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subprotocol: settings.subprotocolToken };
 // Created once per cold start: the key set and the verified tokens (exact token → its `exp`, at
 // most 2,000: a reconnect storm presents the same tokens again) stay cached across invocations.
@@ -15,10 +17,14 @@ const policy = { ...settings, queryParameter: settings.tokenQueryParameter, subp
 const verify = withVerifiedTokenCache(createTokenVerifier(settings), createVerifiedTokenCache());
 const dependencies = { verify, policy, nowSeconds: () => Math.floor(Date.now() / 1000) };
 
-export async function handler(event: WebSocketAuthorizerEvent): Promise<AuthorizerResponse> {
-  // The connection id goes into each log line rather than the logger's persistent keys, so that the
-  // allow path, which logs nothing, does no logging work at all.
+export async function handler(event: WebSocketAuthorizerEvent, context?: Context): Promise<AuthorizerResponse> {
+  // The connection id and the Lambda context reach the logger only when a line is written, so that
+  // the allow path, which logs nothing, does no logging work at all.
   const connectionId = event.requestContext?.connectionId;
+  const log = () => {
+    if (context) logger.addContext(context);
+    return logger;
+  };
   let decision;
   try {
     decision = await authorize(event, dependencies);
@@ -26,7 +32,7 @@ export async function handler(event: WebSocketAuthorizerEvent): Promise<Authoriz
     // Fail closed: without keys nothing is allowed. This is not "Unauthorized", so API Gateway
     // answers 500 and clients retry instead of discarding a token that may be fine.
     const code = error instanceof KeySetUnavailable ? error.code : "ERR_AUTHORIZER_FAILURE";
-    logger.error("verification unavailable", {
+    log().error("verification unavailable", {
       connectionId,
       code,
       cause: error instanceof Error ? (error.cause as Error | undefined)?.name ?? error.name : "NonError",
@@ -34,12 +40,12 @@ export async function handler(event: WebSocketAuthorizerEvent): Promise<Authoriz
     throw new Error("Authorization unavailable");
   }
   if (decision.effect === "Unauthorized") {
-    logger.info("refused", { connectionId, reason: decision.reason });
+    log().info("refused", { connectionId, reason: decision.reason });
     throw new Error("Unauthorized");
   }
   // Nothing is logged on Allow: API Gateway's access log records every $connect with its
   // principalId and authorizer status, and a line per success would cost more than the rest of a
   // cached decision.
-  if (decision.effect === "Deny") logger.info("denied", { connectionId, userId: decision.identity.userId, reason: decision.reason });
+  if (decision.effect === "Deny") log().info("denied", { connectionId, userId: decision.identity.userId, reason: decision.reason });
   return authorizerResponse(decision, event.methodArn);
 }

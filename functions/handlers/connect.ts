@@ -3,16 +3,17 @@ import { fromAuthorizerContext } from "../core/claims.js";
 import { newConnectionRecord } from "../core/connections.js";
 import { selectSubprotocol } from "../core/token-source.js";
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
-import { describe, logger } from "./shared/logger.js";
-import { settings, store } from "./shared/store.js";
+import { describe, logger, withLambdaContext } from "./shared/logger.js";
+import { settings, store } from "./shared/messaging.js";
 
-export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, connectedAt, authorizer } = event.requestContext;
   logger.appendKeys({ connectionId });
   const identity = fromAuthorizerContext(authorizer);
   if (!identity) {
-    // Only reachable when the route is deployed without the authorizer: refuse rather than guess.
-    logger.error("no authorizer identity on $connect");
+    // Reachable only when the route is deployed without the authorizer, or the identity could not be
+    // stored (an expiry beyond 2^53): refuse rather than guess.
+    logger.error("no usable authorizer identity on $connect");
     return { statusCode: 401 };
   }
   try {
@@ -23,6 +24,6 @@ export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
     return { statusCode: 500 };
   }
   logger.info("connected", { userId: identity.userId });
-  const protocol = selectSubprotocol(event.headers);
+  const protocol = selectSubprotocol(event);
   return protocol === undefined ? { statusCode: 200 } : { statusCode: 200, headers: { "Sec-WebSocket-Protocol": protocol } };
-}
+});

@@ -1,17 +1,19 @@
-/** `$disconnect`: forget the connection. */
+/** `$disconnect`: forget the connection and its subscriptions; its channels hear it left. */
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
-import { describe, logger } from "./shared/logger.js";
-import { store } from "./shared/store.js";
+import { describe, logger, withLambdaContext } from "./shared/logger.js";
+import { forgetConnection } from "../core/channels.js";
+import { channelDependencies, store } from "./shared/messaging.js";
 
-export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, disconnectStatusCode, disconnectReason } = event.requestContext;
   logger.appendKeys({ connectionId });
   try {
     await store.remove(connectionId);
+    await forgetConnection(connectionId, channelDependencies);
     logger.info("disconnected", { disconnectStatusCode, disconnectReason });
   } catch (error) {
-    // The record's TTL (and the 410 path) will remove it later.
+    // The records' TTL (and the 410 path) will remove them later.
     logger.error("could not remove connection", { error: describe(error) });
   }
   return { statusCode: 200 };
-}
+});

@@ -2,8 +2,8 @@
 import { fanOut } from "../core/fan-out.js";
 import { parseSendToUser } from "../core/requests.js";
 import { logger } from "./shared/logger.js";
-import { fanOutDependencies, messageRoute } from "./shared/message-route.js";
-import { store } from "./shared/store.js";
+import { messageRoute } from "./shared/message-route.js";
+import { fanOutDependencies, store } from "./shared/messaging.js";
 
 export const handler = messageRoute(async (event) => {
   const { userId, data } = parseSendToUser(event.body);

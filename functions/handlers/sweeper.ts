@@ -4,12 +4,11 @@
  * Closing runs `$disconnect`, which removes the record; a connection already gone loses its record here.
  */
 import { closeAll } from "../core/fan-out.js";
-import { logger } from "./shared/logger.js";
-import { fanOutDependencies } from "./shared/message-route.js";
-import { store } from "./shared/store.js";
+import { logger, withLambdaContext } from "./shared/logger.js";
+import { fanOutDependencies, store } from "./shared/messaging.js";
 
-export async function handler(): Promise<void> {
+export const handler = withLambdaContext(async (): Promise<void> => {
   const now = Math.floor(Date.now() / 1000);
   const { recipients, delivered, ...rest } = await closeAll(store.expiredConnectionIds(now), fanOutDependencies);
   logger.info("expired connections closed", { expired: recipients, closed: delivered, ...rest });
-}
+});

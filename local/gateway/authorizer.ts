@@ -26,7 +26,9 @@ export function parseIdentitySource(source: string): IdentitySource {
 /** API Gateway answers 401 without calling the authorizer when any identity source is missing or empty. */
 export function identityPresent(sources: readonly IdentitySource[], headers: NodeJS.Dict<string | string[]>, query: URLSearchParams): boolean {
   return sources.every(({ from, name }) => {
-    const value = from === "header" ? headers[name.toLowerCase()] : query.get(name);
+    const key = name.toLowerCase();
+    // Own keys only: a header source named `constructor` must not find Object.prototype's.
+    const value = from === "header" ? (Object.hasOwn(headers, key) ? headers[key] : undefined) : query.get(name);
     return typeof value === "string" ? value !== "" : Array.isArray(value) && value.some((v) => v !== "");
   });
 }

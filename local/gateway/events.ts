@@ -64,21 +64,29 @@ export function clfTime(epochMs: number): string {
 export function headerMaps(pairs: ReadonlyArray<readonly [string, string]>): HeaderMaps {
   const key = (name: string) => name.toLowerCase();
   const sorted = [...pairs].sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  const maps: HeaderMaps = { headers: {}, multiValueHeaders: {} };
-  for (const [name, value] of sorted) {
-    maps.headers[name] = value;
-    (maps.multiValueHeaders[name] ??= []).push(value);
-  }
-  return maps;
+  const [headers, multiValueHeaders] = lastAndEvery(sorted);
+  return { headers, multiValueHeaders };
 }
 
 export function queryMaps(query: URLSearchParams): QueryMaps {
-  const maps: QueryMaps = { queryStringParameters: {}, multiValueQueryStringParameters: {} };
-  for (const [name, value] of query) {
-    maps.queryStringParameters[name] = value;
-    (maps.multiValueQueryStringParameters[name] ??= []).push(value);
+  const [queryStringParameters, multiValueQueryStringParameters] = lastAndEvery(query);
+  return { queryStringParameters, multiValueQueryStringParameters };
+}
+
+/**
+ * The last value and every value of each name, as plain objects whose keys are all own: a client's
+ * `__proto__` or `constructor` parameter is a key like any other (collected in Maps, since in an
+ * object it would reach Object.prototype).
+ */
+function lastAndEvery(pairs: Iterable<readonly [string, string]>): [Record<string, string>, Record<string, string[]>] {
+  const every = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const values = every.get(name);
+    if (values) values.push(value);
+    else every.set(name, [value]);
   }
-  return maps;
+  const last = [...every].map(([name, values]) => [name, values.at(-1)!] as const);
+  return [Object.fromEntries(last), Object.fromEntries(every)];
 }
 
 /** `requestContext`, keys in the order of captured events. */

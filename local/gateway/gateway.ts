@@ -4,12 +4,12 @@
  * functions through an injected `invoke` and behaves, on the wire and in the events it sends,
  * the way API Gateway does (shared/reference/apigw-websocket.md).
  */
-import { listen } from "../ports.js";
+import { listen, loopbackHosts } from "../ports.js";
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
+import { subprotocol, WebSocket, WebSocketServer } from "ws";
 import { defaultLogSink, type Invoke, type InvokeResult, type LogSink } from "../function-host.js";
 import { authorizerOutcome, identityPresent, parseIdentitySource } from "./authorizer.js";
 import {
@@ -44,6 +44,11 @@ export interface GatewayLimits {
   readonly idleTimeoutMs: number;
   /** Closed with 1001 this long after connecting. */
   readonly maxConnectionMs: number;
+  /**
+   * Not an API Gateway quota: a TCP connection that has not sent a complete request (handshake or
+   * `@connections` call) this long after connecting is closed, so idle sockets cannot pile up.
+   */
+  readonly handshakeTimeoutMs: number;
 }
 
 /** API Gateway's WebSocket quotas. */
@@ -52,6 +57,7 @@ export const apiGatewayLimits: GatewayLimits = {
   messageBytes: 128 * 1024,
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
+  handshakeTimeoutMs: 10 * 1000,
 };
 
 export interface GatewayOptions {
@@ -141,32 +147,50 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
   });
 
-  const server = createServer(
-    createManagementApi({
-      stage,
-      maxPayloadBytes: limits.messageBytes,
-      find: (id) => {
-        const connection = connections.get(id);
-        return connection && !connection.closing && connection.socket.readyState === WebSocket.OPEN ? connection : undefined;
-      },
-      log: accessLog,
-    }),
-  );
-  // Every TCP connection, upgraded or not, so that close() can end them all.
+  const host = options.host ?? "127.0.0.1";
+  const management = createManagementApi({
+    stage,
+    maxPayloadBytes: limits.messageBytes,
+    find: (id) => {
+      const connection = connections.get(id);
+      return connection && !connection.closing && connection.socket.readyState === WebSocket.OPEN ? connection : undefined;
+    },
+    // Loopback names (and the gateway's own address) only: a page whose name was re-pointed at this
+    // machine (DNS rebinding) sends its own name in Host and cannot reach the connections.
+    hostAllowed: (name) => allowedHosts.has(name ?? ""),
+    log: accessLog,
+  });
+  const server = createServer((request, response) => {
+    requestArrived(request.socket);
+    management(request, response);
+  });
+  // Every TCP connection, upgraded or not, so that close() can end them all; each is closed when no
+  // complete request arrives within the handshake timeout.
   const sockets = new Set<Duplex>();
+  const awaitingRequest = new WeakMap<Duplex, NodeJS.Timeout>();
+  const requestArrived = (socket: Duplex) => clearTimeout(awaitingRequest.get(socket));
   server.on("connection", (socket: Duplex) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    const timer = setTimeout(() => socket.destroy(), limits.handshakeTimeoutMs);
+    awaitingRequest.set(socket, timer);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      sockets.delete(socket);
+    });
   });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const handshake = upgrade(request, socket, head).finally(() => handshakes.delete(handshake));
+    requestArrived(socket);
+    const handshake = upgrade(request, socket, head)
+      // Whatever a handshake does to the gateway itself, it costs that handshake only, never the process.
+      .catch(() => void socket.destroy())
+      .finally(() => handshakes.delete(handshake));
     handshakes.add(handshake);
   });
 
-  const host = options.host ?? "127.0.0.1";
   await listen(server, host, options.port ?? 0, "API Gateway emulator (gateway)");
   const port = (server.address() as AddressInfo).port;
   const origin = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const allowedHosts = new Set([origin, ...loopbackHosts(port)]);
 
   async function invoke(functionName: string, event: unknown): Promise<InvokeResult> {
     try {
@@ -212,7 +236,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return runDisconnect(facts, 1006, "");
     }
     if (admission.protocol) selectedProtocols.set(request, admission.protocol);
-    wss.handleUpgrade(request, socket, head, (ws) => open(ws, socket, facts));
+    // Should ws refuse what the checks above let through, `$connect` has recorded a connection that
+    // never opens: it ends like a lost one, so that no record outlives a failed handshake. (The
+    // socket is open here, checked just above, so its "close" is still to come.)
+    const upgraded = await new Promise<boolean>((resolve) => {
+      socket.once("close", () => resolve(false));
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        resolve(true);
+        open(ws, socket, facts);
+      });
+    });
+    if (!upgraded) return runDisconnect(facts, 1006, "");
   }
 
   async function admit(request: IncomingMessage, facts: ConnectionFacts, handshake: RequestFacts, search: string | undefined): Promise<Admission> {
@@ -400,13 +434,29 @@ function splitUrl(url: string): [path: string, search: string | undefined] {
   return index < 0 ? [url, undefined] : [url.slice(0, index), url.slice(index + 1)];
 }
 
+/**
+ * A handshake that ws's `handleUpgrade` will accept, checked before the authorizer runs: a request
+ * it would refuse after a successful `$connect` would leave that `$connect`'s record behind.
+ */
 function isWebSocketHandshake(request: IncomingMessage): boolean {
   return (
     request.method === "GET" &&
     request.headers.upgrade?.toLowerCase() === "websocket" &&
     /^[+/0-9A-Za-z]{22}==$/.test(request.headers["sec-websocket-key"] ?? "") &&
-    request.headers["sec-websocket-version"] === "13"
+    request.headers["sec-websocket-version"] === "13" &&
+    subprotocolsAcceptable(request.headers["sec-websocket-protocol"])
   );
+}
+
+/** ws's own parser: `json, T, T`, `json x, T`, `json,,T` and `json, T,` are refused with 400. */
+function subprotocolsAcceptable(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  try {
+    subprotocol.parse(header);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function identityOf(request: IncomingMessage): ConnectionFacts["identity"] {

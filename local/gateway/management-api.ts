@@ -24,6 +24,8 @@ export interface ManagementApiOptions {
   readonly maxPayloadBytes: number;
   /** The open connection with that id, if any. */
   readonly find: (connectionId: string) => ManagedConnection | undefined;
+  /** Whether a request's `Host` names this endpoint; others are answered 403. */
+  readonly hostAllowed: (host: string | undefined) => boolean;
   readonly log: (fields: Record<string, unknown>) => void;
 }
 
@@ -49,7 +51,7 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
 
     const encodedId = route.exec((request.url ?? "").split("?")[0]!)?.[1];
     const connectionId = encodedId === undefined ? undefined : decode(encodedId);
-    if (connectionId === undefined || !["POST", "GET", "DELETE"].includes(request.method ?? "")) {
+    if (connectionId === undefined || !["POST", "GET", "DELETE"].includes(request.method ?? "") || !options.hostAllowed(request.headers.host)) {
       request.resume();
       return reply(403, JSON.stringify({ message: "Forbidden" }), "ForbiddenException");
     }

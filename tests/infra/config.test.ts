@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { authorizerDefaults, messagingDefaults, readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { readSettings } from "../../functions/settings/environment.js";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
+import { defaults } from "../../functions/settings/schema.js";
 import { ConfigError, configDefaults, configKeys, readConfig, type StackConfig } from "../../infra/config.js";
 
 /** A config source backed by a plain object, as `pulumi.Config#get` would answer. */
@@ -29,6 +31,7 @@ describe("readConfig with nothing set", () => {
         tokenUses: ["id"],
         requiredGroups: [],
         clockToleranceSeconds: 5,
+        logLevel: "INFO",
       },
       userPool: { tokenValidity: { idTokenMinutes: 60, accessTokenMinutes: 60, refreshTokenDays: 30 } },
       deletionProtection: false,
@@ -41,16 +44,24 @@ describe("readConfig with nothing set", () => {
         executionLogLevel: "OFF",
         manageApiGatewayAccount: true,
       },
-      functions: { memorySize: 256, timeout: 10, logLevel: "INFO" },
+      functions: { memorySize: 256, timeout: 10 },
       logRetentionDays: 14,
-      messaging: { connectionTtlSeconds: 7500, postConcurrency: 50 },
+      messaging: {
+        connectionTtlSeconds: 7500,
+        postConcurrency: 50,
+        logLevel: "INFO",
+        channelRules: defaultChannelRules,
+        channelHistorySeconds: 120,
+        channelReplayLimit: 100,
+        maxSubscriptionsPerConnection: 50,
+      },
       expirySweep: { schedule: "rate(1 minute)" },
       network: { kind: "none" },
       webClient: false,
     });
-    expect(config.auth.tokenQueryParameter).toBe(authorizerDefaults.tokenQueryParameter);
-    expect(config.messaging.connectionTtlSeconds).toBe(messagingDefaults.connectionTtlSeconds);
-    expect(config.messaging.postConcurrency).toBe(messagingDefaults.postConcurrency);
+    expect(config.auth.tokenQueryParameter).toBe(defaults.tokenQueryParameter);
+    expect(config.messaging.connectionTtlSeconds).toBe(defaults.connectionTtlSeconds);
+    expect(config.messaging.postConcurrency).toBe(defaults.postConcurrency);
   });
 
   it("turns the expiry sweep off, or runs it on another schedule", () => {
@@ -98,6 +109,7 @@ describe("readConfig with values set", () => {
       tokenUses: ["id", "access"],
       requiredGroups: ["admins", "ops"],
       clockToleranceSeconds: 0,
+      logLevel: "INFO",
     });
   });
 
@@ -158,23 +170,26 @@ describe("readConfig with values set", () => {
       },
     });
     expect(config.network).toEqual({ kind: "create", natGateways: "OnePerAz" });
-    expect(config.functions).toEqual({ memorySize: 512, timeout: 29, logLevel: "DEBUG" });
+    expect(config.functions).toEqual({ memorySize: 512, timeout: 29 });
+    expect(config.auth.logLevel).toBe("DEBUG");
     expect(config.logRetentionDays).toBe(0);
     expect(config.deletionProtection).toBe(true);
     expect(config.pointInTimeRecovery).toBe(true);
-    expect(config.messaging).toEqual({ connectionTtlSeconds: 60, postConcurrency: 1000 });
+    expect(config.messaging).toMatchObject({ connectionTtlSeconds: 60, postConcurrency: 1000, logLevel: "DEBUG" });
     expect(config.userPool).toEqual({ tokenValidity: { idTokenMinutes: 5, accessTokenMinutes: 1440, refreshTokenDays: 3650 } });
   });
 
   it("produces settings the functions' environment readers accept at their limits", () => {
     const config = readConfig(source({ clockToleranceSeconds: "300", connectionTtlSeconds: String(366 * 24 * 3600), postConcurrency: "1" }));
 
-    const authorizer = readAuthorizerSettings({
+    const authorizer = readSettings("authorizer", {
       TOKEN_ISSUER: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
       APP_CLIENT_ID: "c",
       CLOCK_TOLERANCE_SECONDS: String(config.auth.clockToleranceSeconds),
     });
-    const messaging = readMessagingSettings({
+    const messaging = readSettings("messaging", {
+      SUBSCRIPTIONS_TABLE_NAME: "s",
+      CHANNEL_MESSAGES_TABLE_NAME: "m",
       CONNECTIONS_TABLE_NAME: "t",
       CONNECTIONS_USER_INDEX: "i",
       MANAGEMENT_API_URL: "https://a.execute-api.eu-west-1.amazonaws.com/dev",

@@ -1,9 +1,10 @@
 /** The whole stack with no config at all (every default), under the mocked Pulumi runtime. */
 import { existsSync, readFileSync } from "node:fs";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { readSettings } from "../../functions/settings/environment.js";
 import { bundleDirectory, bundleFile, functionNames, functions, routes, type FunctionName } from "../../functions/routes.js";
 import { accessLogFormat } from "../../infra/websocket-api.js";
 import {
@@ -38,7 +39,7 @@ const invokeArnOf = (fn: FunctionName) =>
   `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${accountId}:function:${functionPhysicalName(fn)}/invocations`;
 
 describe("outputs", () => {
-  it("are exactly DESIGN §1's keys, with the cloud values", () => {
+  it("are exactly the public outputs' keys, with the cloud values", () => {
     expect(run.outputs).toEqual({
       webSocketUrl: `wss://${apiId}.execute-api.${region}.amazonaws.com/dev`,
       managementApiUrl: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
@@ -46,6 +47,9 @@ describe("outputs", () => {
       userPoolClientId: userPoolClientIdValue,
       region,
       connectionsTableName: `connections-table${suffix}`,
+      subscriptionsTableName: `channels-subscriptions${suffix}`,
+      channelMessagesTableName: `channels-messages${suffix}`,
+      channelHistorySeconds: 120,
     });
   });
 });
@@ -57,6 +61,7 @@ describe("components", () => {
     expect(components.map((c) => `${c.type} ${c.name}`).sort()).toEqual(
       [
         "websocket-cognito:aws:ApiGatewayAccount apigateway-account",
+        "websocket-cognito:aws:ChannelTables channels",
         "websocket-cognito:aws:ConnectionsTable connections",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
@@ -65,7 +70,7 @@ describe("components", () => {
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
     );
-    const prefixes = ["auth-", "connections-", "apigateway-account-", "websocket-", "expiry-sweep-"];
+    const prefixes = ["auth-", "connections-", "channels-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
     }
@@ -136,6 +141,50 @@ describe("DynamoDB", () => {
     expect(table.inputs.name).toBeUndefined();
     expect(table.inputs.readCapacity).toBeUndefined();
   });
+
+  it("keys subscriptions by channel and {userId}#{connectionId}, indexes connectionId with who, expires them by TTL", () => {
+    const table = resource(run, "aws:dynamodb/table:Table", "channels-subscriptions");
+
+    expect(table.inputs).toEqual({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "channel",
+      rangeKey: "member",
+      attributes: [
+        { name: "channel", type: "S" },
+        { name: "member", type: "S" },
+        { name: "connectionId", type: "S" },
+      ],
+      globalSecondaryIndexes: [
+        {
+          name: "connectionId-index",
+          keySchemas: [{ attributeName: "connectionId", keyType: "HASH" }],
+          projectionType: "INCLUDE",
+          nonKeyAttributes: ["userId", "username"],
+        },
+      ],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
+  });
+
+  it("keys channel messages by channel and a numeric seq, expires them by TTL", () => {
+    const table = resource(run, "aws:dynamodb/table:Table", "channels-messages");
+
+    expect(table.inputs).toEqual({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "channel",
+      rangeKey: "seq",
+      attributes: [
+        { name: "channel", type: "S" },
+        { name: "seq", type: "N" },
+      ],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
+    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["channels-messages", "channels-subscriptions", "connections-table"]);
+  });
 });
 
 describe("Lambda functions", () => {
@@ -203,15 +252,15 @@ describe("Lambda functions", () => {
       SUBPROTOCOL_TOKEN: "true",
       INITIAL_JWKS: expect.any(String),
       POWERTOOLS_SERVICE_NAME: "authorizer",
-      LOG_LEVEL: "INFO",
+      POWERTOOLS_LOG_LEVEL: "INFO",
       NODE_OPTIONS: "--enable-source-maps",
     });
-    expect(readAuthorizerSettings(variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
+    expect(readSettings("authorizer", variables).issuer).toBe(`https://cognito-idp.eu-west-1.amazonaws.com/${userPoolIdValue}`);
     expect(JSON.parse(variables.INITIAL_JWKS!)).toEqual(poolJwks); // fetched at deploy time
 
   });
 
-  it("get the messaging environment from the contract: table, index, management URL of the stage, TTL, concurrency", () => {
+  it("get the messaging environment from the contract: tables, index, management URL of the stage, TTL, concurrency, channels", () => {
     for (const fn of functionNames.filter((name) => functions[name].settings === "messaging")) {
       const variables = functionResource(fn).inputs.environment.variables as Record<string, string>;
 
@@ -219,13 +268,19 @@ describe("Lambda functions", () => {
         CONNECTIONS_TABLE_NAME: `connections-table${suffix}`,
         CONNECTIONS_USER_INDEX: "userId-index",
         MANAGEMENT_API_URL: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
+        SUBSCRIPTIONS_TABLE_NAME: `channels-subscriptions${suffix}`,
+        CHANNEL_MESSAGES_TABLE_NAME: `channels-messages${suffix}`,
         CONNECTION_TTL_SECONDS: "7500",
         POST_CONCURRENCY: "50",
+        CHANNEL_RULES: JSON.stringify(defaultChannelRules),
+        CHANNEL_HISTORY_SECONDS: "120",
+        CHANNEL_REPLAY_LIMIT: "100",
+        MAX_SUBSCRIPTIONS_PER_CONNECTION: "50",
         POWERTOOLS_SERVICE_NAME: fn,
-        LOG_LEVEL: "INFO",
+        POWERTOOLS_LOG_LEVEL: "INFO",
         NODE_OPTIONS: "--enable-source-maps",
       });
-      expect(readMessagingSettings(variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
+      expect(readSettings("messaging", variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
     }
   });
 });
@@ -234,21 +289,45 @@ describe("IAM", () => {
   const connections = `${executionArn}/dev/POST/@connections/*`;
   const manage = { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [connections] };
   // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
+  const subscriptions = `arn:aws:dynamodb:${region}:${accountId}:table/channels-subscriptions${suffix}`;
+  const messages = `arn:aws:dynamodb:${region}:${accountId}:table/channels-messages${suffix}`;
+  const allow = (Action: string[], resource: string) => ({ Effect: "Allow", Action, Resource: [resource] });
+  // What ending a gone connection takes: its record, its subscriptions (found by connection), a `leave`.
+  const forget = [
+    manage,
+    allow(["dynamodb:DeleteItem"], tableArn),
+    allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+    allow(["dynamodb:BatchWriteItem", "dynamodb:Query"], subscriptions),
+  ];
+  // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
   const expected: Record<FunctionName, object[]> = {
     authorizer: [],
-    connect: [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [tableArn] }],
-    disconnect: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
-    default: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
-    sendmessage: [{ Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] }, manage],
-    sendtouser: [
-      { Effect: "Allow", Action: ["dynamodb:Query"], Resource: [`${tableArn}/index/userId-index`] },
-      { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] },
+    connect: [allow(["dynamodb:PutItem"], tableArn)],
+    disconnect: forget,
+    default: forget,
+    sendmessage: [manage, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...forget.slice(2)],
+    sendtouser: [...forget, allow(["dynamodb:Query"], `${tableArn}/index/userId-index`)],
+    whoami: forget,
+    subscribe: [
       manage,
+      allow(["dynamodb:DeleteItem"], tableArn),
+      allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+      allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], subscriptions),
+      allow(["dynamodb:GetItem", "dynamodb:Query"], messages),
     ],
-    whoami: [manage, { Effect: "Allow", Action: ["dynamodb:DeleteItem"], Resource: [tableArn] }],
+    unsubscribe: [
+      manage,
+      allow(["dynamodb:DeleteItem"], tableArn),
+      allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
+      allow(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], subscriptions),
+    ],
+    publish: [...forget, allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
+    presence: forget,
     sweeper: [
-      { Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:Scan"], Resource: [tableArn] },
-      { Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: [`${executionArn}/dev/DELETE/@connections/*`] },
+      ...forget.slice(0, 1),
+      allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
+      ...forget.slice(2),
+      allow(["execute-api:ManageConnections"], `${executionArn}/dev/DELETE/@connections/*`),
     ],
   };
 

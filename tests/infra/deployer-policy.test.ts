@@ -82,7 +82,7 @@ describe("deployerStatements", () => {
       "Functions",
       "LogGroups",
       "ListLogGroups",
-      "ConnectionsTable",
+      "Tables",
       "WebSocketApi",
     ]);
     expect(sids({})).toEqual(expect.arrayContaining(["CreateUserPool", "UserPool", "ApiGatewayAccountSetting", "PassRoleToApiGateway", "ExpirySchedule"]));

@@ -1,8 +1,8 @@
 /** The pure derivations infra/ builds resources from: IAM from grants, ARNs, identity sources, environments, log format. */
 import { describe, expect, it } from "vitest";
-import { readAuthorizerSettings, readMessagingSettings } from "../../functions/environment.js";
+import { functionEnvironment, readSettings } from "../../functions/settings/environment.js";
+import { defaultChannelRules } from "../../functions/core/channel-rules.js";
 import { functions, identitySources, type Grant } from "../../functions/routes.js";
-import { functionEnvironment } from "../../infra/function-environment.js";
 import { authorizerSourceArn, connectionsArn, grantStatements, indexArn, routeSourceArn, type GrantResources } from "../../infra/grants.js";
 import { accessLogFormat, routeSlug } from "../../infra/websocket-api.js";
 
@@ -13,6 +13,9 @@ const resources: GrantResources = {
   userIndex: `${tableArn}/index/userId-index`,
   connections: `${executionArn}/dev/POST/@connections/*`,
   closeConnections: `${executionArn}/dev/DELETE/@connections/*`,
+  subscriptionsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d",
+  connectionIndex: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d/index/connectionId-index",
+  channelMessagesTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/channel-messages-5e6f",
 };
 
 describe("grantStatements", () => {
@@ -76,52 +79,49 @@ describe("identitySources (route table), as the authorizer gets them", () => {
 
 describe("functionEnvironment", () => {
   it("writes the authorizer block with the contract's writer, plus logger settings", () => {
-    const environment = functionEnvironment(
-      "authorizer",
-      {
-        settings: "authorizer",
-        authorizer: {
-          issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
-          clientId: "client1",
-          tokenUses: ["id"],
-          requiredGroups: [],
-          clockToleranceSeconds: 5,
-          tokenQueryParameter: "idToken",
-          subprotocolToken: true,
-        },
-      },
-      "WARN",
-    );
+    const environment = functionEnvironment("authorizer", "authorizer", {
+      issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
+      clientId: "client1",
+      tokenUses: ["id"],
+      requiredGroups: [],
+      clockToleranceSeconds: 5,
+      tokenQueryParameter: "idToken",
+      subprotocolToken: true,
+      logLevel: "WARN",
+    });
 
-    expect(readAuthorizerSettings(environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
-    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", LOG_LEVEL: "WARN" });
+    expect(readSettings("authorizer", environment)).toMatchObject({ clientId: "client1", issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc" });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "authorizer", POWERTOOLS_LOG_LEVEL: "WARN" });
     expect(environment).not.toHaveProperty("CONNECTIONS_TABLE_NAME");
   });
 
   it("writes the messaging block for messaging functions", () => {
-    const environment = functionEnvironment(
-      "sendmessage",
-      {
-        settings: "messaging",
-        messaging: {
-          connectionsTableName: "t-1",
-          userIndexName: "userId-index",
-          managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
-          connectionTtlSeconds: 600,
-          postConcurrency: 8,
-        },
-      },
-      "INFO",
-    );
-
-    expect(readMessagingSettings(environment)).toEqual({
+    const environment = functionEnvironment("sendmessage", "messaging", {
       connectionsTableName: "t-1",
       userIndexName: "userId-index",
+      subscriptionsTableName: "s-1",
+      channelMessagesTableName: "m-1",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
+      logLevel: "INFO",
     });
-    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", LOG_LEVEL: "INFO" });
+
+    expect(readSettings("messaging", environment)).toEqual({
+      connectionsTableName: "t-1",
+      userIndexName: "userId-index",
+      subscriptionsTableName: "s-1",
+      channelMessagesTableName: "m-1",
+      managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
+      connectionTtlSeconds: 600,
+      postConcurrency: 8,
+      logLevel: "INFO",
+      channelRules: defaultChannelRules,
+      channelHistorySeconds: 120,
+      channelReplayLimit: 100,
+      maxSubscriptionsPerConnection: 50,
+    });
+    expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", POWERTOOLS_LOG_LEVEL: "INFO" });
     expect(environment).not.toHaveProperty("TOKEN_ISSUER");
   });
 });

@@ -5,9 +5,10 @@
  * without them. An environment past Lambda's 4 KB stops the deployment with a clear message.
  */
 import { describe, expect, it, vi } from "vitest";
-import { authorizerEnvironment, fetchIssuerJwks, readAuthorizerSettings, type AuthorizerSettings } from "../../functions/environment.js";
+import { fetchIssuerJwks } from "../../functions/jwks.js";
+import { environmentSize, functionEnvironment, lambdaEnvironmentLimitBytes, readSettings, settingsEnvironment } from "../../functions/settings/environment.js";
+import type { AuthorizerSettings } from "../../functions/settings/schema.js";
 import { functionNames, functions } from "../../functions/routes.js";
-import { environmentSize, functionEnvironment, lambdaEnvironmentLimitBytes } from "../../infra/function-environment.js";
 import { poolJwks, region, resource, runProgram, userPoolIdValue, type RecordedResource, type RunOptions } from "./harness.js";
 
 const jwksUrl = `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}/.well-known/jwks.json`;
@@ -23,7 +24,7 @@ describe("pulumi up", () => {
     // Assess
     expect(run.fetches).toEqual([jwksUrl]);
     const authorizer = variablesOf(run, "authorizer")!;
-    expect(readAuthorizerSettings(authorizer).initialJwks).toEqual(poolJwks);
+    expect(readSettings("authorizer", authorizer).initialJwks).toEqual(poolJwks);
     expect(environmentSize(authorizer)).toBeLessThanOrEqual(lambdaEnvironmentLimitBytes);
     for (const fn of functionNames.filter((name) => functions[name].settings !== "authorizer")) {
       expect(variablesOf(run, fn), fn).not.toHaveProperty("INITIAL_JWKS");
@@ -99,7 +100,7 @@ describe("when the keys cannot be had", () => {
     expect(run.warnings[0]).toMatch(cause);
     const authorizer = variablesOf(run, "authorizer")!;
     expect(authorizer).not.toHaveProperty("INITIAL_JWKS");
-    expect(readAuthorizerSettings(authorizer).initialJwks).toBeUndefined();
+    expect(readSettings("authorizer", authorizer).initialJwks).toBeUndefined();
     expect(resource(run, "aws:apigatewayv2/authorizer:Authorizer", "websocket-authorizer").inputs.authorizerType).toBe("REQUEST");
   });
 
@@ -118,12 +119,13 @@ describe("Lambda's 4 KB environment limit", () => {
     clockToleranceSeconds: 5,
     tokenQueryParameter: "idToken",
     subprotocolToken: true,
+    logLevel: "INFO",
   };
   const key = poolJwks.keys[0]!;
   const jwksOf = (count: number) => ({ keys: Array.from({ length: count }, (_, i) => ({ ...key, kid: `${i}-${key.kid}` })) as never });
 
   it("leaves room for a Cognito JWKS (two keys) beside the other variables", () => {
-    const environment = functionEnvironment("authorizer", { settings: "authorizer", authorizer: { ...settings, initialJwks: poolJwks as never } }, "INFO");
+    const environment = functionEnvironment("authorizer", "authorizer", { ...settings, initialJwks: poolJwks as never });
     expect(environmentSize(environment)).toBeLessThan(lambdaEnvironmentLimitBytes / 2);
     expect(environmentSize(environment)).toBe(
       Object.entries(environment).reduce((total, [name, value]) => total + name.length + value.length, 0),
@@ -132,8 +134,8 @@ describe("Lambda's 4 KB environment limit", () => {
 
   it("stops the deployment, naming the function and INITIAL_JWKS, when the keys do not fit", () => {
     const authorizer = { ...settings, initialJwks: jwksOf(9) };
-    expect(environmentSize(authorizerEnvironment(authorizer))).toBeGreaterThan(lambdaEnvironmentLimitBytes);
-    expect(() => functionEnvironment("authorizer", { settings: "authorizer", authorizer }, "INFO")).toThrow(
+    expect(environmentSize(settingsEnvironment("authorizer", authorizer))).toBeGreaterThan(lambdaEnvironmentLimitBytes);
+    expect(() => functionEnvironment("authorizer", "authorizer", authorizer)).toThrow(
       /^The authorizer function's environment is \d+ bytes; Lambda allows 4096 in total \(largest: INITIAL_JWKS \d+ B, /,
     );
   });

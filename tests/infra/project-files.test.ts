@@ -11,6 +11,7 @@ import { lambdaRuntime } from "../../infra/bundled-function.js";
 import { configKeys, readConfig } from "../../infra/config.js";
 import { functionBundleOptions } from "../../scripts/build.js";
 import { functionNames } from "../../functions/routes.js";
+import { configurationTable } from "../../scripts/config-table.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";
 
 const pulumiYaml = readFileSync("Pulumi.yaml", "utf8");
@@ -138,6 +139,15 @@ describe("the program as `pulumi up` starts it", () => {
       userPoolClientId: userPoolClientIdValue,
       region,
       connectionsTableName: "connections-table-1a2b3c4",
+      subscriptionsTableName: "channels-subscriptions-1a2b3c4",
+      channelMessagesTableName: "channels-messages-1a2b3c4",
+      channelHistorySeconds: 120,
     });
+  });
+});
+
+describe("README.md", () => {
+  it("documents every stack config key exactly as the settings schema declares it (npm run config-table)", () => {
+    expect(readFileSync("README.md", "utf8")).toContain(`\n${configurationTable()}\n`);
   });
 });

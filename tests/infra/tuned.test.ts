@@ -62,7 +62,7 @@ describe("with every tuning key set", () => {
       const inputs = resource(run, "aws:lambda/function:Function", `websocket-${fn}-function`).inputs;
 
       expect(inputs, fn).toMatchObject({ memorySize: 1024, timeout: 29 });
-      expect(inputs.environment.variables.LOG_LEVEL, fn).toBe("DEBUG");
+      expect(inputs.environment.variables.POWERTOOLS_LOG_LEVEL, fn).toBe("DEBUG");
       expect(resource(run, "aws:cloudwatch/logGroup:LogGroup", `websocket-${fn}-logs`).inputs.retentionInDays).toBe(90);
     }
     expect(resource(run, "aws:cloudwatch/logGroup:LogGroup", "websocket-access-logs").inputs.retentionInDays).toBe(90);

@@ -2,13 +2,15 @@
  * Forged and malformed tokens through the local stack's real handshake (gateway → authorizer
  * bundle → jose → cognito-local's JWKS), with a positive control so that the refusals mean something.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { constants, createHmac, createPublicKey, createSign } from "node:crypto";
 import { base64url, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureUserPool } from "../../local/cognito.js";
 import { claimsOf, cognitoLocalPrivatePem, signAsCognitoLocal } from "../support/cognito-local-key.js";
 import { cognitoClient, signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
-import { handshake } from "../support/ws-client.js";
+import { handshake, rawHandshake, TestClient } from "../support/ws-client.js";
 
 let stack: TestStack;
 let user: SignedInUser;
@@ -25,6 +27,18 @@ const withToken = (token: string) => {
   everyToken.add(token);
   return status(`?idToken=${encodeURIComponent(token)}`);
 };
+
+/** The connection records of one user, read straight from the table. */
+async function recordsOf(userId: string): Promise<unknown[]> {
+  const { outputs } = stack;
+  const client = new DynamoDBClient({ endpoint: outputs.dynamoDbEndpoint, region: outputs.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    const scan = new ScanCommand({ TableName: outputs.connectionsTableName, FilterExpression: "userId = :userId", ExpressionAttributeValues: { ":userId": userId } });
+    return (await DynamoDBDocumentClient.from(client).send(scan)).Items ?? [];
+  } finally {
+    client.destroy();
+  }
+}
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -82,6 +96,8 @@ describe("the attack matrix", () => {
     ["not valid before an hour from now", async () => resign({ nbf: now() + 3600 })],
     ["issued an hour in the future", async () => resign({ iat: now() + 3600, exp: now() + 7200 })],
     ["exp missing", async () => resign({ exp: undefined })],
+    ["exp of 1e20 (no record could store it)", async () => resign({ exp: 1e20 })],
+    ["a lifetime of a year (Cognito issues one day at most)", async () => resign({ exp: now() + 365 * 24 * 3600 })],
     ["sub missing", async () => resign({ sub: undefined })],
     // Key id and header
     ["unknown kid", async () => resign({}, { kid: "rotated-away" })],
@@ -103,6 +119,15 @@ describe("the attack matrix", () => {
     ["base64 padding added", async () => user.idToken.split(".").map((part) => `${part}==`).join(".")],
     ["standard base64 instead of base64url", async () => user.idToken.replaceAll("-", "+").replaceAll("_", "/")],
     ["a newline inside", async () => `${segments(user.idToken)[0]}.\n${segments(user.idToken).slice(1).join(".")}`],
+    // Other spellings of the genuine token, which lenient base64url decoding would verify
+    ["a newline appended (%0A)", async () => `${user.idToken}\n`],
+    ["a tab appended (%09)", async () => `${user.idToken}\t`],
+    ["a space appended", async () => `${user.idToken} `],
+    ["= padding appended", async () => `${user.idToken}==`],
+    ["stray bits in the signature's last character", async () => {
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      return `${user.idToken.slice(0, -1)}${alphabet[alphabet.indexOf(user.idToken.at(-1)!) | 1]}`;
+    }],
     ["header not JSON", async () => `${base64url.encode("{alg:RS256")}.${segments(user.idToken).slice(1).join(".")}`],
     ["3 KB of random base64url", async () => base64url.encode(crypto.getRandomValues(new Uint8Array(2300)))],
     ["a JWE-shaped token", async () => `${encode({ alg: "RSA-OAEP", enc: "A256GCM" })}.a.b.c.d`],
@@ -120,6 +145,36 @@ describe("the attack matrix", () => {
     expect(await status(`?idToken=${forged}&idToken=${user.idToken}`)).toBe(401);
     expect(await status(`?idToken=${user.idToken}&idToken=${user.idToken}`)).toBe(401);
     expect(await status(`?idToken=${user.idToken}`, ["json", forged])).toBe(401);
+  });
+
+  it("refuses the genuine token followed by + (a space, once decoded) in the URL", async () => {
+    expect(await status(`?idToken=${user.idToken}+`)).toBe(401);
+    expect(await status(`?idToken=${user.idToken}`)).toBe(101);
+  });
+
+  it("refuses two Sec-WebSocket-Protocol headers carrying different tokens (the authorizer sees both)", async () => {
+    const forged = await resign({ sub: "someone-else" }, { kid: "rotated-away" });
+    everyToken.add(forged);
+    const url = stack.outputs.webSocketUrl;
+    expect(await rawHandshake(url, [`Sec-WebSocket-Protocol: json, ${forged}`, `Sec-WebSocket-Protocol: ${user.idToken}`])).toBe(401);
+    expect(await rawHandshake(url, [`Sec-WebSocket-Protocol: json, ${user.idToken}`, `Sec-WebSocket-Protocol: ${forged}`])).toBe(401);
+    // The same token twice is a duplicated subprotocol, which the upgrade refuses: 400 before anything runs.
+    expect(await rawHandshake(url, [`Sec-WebSocket-Protocol: json, ${user.idToken}`, `Sec-WebSocket-Protocol: ${user.idToken}`])).toBe(400);
+    expect(await rawHandshake(url, ["Sec-WebSocket-Protocol: json", `Sec-WebSocket-Protocol: ${user.idToken}`])).toBe(101);
+  });
+
+  it("leaves no connection record behind a Sec-WebSocket-Protocol list that the upgrade refuses", async () => {
+    const ghost = await signUp(stack.outputs, "ghost-records@example.com");
+    everyToken.add(ghost.idToken);
+    const T = ghost.idToken;
+    for (const offered of [`json, ${T}, ${T}`, `json x, ${T}`, `json,,${T}`, `json, ${T},`]) {
+      expect(await rawHandshake(stack.outputs.webSocketUrl, [`Sec-WebSocket-Protocol: ${offered}`]), offered).toBe(400);
+    }
+    expect(await recordsOf(ghost.sub)).toEqual([]);
+    // Positive control: the same user's well-formed handshake does write a record.
+    const client = await TestClient.open(stack.outputs.webSocketUrl, ["json", T]);
+    expect(await recordsOf(ghost.sub)).toHaveLength(1);
+    client.socket.close();
   });
 
   it("counts at least 30 attacks", () => {

@@ -1,5 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { allowPolicy, fails, handshake, ok, routeTable, startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { WebSocketServer } from "ws";
+import { allowPolicy, fails, handshake, ok, rawHandshake, routeTable, startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
 
 const methodArn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/test/$connect";
 const id = expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/);
@@ -8,6 +11,7 @@ const clf = expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2
 describe("gateway handshake", { timeout: 5000 }, () => {
   let harness: Harness | undefined;
   afterEach(async () => {
+    vi.restoreAllMocks();
     await harness?.gateway.close();
     harness = undefined;
   });
@@ -292,6 +296,102 @@ describe("gateway handshake", { timeout: 5000 }, () => {
     // Assess
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     expect(calls).toHaveLength(0);
+    client.socket.close();
+  });
+
+  it.each(["json, aaaa.bbbb.cccc, aaaa.bbbb.cccc", "json x, aaaa.bbbb.cccc", "json,,aaaa.bbbb.cccc", "json, aaaa.bbbb.cccc,"])(
+    "refuses Sec-WebSocket-Protocol %j, which the upgrade would refuse, with 400 before the authorizer: no $connect, no record",
+    async (offered) => {
+      // Prepare
+      const { gateway, calls } = await start();
+
+      // Act
+      const outcome = await handshake(`${gateway.webSocketUrl}?idToken=good`, undefined, { headers: { "Sec-WebSocket-Protocol": offered } });
+
+      // Assess
+      expect(outcome.status).toBe(400);
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it("accepts a well-formed subprotocol list, also when split over two headers", async () => {
+    // Prepare
+    const { gateway, eventsOf } = await start();
+
+    // Act
+    const status = await rawHandshake(`${gateway.webSocketUrl}?idToken=good`, ["Sec-WebSocket-Protocol: json", "Sec-WebSocket-Protocol: aaaa.bbbb.cccc"]);
+
+    // Assess
+    expect(status).toBe(101);
+    expect(eventsOf("authorizer")[0].multiValueHeaders["Sec-WebSocket-Protocol"]).toEqual(["json", "aaaa.bbbb.cccc"]);
+  });
+
+  it("runs $disconnect when the upgrade fails after $connect succeeded, so that no record outlives the handshake", async () => {
+    // Prepare: ws refusing a handshake that the gateway's own checks let through.
+    const { gateway, eventsOf } = await start();
+    vi.spyOn(WebSocketServer.prototype, "handleUpgrade").mockImplementationOnce((_request, socket) => {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    });
+
+    // Act
+    const outcome = await handshake(`${gateway.webSocketUrl}?idToken=good`);
+
+    // Assess
+    expect(outcome.status).toBe(400);
+    await vi.waitFor(() => expect(eventsOf("disconnect")).toHaveLength(1));
+    const [connected] = eventsOf("connect");
+    expect(eventsOf("disconnect")[0].requestContext).toMatchObject({ connectionId: connected.requestContext.connectionId, disconnectStatusCode: 1006 });
+  });
+
+  it("takes query parameters and headers named __proto__, constructor or toString as ordinary ones", async () => {
+    // Prepare
+    const { gateway, eventsOf } = await start();
+
+    // Act
+    const query = await handshake(`${gateway.webSocketUrl}?idToken=good&__proto__=a&constructor=b&toString=c&constructor=d`);
+    const headers = await rawHandshake(`${gateway.webSocketUrl}?idToken=good`, ["__proto__: a", "constructor: b", "toString: c"]);
+
+    // Assess
+    expect([query.status, headers]).toEqual([101, 101]);
+    const [first, second] = eventsOf("authorizer");
+    expect(Object.entries(first.queryStringParameters)).toEqual([["idToken", "good"], ["__proto__", "a"], ["constructor", "d"], ["toString", "c"]]);
+    expect(Object.entries(first.multiValueQueryStringParameters)).toContainEqual(["constructor", ["b", "d"]]);
+    expect(Object.entries(second.headers)).toEqual(expect.arrayContaining([["__proto__", "a"], ["constructor", "b"], ["toString", "c"]]));
+    expect(Object.entries(second.multiValueHeaders)).toEqual(expect.arrayContaining([["__proto__", ["a"]], ["constructor", ["b"]]]));
+    expect(eventsOf("connect")).toHaveLength(2);
+  });
+
+  it("looks a header identity source up among the request's own headers", async () => {
+    // Prepare
+    const { gateway, eventsOf } = await start({ identitySources: ["route.request.header.constructor"], functions: { authorizer: () => ok(allowPolicy("user-1")) } });
+
+    // Act
+    const without = await handshake(gateway.webSocketUrl);
+    const withHeader = await rawHandshake(gateway.webSocketUrl, ["constructor: token"]);
+
+    // Assess
+    expect([without.status, withHeader]).toEqual([401, 101]);
+    expect(eventsOf("authorizer")).toHaveLength(1);
+  });
+
+  it("closes TCP connections that send no complete request within the handshake timeout, and only those", async () => {
+    // Prepare
+    const { gateway, eventsOf } = await start({ limits: { handshakeTimeoutMs: 200 } });
+    const closed = (socket: ReturnType<typeof connect>) => new Promise<"closed">((resolve) => socket.once("close", () => resolve("closed")));
+    const silent = connect(gateway.port, "127.0.0.1");
+    const partial = connect(gateway.port, "127.0.0.1", () => partial.write("GET /test?idToken=good HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    silent.on("error", () => {});
+    partial.on("error", () => {});
+
+    // Act
+    const client = await TestClient.open(`${gateway.webSocketUrl}?idToken=good`);
+    const outcomes = await Promise.race([Promise.all([closed(silent), closed(partial)]), sleep(3000).then(() => "still open")]);
+    await sleep(300);
+    await client.send("still here");
+
+    // Assess
+    expect(outcomes).toEqual(["closed", "closed"]);
+    await vi.waitFor(() => expect(eventsOf("default").map((event) => event.body)).toEqual(["still here"]));
     client.socket.close();
   });
 

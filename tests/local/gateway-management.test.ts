@@ -7,6 +7,7 @@ import {
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
+import { request as httpRequest } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
@@ -174,6 +175,34 @@ describe("gateway @connections management API", { timeout: 5000 }, () => {
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(ForbiddenException);
     wrongStage.destroy();
+  });
+
+  it("turns away a DNS-rebound name in Host, and answers the loopback names", async () => {
+    // Prepare
+    const { harness, client, connectionId } = await connected();
+    const port = harness.gateway.port;
+    const call = (method: string, host: string, body?: string) =>
+      new Promise<{ status: number; errorType: string | undefined }>((resolve, reject) => {
+        const path = `/test/@connections/${encodeURIComponent(connectionId)}`;
+        const request = httpRequest({ host: "127.0.0.1", port, path, method, headers: { Host: host } }, (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, errorType: response.headers["x-amzn-errortype"] as string | undefined });
+        });
+        request.on("error", reject);
+        request.end(body);
+      });
+    const rebound = `rebind.attacker.example:${port}`;
+
+    // Act
+    const refused = [await call("POST", rebound, "from the attacker's page"), await call("GET", rebound), await call("DELETE", rebound)];
+    const answered = [await call("GET", `localhost:${port}`), await call("GET", `[::1]:${port}`), await call("POST", `127.0.0.1:${port}`, "from the service")];
+
+    // Assess
+    expect(refused).toEqual(Array(3).fill({ status: 403, errorType: "ForbiddenException" }));
+    expect(answered.map((outcome) => outcome.status)).toEqual([200, 200, 200]);
+    expect(await client.message(0)).toBe("from the service");
+    expect(client.messages).toEqual(["from the service"]);
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
   });
 
   it("does not count posts as activity: an idle client is still closed", async () => {

@@ -55,7 +55,7 @@ describe("the local stack", () => {
     await stack?.destroy();
   });
 
-  it("writes the outputs of DESIGN §1 to outputs.json", async () => {
+  it("writes the stack outputs (README, the same keys as the cloud's) to outputs.json", async () => {
     const written = JSON.parse(await readFile(stack.outputsFile, "utf8"));
     expect(written).toEqual(stack.outputs);
     expect(written).toEqual({
@@ -65,6 +65,9 @@ describe("the local stack", () => {
       userPoolClientId: expect.any(String),
       region: "us-east-1",
       connectionsTableName: "connections",
+      subscriptionsTableName: "subscriptions",
+      channelMessagesTableName: "channel-messages",
+      channelHistorySeconds: 120,
       cognitoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       dynamoDbEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       webClientUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
@@ -82,7 +85,7 @@ describe("the local stack", () => {
     expect((await handshake(withToken(stack.outputs, "not-a-token"))).status).toBe(401);
   });
 
-  it("speaks the message protocol of DESIGN §1 for two users on three connections", async () => {
+  it("speaks the seeds' message protocol for two users on three connections", async () => {
     const [a1, a2, b1] = await Promise.all([
       connect(withToken(stack.outputs, alice.idToken)),
       connect(withToken(stack.outputs, alice.idToken)),
@@ -196,22 +199,30 @@ describe("the local stack, configured", () => {
   };
 
   it("answers 401 without calling the authorizer when the query parameter is the only way in and is missing", async () => {
-    const { outputs, logs } = await restart({ token: { tokenQueryParameter: "ID_Token", subprotocolToken: false, requiredGroups: [], tokenUses: ["id"], clockToleranceSeconds: 5 } });
+    const { outputs, logs } = await restart({ settings: { tokenQueryParameter: "ID_Token", subprotocolToken: false } });
     const user = await signUp(outputs, "carol@example.com");
     expect((await handshake(outputs.webSocketUrl, ["json", user.idToken])).status).toBe(401);
     expect(logs.some((line) => line.includes('"service":"authorizer"'))).toBe(false);
     expect((await handshake(`${outputs.webSocketUrl}?ID_Token=${user.idToken}`)).status).toBe(101);
   });
 
+  it("reads the token from a query parameter named constructor, and still answers 401 without it", async () => {
+    const { outputs } = await restart({ settings: { tokenQueryParameter: "constructor" } });
+    const user = await signUp(outputs, "olga@example.com");
+    expect((await handshake(`${outputs.webSocketUrl}?constructor=${user.idToken}`)).status).toBe(101);
+    expect((await handshake(`${outputs.webSocketUrl}?toString=x&__proto__=y`)).status).toBe(401);
+    expect((await handshake(outputs.webSocketUrl, ["json", user.idToken])).status).toBe(101);
+  });
+
   it("answers 403 to a genuine user outside the required group", async () => {
-    const { outputs } = await restart({ token: { tokenQueryParameter: "idToken", subprotocolToken: true, requiredGroups: ["admins"], tokenUses: ["id"], clockToleranceSeconds: 5 } });
+    const { outputs } = await restart({ settings: { requiredGroups: ["admins"] } });
     const [outsider, admin] = [await signUp(outputs, "dave@example.com"), await signUp(outputs, "erin@example.com", "Passw0rd!", ["admins"])];
     expect((await handshake(withToken(outputs, outsider.idToken))).status).toBe(403);
     expect((await handshake(withToken(outputs, admin.idToken))).status).toBe(101);
   });
 
   it("routes the first seed's frames with its selection expression ($request.body.message)", async () => {
-    const { outputs } = await restart({ routeSelectionExpression: "$request.body.message" });
+    const { outputs } = await restart({ settings: { routeSelectionExpression: "$request.body.message" } });
     const user = await signUp(outputs, "frank@example.com");
     const client = await TestClient.open(withToken(outputs, user.idToken));
     await client.send('{"message":"sendmessage", "data":"hello world"}');

@@ -1,6 +1,6 @@
-/** dynalite on 127.0.0.1 (random port), in memory, with the connections table. */
+/** dynalite on 127.0.0.1 (random port), in memory, with the local stack's tables. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ensureConnectionsTable, type ConnectionsTable } from "../../local/connections-table.js";
+import { ensureTables, localTableNames, type TableNames } from "../../local/tables.js";
 import { startDynalite } from "../../local/dynamodb.js";
 
 export interface LocalDynamoDb {
@@ -9,12 +9,12 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
-export const testTable: ConnectionsTable = { tableName: "connections", userIndexName: "userId-index" };
+export const testTables: TableNames = localTableNames;
 
-export async function startDynamoDb(table: ConnectionsTable = testTable): Promise<LocalDynamoDb> {
+export async function startDynamoDb(tables: TableNames = testTables): Promise<LocalDynamoDb> {
   const server = await startDynalite({ host: "127.0.0.1", port: 0 });
   const client = new DynamoDBClient({ endpoint: server.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-  await ensureConnectionsTable(client, table);
+  await ensureTables(client, tables);
   return {
     endpoint: server.endpoint,
     client,

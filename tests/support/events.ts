@@ -1,4 +1,4 @@
-/** API Gateway WebSocket events as AWS sends them (shared/reference/apigw-websocket.md §1, §3). */
+/** API Gateway WebSocket events as AWS sends them (docs/fidelity.md, "Events sent to Lambda"). */
 import type { WebSocketAuthorizerEvent, WebSocketEvent } from "../../functions/handlers/shared/events.js";
 
 const apiId = "abcdef1234";

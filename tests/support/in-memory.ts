@@ -1,5 +1,15 @@
 /** In-memory adapters for the core's ports. */
-import { handshakeGraceMs, type ConnectionRecord, type ConnectionStore, type Delivery, type Notifier } from "../../functions/core/ports.js";
+import {
+  handshakeGraceMs,
+  type ChannelStore,
+  type ConnectionRecord,
+  type ConnectionStore,
+  type Delivery,
+  type Member,
+  type Notifier,
+  type StoredMessage,
+  type Subscription,
+} from "../../functions/core/ports.js";
 
 export class InMemoryStore implements ConnectionStore {
   readonly records = new Map<string, ConnectionRecord>();
@@ -20,7 +30,9 @@ export class InMemoryStore implements ConnectionStore {
     return this.pages([...this.records.keys()]);
   }
   expiredConnectionIds(nowSeconds: number) {
-    return this.pages([...this.records.values()].filter((record) => record.tokenExpiresAt < nowSeconds).map((record) => record.connectionId));
+    return this.pages(
+      [...this.records.values()].filter((record) => record.tokenExpiresAt < nowSeconds || record.ttl < nowSeconds).map((record) => record.connectionId),
+    );
   }
   connectionIdsOfUser(userId: string) {
     return this.pages([...this.records.values()].filter((record) => record.userId === userId).map((record) => record.connectionId));
@@ -66,5 +78,64 @@ export const record = (connectionId: string, userId = "user-1", tokenExpiresAt =
   username: userId,
   connectedAt: 0,
   tokenExpiresAt,
-  ttl: 0,
+  ttl: farFuture,
 });
+
+/** An epoch-seconds time no test reaches. */
+export const farFuture = 4_000_000_000;
+
+/** The channel store's contract in memory, expired items left out of every read as DynamoDB's store does. */
+export class InMemoryChannelStore implements ChannelStore {
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly latest = new Map<string, number>();
+  readonly retained = new Map<string, { message: StoredMessage; expiresAt: number }[]>();
+  constructor(private readonly pageSize = 3) {}
+
+  private key = (channel: string, userId: string, connectionId: string) => `${channel}\n${userId}#${connectionId}`;
+  private live = (channel: string, nowSeconds: number) =>
+    [...this.subscriptions.values()].filter((subscription) => subscription.channel === channel && subscription.ttl > nowSeconds);
+
+  async subscribe(subscription: Subscription) {
+    this.subscriptions.set(this.key(subscription.channel, subscription.userId, subscription.connectionId), subscription);
+  }
+  async unsubscribe(channel: string, userId: string, connectionId: string) {
+    return this.subscriptions.delete(this.key(channel, userId, connectionId));
+  }
+  async removeConnection(connectionId: string) {
+    const removed = [...this.subscriptions.values()].filter((subscription) => subscription.connectionId === connectionId);
+    for (const subscription of removed) await this.unsubscribe(subscription.channel, subscription.userId, connectionId);
+    return removed;
+  }
+  async channelsOf(connectionId: string) {
+    return [...this.subscriptions.values()].filter((subscription) => subscription.connectionId === connectionId).map((subscription) => subscription.channel);
+  }
+  async hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number) {
+    return this.live(channel, nowSeconds).some((subscription) => subscription.userId === userId && subscription.connectionId !== connectionId);
+  }
+  async *subscriberIds(channel: string, nowSeconds: number) {
+    const ids = this.live(channel, nowSeconds).map((subscription) => subscription.connectionId);
+    for (let i = 0; i < ids.length; i += this.pageSize) yield ids.slice(i, i + this.pageSize);
+  }
+  async members(channel: string, nowSeconds: number) {
+    const members = new Map<string, Member>();
+    for (const { userId, username } of this.live(channel, nowSeconds)) members.set(userId, { userId, username });
+    return [...members.values()];
+  }
+  async latestSeq(channel: string) {
+    return this.latest.get(channel) ?? 0;
+  }
+  async nextSeq(channel: string) {
+    const seq = (this.latest.get(channel) ?? 0) + 1;
+    this.latest.set(channel, seq);
+    return seq;
+  }
+  async saveMessage(channel: string, message: StoredMessage, expiresAt: number) {
+    this.retained.set(channel, [...(this.retained.get(channel) ?? []), { message, expiresAt }]);
+  }
+  async messages(channel: string, after: number, upTo: number, nowSeconds: number) {
+    return (this.retained.get(channel) ?? [])
+      .filter(({ message, expiresAt }) => message.seq > after && message.seq <= upTo && expiresAt > nowSeconds)
+      .map(({ message }) => message)
+      .sort((a, b) => a.seq - b.seq);
+  }
+}

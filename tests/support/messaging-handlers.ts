@@ -1,7 +1,8 @@
 /** The messaging handlers, loaded with the real adapters wired to dynalite and a management stub. */
 import { vi } from "vitest";
 import type { WebSocketEvent, WebSocketResult } from "../../functions/handlers/shared/events.js";
-import { startDynamoDb, testTable, type LocalDynamoDb } from "./dynalite.js";
+import { settingsEnvironment } from "../../functions/settings/environment.js";
+import { startDynamoDb, testTables, type LocalDynamoDb } from "./dynalite.js";
 import { startManagementStub, type ManagementStub } from "./management-stub.js";
 
 export type Handler = (event: WebSocketEvent) => Promise<WebSocketResult>;
@@ -21,9 +22,7 @@ export async function loadMessagingHandlers<Name extends string>(names: readonly
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    CONNECTIONS_TABLE_NAME: testTable.tableName,
-    CONNECTIONS_USER_INDEX: testTable.userIndexName,
-    MANAGEMENT_API_URL: management.url,
+    ...settingsEnvironment("messaging", { ...testTables, managementApiUrl: management.url }),
     ...extra,
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);

@@ -1,4 +1,6 @@
 /** A `ws` client for tests: collects what it receives; handshake outcomes as HTTP statuses. */
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import type { ClientOptions } from "ws";
 import WebSocket from "ws";
 
@@ -51,5 +53,31 @@ export function handshake(url: string, protocols?: string[], options?: ClientOpt
     socket.once("error", (error) => {
       if (!/Unexpected server response/.test(error.message)) reject(error);
     });
+  });
+}
+
+/**
+ * A WebSocket handshake written by hand, for what `ws` will not send: repeated or oddly named
+ * headers. Resolves the response's status code (101 when it upgrades); the socket is then closed.
+ */
+export function rawHandshake(url: string, headerLines: string[] = []): Promise<number> {
+  const { hostname, port, pathname, search } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      const key = randomBytes(16).toString("base64");
+      const lines = [`GET ${pathname}${search} HTTP/1.1`, `Host: ${hostname}:${port}`, "Upgrade: websocket", "Connection: Upgrade", `Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13", ...headerLines];
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+    });
+    let head = "";
+    socket.on("data", (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (status) {
+        resolve(Number(status[1]));
+        socket.destroy();
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`connection closed without a status line: ${JSON.stringify(head)}`)));
   });
 }

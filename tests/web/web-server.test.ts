@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWebClient, webClientFiles, webClientIsStale } from "../../web/build.js";
+import { freePort } from "../../local/ports.js";
 import { localConfirmSignUpPath, startWebServer, type LocalWebServer } from "../../local/web-server.js";
 
 let directory: string;
@@ -117,6 +118,29 @@ describe("the local web server", () => {
       { target: "AWSCognitoIdentityProviderService.AdminConfirmSignUp", body: { UserPoolId: "local_pool", Username: "new@example.com" } },
       { target: "AWSCognitoIdentityProviderService.AdminConfirmSignUp", body: { UserPoolId: "local_pool", Username: "who@example.com" } },
     ]);
+  });
+
+  it("answers 503 naming cognito-local, not `fetch failed`, when cognito-local is down", async () => {
+    const closedPort = await freePort("127.0.0.1");
+    const orphan = await startWebServer({
+      host: "127.0.0.1",
+      port: 0,
+      directory,
+      outputs: { webSocketUrl: "ws://127.0.0.1:3001/local", userPoolId: "local_pool", userPoolClientId: "client", region: "us-east-1", cognitoEndpoint: `http://127.0.0.1:${closedPort}` },
+    });
+    try {
+      const response = await fetch(new URL(localConfirmSignUpPath, orphan.url), {
+        method: "POST",
+        body: '{"username":"new@example.com"}',
+        headers: { "Content-Type": "application/json", Origin: new URL(orphan.url).origin },
+      });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        error: { code: "CognitoUnavailable", message: expect.stringContaining(`cognito-local does not answer at http://127.0.0.1:${closedPort}`) },
+      });
+    } finally {
+      await orphan.close();
+    }
   });
 
   it("turns away a DNS-rebound name, whatever Origin comes with it", async () => {

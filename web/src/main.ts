@@ -4,19 +4,16 @@
  */
 import { CognitoError, createCognitoApi, describeCognitoError } from "./cognito.js";
 import { parseWebClientConfig, type WebClientConfig } from "./config.js";
+import { Channels } from "./channels.js";
+import { mountChannelsPanel } from "./channels-panel.js";
 import { Connection, type ConnectionState, type SocketFactory } from "./connection.js";
+import { element, hide, show, timeElement } from "./dom.js";
 import { classify, frameFor, FrameError, type Outgoing } from "./protocol.js";
 import { Session } from "./session.js";
 
 /** The application subprotocol `$connect` selects; the ID token is offered after it. */
 const applicationProtocol = "json";
 const maxLogEntries = 200;
-
-const element = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`#${id} is missing from index.html`);
-  return found as T;
-};
 
 const ui = {
   fatal: element("fatal"),
@@ -50,24 +47,12 @@ const ui = {
   clearLog: element<HTMLButtonElement>("clear-log"),
 };
 
-function show(target: HTMLElement, text?: string): void {
-  if (text !== undefined) target.textContent = text;
-  target.hidden = false;
-}
-
-function hide(target: HTMLElement): void {
-  target.hidden = true;
-}
-
 type LogKind = "out" | "in" | "system" | "error";
 
 function log(kind: LogKind, tag: string, text: string): void {
   const entry = document.createElement("li");
   entry.className = kind;
-  const time = document.createElement("time");
-  const now = new Date();
-  time.dateTime = now.toISOString();
-  time.textContent = now.toLocaleTimeString([], { hour12: false });
+  const time = timeElement(new Date());
   const label = document.createElement("span");
   label.className = "tag";
   label.textContent = kind === "out" ? `→ ${tag}` : kind === "in" ? `← ${tag}` : tag;
@@ -138,6 +123,7 @@ async function main(): Promise<void> {
   const cognito = createCognitoApi({ endpoint: config.cognitoEndpoint, clientId: config.userPoolClientId, fetch: (input, init) => fetch(input, init) });
   const session = new Session({ cognito, storage: window.sessionStorage, storageKey: `websocket-cognito:${config.userPoolClientId}` });
 
+  const channels = new Channels();
   let lastStatus: ConnectionState["status"] = "idle";
   const connection = new Connection({
     url: config.webSocketUrl,
@@ -149,6 +135,8 @@ async function main(): Promise<void> {
       if (state.status === "open") {
         log("system", "connected", `${config.webSocketUrl} (protocol ${state.protocol})`);
         connection.send(frameFor({ kind: "whoami" }));
+        // Subscriptions end with their connection: a new one resumes every channel after what it has.
+        for (const frame of channels.resubscribe()) connection.send(frame);
       } else if (state.status === "waiting") {
         log("system", "retry", `${state.reason}; retrying in ${(state.delayMs / 1000).toFixed(1)} s`);
       } else if (state.status === "failed") {
@@ -159,6 +147,7 @@ async function main(): Promise<void> {
       }
       if (state.status !== "open") ui.connectionId.textContent = "—";
       lastStatus = state.status;
+      channelsPanel.setConnected(state.status === "open");
     },
     onMessage: (data) => {
       const incoming = classify(data);
@@ -168,7 +157,15 @@ async function main(): Promise<void> {
           log("in", "whoami", `connection ${incoming.connectionId}, user ${incoming.userId}`);
           break;
         case "error":
-          log("error", incoming.code, incoming.message);
+          if (channels.handleError(incoming)) channelsPanel.render();
+          else log("error", incoming.code, incoming.message);
+          break;
+        case "channel":
+          for (const frame of channels.handle(incoming.frame)) connection.send(frame);
+          channelsPanel.render();
+          break;
+        case "reconnect":
+          log("system", "reconnect", `the server closes this connection at ${incoming.closeAt} (${incoming.reason}); the page reconnects and resumes its channels`);
           break;
         case "echo":
           log("in", "echo", incoming.text);
@@ -179,6 +176,8 @@ async function main(): Promise<void> {
       }
     },
   });
+
+  const channelsPanel = mountChannelsPanel({ channels, send: (frame) => connection.send(frame), self: () => session.user?.sub });
 
   const showSignIn = (message?: string) => {
     hide(ui.appPanel);
@@ -203,6 +202,8 @@ async function main(): Promise<void> {
 
   const endSession = async (message?: string) => {
     connection.stop("signed out");
+    channels.clear();
+    channelsPanel.render();
     await session.signOut();
     showSignIn(message);
   };

@@ -1,5 +1,5 @@
 /**
- * The API Gateway WebSocket event shapes our handlers read (see shared/reference/apigw-websocket.md).
+ * The API Gateway WebSocket event shapes our handlers read (docs/fidelity.md, "Events sent to Lambda").
  * `@types/aws-lambda` lacks the authorizer, identity and disconnect fields, so they are declared here.
  */
 

@@ -1,41 +1,45 @@
 /**
- * Wiring for functions that answer frames: the notifier, and the wrapper that turns any outcome
- * into a reply. No input makes a handler throw: errors become an error frame to the sender.
+ * The wrapper of every function that answers frames: it turns any outcome into a reply. No input
+ * makes a handler throw: errors become an error frame to the sender.
  */
-import { createManagementNotifier } from "../../adapters/management-notifier.js";
-import { errorFrame, RequestError } from "../../core/errors.js";
-import type { FanOutDependencies } from "../../core/fan-out.js";
-import type { WebSocketEvent, WebSocketResult } from "./events.js";
-import { describe, logger } from "./logger.js";
-import { settings, store } from "./store.js";
+import { echoOf } from "../../core/channel-frames.js";
+import { errorFrame, RequestError, type Echo } from "../../core/errors.js";
+import type { WebSocketEvent } from "./events.js";
+import { describe, logger, withLambdaContext } from "./logger.js";
+import { fanOutDependencies, notifier } from "./messaging.js";
 
-export const notifier = createManagementNotifier({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency });
+/**
+ * What a route does with a frame: `reply` sends a frame to the sender at once (before a fan-out,
+ * say); a returned string is sent back to the sender last.
+ */
+export type RouteAction = (event: WebSocketEvent, reply: (frame: string) => Promise<void>) => Promise<string | void>;
 
-export const fanOutDependencies: FanOutDependencies = { store, notifier, concurrency: settings.postConcurrency };
+export interface RouteOptions {
+  /** Error frames echo the request's `id` and channel (the channel routes' protocol). */
+  readonly echo?: boolean;
+}
 
-/** What a route does with a frame; a returned string is sent back to the sender. */
-export type RouteAction = (event: WebSocketEvent) => Promise<string | void>;
-
-export function messageRoute(action: RouteAction): (event: WebSocketEvent) => Promise<WebSocketResult> {
-  return async (event) => {
+export function messageRoute(action: RouteAction, { echo = false }: RouteOptions = {}) {
+  return withLambdaContext(async (event: WebSocketEvent) => {
     const { connectionId, routeKey } = event.requestContext;
     logger.appendKeys({ connectionId, routeKey });
-    let reply: string | void;
+    const reply = (frame: string) => replyTo(connectionId, frame);
+    let last: string | void;
     try {
-      reply = await action(event);
+      last = await action(event, reply);
     } catch (error) {
       if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.message });
       else logger.error("route failed", { error: describe(error) });
-      reply = errorFrame(error);
+      last = errorFrame(error, echo ? echoOf(event.body) : ({} satisfies Echo));
     }
-    if (reply !== undefined) await replyTo(connectionId, reply);
+    if (last !== undefined) await reply(last);
     return { statusCode: 200 };
-  };
+  });
 }
 
 async function replyTo(connectionId: string, data: string): Promise<void> {
   try {
-    if ((await notifier.send(connectionId, data)) === "gone") await store.removeStale(connectionId);
+    if ((await notifier.send(connectionId, data)) === "gone") await fanOutDependencies.store.removeStale(connectionId);
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }

@@ -10,7 +10,8 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createManagementNotifier, ManagementApiError, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
+import { ManagementApiError } from "../../../functions/adapters/errors.js";
+import { createManagementNotifier, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
 
 interface Received {
   readonly method: string;

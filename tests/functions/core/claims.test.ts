@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TokenRejected, authorize } from "../../../functions/core/authorize.js";
+import { authorize } from "../../../functions/core/authorize.js";
+import { TokenRejected } from "../../../functions/core/errors.js";
 import { authorizeClaims, fromAuthorizerContext, toAuthorizerContext, type ClaimsPolicy } from "../../../functions/core/claims.js";
 
 const now = 1_800_000_000;
@@ -20,8 +21,16 @@ describe("authorizeClaims", () => {
     ["no sub", { sub: "" }],
     ["iat beyond the tolerance", { iat: now + 6 }],
     ["exp not a number", { exp: "soon" }],
+    ["exp of 1e20 (beyond 2^53)", { exp: 1e20 }],
+    ["exp a fraction of a second", { exp: now + 3600.5 }],
+    ["iat not a whole number", { iat: now + 0.5 }],
+    ["a lifetime longer than Cognito's one day", { exp: now + 24 * 3600 + 1 }],
   ])("refuses %s", (_, override) => {
     expect(authorizeClaims({ ...idClaims, ...override }, policy, now).effect).toBe("Unauthorized");
+  });
+
+  it("accepts Cognito's longest lifetime, one day", () => {
+    expect(authorizeClaims({ ...idClaims, exp: now + 24 * 3600 }, policy, now).effect).toBe("Allow");
   });
 
   it("accepts iat within the clock tolerance", () => {
@@ -50,6 +59,13 @@ describe("authorizer context", () => {
     expect(fromAuthorizerContext({ principalId: "u1", integrationLatency: 12, ...context })).toEqual(identity);
   });
 
+  it("is absent when the expiry is no whole number of seconds below 2^53, as no storage could keep it", () => {
+    const context = toAuthorizerContext({ userId: "u1", username: "alice", tokenExpiresAt: now, groups: [] });
+    expect(fromAuthorizerContext({ ...context, tokenExpiresAt: "100000000000000000000" })).toBeUndefined();
+    expect(fromAuthorizerContext({ ...context, tokenExpiresAt: "1e20" })).toBeUndefined();
+    expect(fromAuthorizerContext({ ...context, tokenExpiresAt: "soon" })).toBeUndefined();
+  });
+
   it("is absent without a user id", () => {
     expect(fromAuthorizerContext({ principalId: "u1" })).toBeUndefined();
     expect(fromAuthorizerContext(undefined)).toBeUndefined();
@@ -66,8 +82,8 @@ describe("authorize", () => {
 
   it("verifies the one token offered", async () => {
     const seen: string[] = [];
-    const decision = await authorize({ queryStringParameters: { idToken: "t.o.k" } }, deps(async (token) => (seen.push(token), idClaims)));
-    expect(seen).toEqual(["t.o.k"]);
+    const decision = await authorize({ queryStringParameters: { idToken: "aaaa.bbbb.cccc" } }, deps(async (token) => (seen.push(token), idClaims)));
+    expect(seen).toEqual(["aaaa.bbbb.cccc"]);
     expect(decision.effect).toBe("Allow");
   });
 
@@ -78,8 +94,19 @@ describe("authorize", () => {
     expect(calls).toBe(0);
   });
 
+  it.each([
+    ["with a newline added", "aaaa.bbbb.cccc\n"],
+    ["with = padding added", "aaaa.bbbb.cc=="],
+    ["with stray bits in its signature's last character", "aaaa.bbbb.cd"],
+  ])("refuses a token %s without calling the verifier (nor its cache)", async (_, variant) => {
+    let calls = 0;
+    const decision = await authorize({ queryStringParameters: { idToken: variant } }, deps(async () => (calls++, idClaims)));
+    expect(decision).toEqual({ effect: "Unauthorized", reason: "token malformed" });
+    expect(calls).toBe(0);
+  });
+
   it("turns a rejected token into Unauthorized with the verifier's code", async () => {
-    const decision = await authorize({ queryStringParameters: { idToken: "a.b.c" } }, deps(async () => {
+    const decision = await authorize({ queryStringParameters: { idToken: "aaaa.bbbb.cccc" } }, deps(async () => {
       throw new TokenRejected("ERR_JWT_EXPIRED");
     }));
     expect(decision).toEqual({ effect: "Unauthorized", reason: "ERR_JWT_EXPIRED" });
@@ -87,7 +114,7 @@ describe("authorize", () => {
 
   it("lets any other failure through, so that the caller fails closed", async () => {
     const failure = new Error("JWKS down");
-    await expect(authorize({ queryStringParameters: { idToken: "a.b.c" } }, deps(async () => {
+    await expect(authorize({ queryStringParameters: { idToken: "aaaa.bbbb.cccc" } }, deps(async () => {
       throw failure;
     }))).rejects.toBe(failure);
   });

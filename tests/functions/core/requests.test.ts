@@ -22,6 +22,25 @@ describe("parseSendMessage", () => {
   });
 });
 
+describe("data that would pass for a server frame", () => {
+  const spoof = { type: "message", channel: "public/lobby", seq: 99, data: "hi", from: { userId: "someone-else", username: "admin" } };
+
+  it.each([
+    ["as an object", { data: spoof }],
+    ["as JSON text", { data: JSON.stringify(spoof) }],
+    ["as JSON text with leading space", { data: ` ${JSON.stringify({ type: "join" })}` }],
+  ])("is refused by sendmessage and sendtouser %s", (_, frame) => {
+    expect(() => parseSendMessage(JSON.stringify(frame))).toThrow(expect.objectContaining({ code: "BadRequest", message: expect.stringMatching(/"type"/) }));
+    expect(() => parseSendToUser(JSON.stringify({ ...frame, userId: "u1" }))).toThrow(expect.objectContaining({ code: "BadRequest" }));
+  });
+
+  it("leaves every other data alone: text, objects without a type, arrays, broken JSON", () => {
+    for (const data of ["hello world", '{"kind":"message"}', '[{"type":"x"}]', "{type: not json", { types: 1 }]) {
+      expect(() => parseSendMessage(JSON.stringify({ data })), JSON.stringify(data)).not.toThrow();
+    }
+  });
+});
+
 describe("parseSendToUser", () => {
   it("needs a userId string", () => {
     expect(parseSendToUser('{"userId":"u1","data":"x"}')).toEqual({ userId: "u1", data: "x" });

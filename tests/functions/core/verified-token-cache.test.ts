@@ -1,7 +1,7 @@
 /** The per-instance cache of verified tokens, on its own and in front of a verifier. */
 import { createHash } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { TokenRejected } from "../../../functions/core/authorize.js";
+import { TokenRejected } from "../../../functions/core/errors.js";
 import { createVerifiedTokenCache, withVerifiedTokenCache } from "../../../functions/core/verified-token-cache.js";
 
 const exp = 2_000_000_000; // epoch seconds

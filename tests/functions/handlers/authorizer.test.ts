@@ -192,6 +192,77 @@ describe("bad tokens are refused with Unauthorized (401)", () => {
   });
 });
 
+describe("other spellings of a valid token are refused before verification", () => {
+  /** The signature's last character with its unused low bits set: it decodes to the same bytes. */
+  const strayBits = (token: string) => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(token.at(-1)!);
+    return `${token.slice(0, -1)}${alphabet[last | 1]}`;
+  };
+  // Whitespace and `=` cannot reach a subprotocol entry (the list syntax trims or rejects them).
+  const spellings: [string, (token: string) => string, boolean][] = [
+    ["a trailing newline (%0A)", (token) => `${token}\n`, false],
+    ["a trailing tab (%09)", (token) => `${token}\t`, false],
+    ["a trailing space (+)", (token) => `${token} `, false],
+    ["a space inside the signature", (token) => `${token.slice(0, -8)} ${token.slice(-8)}`, false],
+    ["= padding", (token) => `${token}==`, false],
+    ["stray bits in the signature's last character", strayBits, true],
+  ];
+
+  it.each(spellings)("%s", async (_, respell, asSubprotocol) => {
+    const handler = await loadAuthorizer({ INITIAL_JWKS: JSON.stringify({ keys: [key.publicJwk] }) });
+    const token = await mint();
+    const variant = respell(token);
+    expect(variant).not.toBe(token);
+    const verifications = vi.spyOn(crypto.subtle, "verify");
+    try {
+      await expect(handler(withQuery(variant))).rejects.toThrow(/^Unauthorized$/);
+      if (asSubprotocol) await expect(handler(authorizerEvent({ headers: { "Sec-WebSocket-Protocol": `json, ${variant}` } }))).rejects.toThrow(/^Unauthorized$/);
+      expect(verifications).not.toHaveBeenCalled();
+      // The token itself still passes.
+      expect((await handler(withQuery(token))).policyDocument.Statement[0].Effect).toBe("Allow");
+    } finally {
+      verifications.mockRestore();
+    }
+  });
+});
+
+describe("a query parameter named like an Object.prototype member", () => {
+  it.each(["constructor", "toString", "__proto__"])("%s: reads the token given under that name, and answers Unauthorized without it", async (name) => {
+    const handler = await loadAuthorizer({ TOKEN_QUERY_PARAMETER: name });
+    const token = await mint();
+    // Parsed from JSON, as the Lambda runtime parses the event, so that `__proto__` is an own key.
+    const event = JSON.parse(JSON.stringify(authorizerEvent()).replace('"queryStringParameters":{}', `"queryStringParameters":{"${name}":"${token}"}`).replace('"multiValueQueryStringParameters":{}', `"multiValueQueryStringParameters":{"${name}":["${token}"]}`));
+    expect((await handler(event)).policyDocument.Statement[0].Effect).toBe("Allow");
+    await expect(handler(authorizerEvent())).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withQuery(token))).rejects.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe("absurd lifetimes", () => {
+  it.each([
+    ["exp 1e20", { exp: 1e20 }],
+    ["exp in a year", { exp: Math.floor(Date.now() / 1000) + 365 * 24 * 3600 }],
+  ])("%s is refused (401), not allowed into a $connect that cannot store it", async (_, claims) => {
+    const handler = await loadAuthorizer();
+    await expect(handler(withQuery(await mint(claims)))).rejects.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe("two Sec-WebSocket-Protocol headers", () => {
+  it("carrying different tokens are refused, though `headers` shows only the last", async () => {
+    const handler = await loadAuthorizer();
+    const [good, forged] = [await mint(), await mint({ sub: "mallory" }, {}, otherKey)];
+    const event = {
+      ...authorizerEvent({ headers: { "Sec-WebSocket-Protocol": good } }),
+      multiValueHeaders: { "Sec-WebSocket-Protocol": [`json, ${forged}`, good] },
+    };
+    await expect(handler(event)).rejects.toThrow(/^Unauthorized$/);
+    const single = { ...event, multiValueHeaders: { "Sec-WebSocket-Protocol": [`json, ${good}`] } };
+    expect((await handler(single)).policyDocument.Statement[0].Effect).toBe("Allow");
+  });
+});
+
 describe("the key set", () => {
   it("is fetched once for many verifications", async () => {
     const handler = await loadAuthorizer();

@@ -5,7 +5,7 @@
 import { GetCommand, BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import pMap from "p-map";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { testTable, type LocalDynamoDb } from "../../support/dynalite.js";
+import { testTables, type LocalDynamoDb } from "../../support/dynalite.js";
 import { connectEvent, disconnectEvent, messageEvent, newConnectionId } from "../../support/events.js";
 import { captureLogs } from "../../support/logs.js";
 import type { ManagementStub } from "../../support/management-stub.js";
@@ -37,11 +37,11 @@ beforeEach(async () => {
 });
 
 async function removeEveryRecord() {
-  const { Items = [] } = await documents.send(new ScanCommand({ TableName: testTable.tableName }));
+  const { Items = [] } = await documents.send(new ScanCommand({ TableName: testTables.connectionsTableName }));
   await pMap(
     chunks(Items, 25),
     (items) => documents.send(new BatchWriteCommand({
-      RequestItems: { [testTable.tableName]: items.map((item) => ({ DeleteRequest: { Key: { connectionId: item.connectionId } } })) },
+      RequestItems: { [testTables.connectionsTableName]: items.map((item) => ({ DeleteRequest: { Key: { connectionId: item.connectionId } } })) },
     })),
     { concurrency: 4 },
   );
@@ -62,7 +62,7 @@ async function connectedEarlier(user: Record<string, string>) {
 }
 
 const record = async (connectionId: string) =>
-  (await documents.send(new GetCommand({ TableName: testTable.tableName, Key: { connectionId } }))).Item;
+  (await documents.send(new GetCommand({ TableName: testTables.connectionsTableName, Key: { connectionId } }))).Item;
 const framesTo = (connectionId: string) => management.received.get(connectionId) ?? [];
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -83,6 +83,14 @@ describe("$connect", () => {
   it("selects the application subprotocol, not the token, when both were offered", async () => {
     const { result } = await connect(alice, { "Sec-WebSocket-Protocol": "json, aaa.bbb.ccc" });
     expect(result).toEqual({ statusCode: 200, headers: { "Sec-WebSocket-Protocol": "json" } });
+  });
+
+  it("refuses (401, not 500) an identity whose token expiry no record could keep, and writes nothing", async () => {
+    for (const tokenExpiresAt of ["1e+20", "100000000000000000000"]) {
+      const { connectionId, result } = await connect({ ...alice, tokenExpiresAt });
+      expect(result.statusCode, tokenExpiresAt).toBe(401);
+      expect(await record(connectionId)).toBeUndefined();
+    }
   });
 
   it("refuses a connection without authorizer identity", async () => {
@@ -171,14 +179,14 @@ describe("sendmessage", () => {
       chunks(ids, 25),
       (batch) => documents.send(new BatchWriteCommand({
         RequestItems: {
-          [testTable.tableName]: batch.map((connectionId) => ({
+          [testTables.connectionsTableName]: batch.map((connectionId) => ({
             PutRequest: { Item: { connectionId, userId: bob.userId, username: "bob", connectedAt: now, tokenExpiresAt: 4102444800, ttl: 4102444800 } },
           })),
         },
       })),
       { concurrency: 8 },
     );
-    const firstPage = await documents.send(new ScanCommand({ TableName: testTable.tableName, ProjectionExpression: "connectionId" }));
+    const firstPage = await documents.send(new ScanCommand({ TableName: testTables.connectionsTableName, ProjectionExpression: "connectionId" }));
     expect(firstPage.LastEvaluatedKey).toBeDefined();
     expect(firstPage.Count).toBeLessThan(count);
     management.delayMs = 2;

@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  authorizerEnvironment,
-  messagingEnvironment,
-  readAuthorizerSettings,
-  readMessagingSettings,
-  type AuthorizerSettings,
-  type MessagingSettings,
-} from "../../functions/environment.js";
+import { readSettings, settingsEnvironment } from "../../../functions/settings/environment.js";
+import type { AuthorizerSettings, MessagingSettings } from "../../../functions/settings/schema.js";
 
 const authorizer: AuthorizerSettings = {
   issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
@@ -16,6 +10,7 @@ const authorizer: AuthorizerSettings = {
   clockToleranceSeconds: 10,
   tokenQueryParameter: "ID_Token",
   subprotocolToken: false,
+  logLevel: "WARN",
 };
 const messaging: MessagingSettings = {
   connectionsTableName: "connections-1a2b",
@@ -23,16 +18,23 @@ const messaging: MessagingSettings = {
   managementApiUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/dev",
   connectionTtlSeconds: 3600,
   postConcurrency: 20,
+  logLevel: "INFO",
+  subscriptionsTableName: "subscriptions-3c4d",
+  channelMessagesTableName: "channel-messages-5e6f",
+  channelRules: [{ channel: "rooms/*", subscribe: ["authenticated"], publish: ["group:moderators"] }],
+  channelHistorySeconds: 0,
+  channelReplayLimit: 10,
+  maxSubscriptionsPerConnection: 5,
 };
 
 describe("the environment contract", () => {
   it("reads back exactly what was written", () => {
-    expect(readAuthorizerSettings(authorizerEnvironment(authorizer))).toEqual(authorizer);
-    expect(readMessagingSettings(messagingEnvironment(messaging))).toEqual(messaging);
+    expect(readSettings("authorizer", settingsEnvironment("authorizer", authorizer))).toEqual(authorizer);
+    expect(readSettings("messaging", settingsEnvironment("messaging", messaging))).toEqual(messaging);
   });
 
   it("fills defaults for optional variables", () => {
-    const settings = readAuthorizerSettings({ TOKEN_ISSUER: authorizer.issuer, APP_CLIENT_ID: "c" });
+    const settings = readSettings("authorizer", { TOKEN_ISSUER: authorizer.issuer, APP_CLIENT_ID: "c" });
     expect(settings).toMatchObject({ tokenUses: ["id"], requiredGroups: [], clockToleranceSeconds: 5, tokenQueryParameter: "idToken", subprotocolToken: true });
   });
 
@@ -43,7 +45,7 @@ describe("the environment contract", () => {
     [{ CLOCK_TOLERANCE_SECONDS: "-1" }, /CLOCK_TOLERANCE_SECONDS must be an integer from 0 to 300/],
     [{ SUBPROTOCOL_TOKEN: "yes" }, /SUBPROTOCOL_TOKEN must be "true" or "false"/],
   ])("names the authorizer variable at fault: %j", (override, message) => {
-    expect(() => readAuthorizerSettings({ ...authorizerEnvironment(authorizer), ...override })).toThrow(message);
+    expect(() => readSettings("authorizer", { ...settingsEnvironment("authorizer", authorizer), ...override })).toThrow(message);
   });
 
   it.each([
@@ -52,29 +54,29 @@ describe("the environment contract", () => {
     [{ POST_CONCURRENCY: "0" }, /POST_CONCURRENCY must be an integer from 1 to 1000/],
     [{ CONNECTION_TTL_SECONDS: "1.5" }, /CONNECTION_TTL_SECONDS must be an integer/],
   ])("names the messaging variable at fault: %j", (override, message) => {
-    expect(() => readMessagingSettings({ ...messagingEnvironment(messaging), ...override })).toThrow(message);
+    expect(() => readSettings("messaging", { ...settingsEnvironment("messaging", messaging), ...override })).toThrow(message);
   });
 });
 
 describe("INITIAL_JWKS (the pool's keys, fetched at deploy time)", () => {
   const rsaKey = { kid: "abc123", kty: "RSA" as const, n: "u1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0_IzW7yWR7QkrmBL7jTKEn5u-qKhbwKfBstIs-bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW_VDL5AaWTg0nLVkjRo9z-40RQzuVaE8AkAFmxZzow3x-VJYKdjykkJ0iT9wCS0DRTXu269V264Vf_3jvredZiKRkgwlL9xNAwxXFg0x_XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC-9aGVd-Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmw", e: "AQAB", alg: "RS256", use: "sig" };
-  const withJwks = (jwks: unknown) => ({ ...authorizerEnvironment(authorizer), INITIAL_JWKS: typeof jwks === "string" ? jwks : JSON.stringify(jwks) });
+  const withJwks = (jwks: unknown) => ({ ...settingsEnvironment("authorizer", authorizer), INITIAL_JWKS: typeof jwks === "string" ? jwks : JSON.stringify(jwks) });
 
   it("is written only when known, and read back", () => {
-    expect(authorizerEnvironment(authorizer)).not.toHaveProperty("INITIAL_JWKS");
+    expect(settingsEnvironment("authorizer", authorizer)).not.toHaveProperty("INITIAL_JWKS");
     const settings = { ...authorizer, initialJwks: { keys: [rsaKey] } };
-    const environment = authorizerEnvironment(settings);
+    const environment = settingsEnvironment("authorizer", settings);
     expect(JSON.parse(environment.INITIAL_JWKS!)).toEqual({ keys: [rsaKey] });
-    expect(readAuthorizerSettings(environment)).toEqual(settings);
+    expect(readSettings("authorizer", environment)).toEqual(settings);
   });
 
   it("is optional: without it the keys are fetched on first use", () => {
-    expect(readAuthorizerSettings(authorizerEnvironment(authorizer)).initialJwks).toBeUndefined();
-    expect(readAuthorizerSettings({ ...authorizerEnvironment(authorizer), INITIAL_JWKS: "" }).initialJwks).toBeUndefined();
+    expect(readSettings("authorizer", settingsEnvironment("authorizer", authorizer)).initialJwks).toBeUndefined();
+    expect(readSettings("authorizer", { ...settingsEnvironment("authorizer", authorizer), INITIAL_JWKS: "" }).initialJwks).toBeUndefined();
   });
 
   it("keeps only the members a verifier needs", () => {
-    const settings = readAuthorizerSettings(withJwks({ keys: [{ ...rsaKey, x5c: ["MIIC..."], extra: true }] }));
+    const settings = readSettings("authorizer", withJwks({ keys: [{ ...rsaKey, x5c: ["MIIC..."], extra: true }] }));
     expect(settings.initialJwks).toEqual({ keys: [rsaKey] });
   });
 
@@ -95,6 +97,6 @@ describe("INITIAL_JWKS (the pool's keys, fetched at deploy time)", () => {
     ["a key for another algorithm", { keys: [{ ...rsaKey, alg: "RS512" }] }],
     ["an encryption key", { keys: [{ ...rsaKey, use: "enc" }] }],
   ])("refuses %s, naming the variable", (_, jwks) => {
-    expect(() => readAuthorizerSettings(withJwks(jwks))).toThrow(/^INITIAL_JWKS must be a JSON Web Key Set of public RSA keys/);
+    expect(() => readSettings("authorizer", withJwks(jwks))).toThrow(/^INITIAL_JWKS must be a JSON Web Key Set of public RSA keys/);
   });
 });

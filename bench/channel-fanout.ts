@@ -1,0 +1,223 @@
+/**
+ * Section "channel": the broadcast's fan-out model for a channel. One message published on a
+ * channel of N = 1,000 / 5,000 subscribers, against the same `@connections` endpoint (20 ms per
+ * post, one id in ten stale: 410), by the messaging system the functions build, its subscriptions
+ * real items in dynalite (so the Query by channel and its paging are measured), each publish in a
+ * fresh process under `ulimit -n 1024`. Side by side with the broadcast (`fanOut` over a list of
+ * ids), interleaved.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient, type BatchWriteCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { join } from "node:path";
+import { channelAttributes, connectionAttributes } from "../functions/core/ports.js";
+import { defaults } from "../functions/settings/schema.js";
+import { startDynalite } from "../local/dynamodb.js";
+import { ensureTables, localTableNames } from "../local/tables.js";
+import type { BroadcastOutcome } from "./broadcast-child.js";
+import type { ChannelOutcome } from "./channel-child.js";
+import { bundleChild } from "./lib/bundle.js";
+import { connectionIds, isStale } from "./lib/connection-ids.js";
+import { startManagementEndpoint } from "./lib/management-endpoint.js";
+import { runSender } from "./lib/sender-process.js";
+import { median, millis, seconds, table } from "./lib/stats.js";
+
+export const channelFanOutDefaults = {
+  counts: [1000, 5000],
+  rounds: 3,
+  delayMs: 20,
+  fileLimit: 1024,
+  /** Lambda ends an invocation after `lambdaTimeoutSeconds`. */
+  timeoutMs: defaults.lambdaTimeoutSeconds * 1000,
+} as const;
+
+const variants = ["broadcast", "live", "stale"] as const;
+type Variant = (typeof variants)[number];
+
+const labels: Record<Variant, string> = {
+  broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
+  live: "**channel** publish, every subscriber live",
+  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` told to the channel",
+};
+
+type Outcome = (BroadcastOutcome & { kind: "broadcast" }) | (ChannelOutcome & { kind: "channel" });
+
+export interface ChannelFanOutResult {
+  readonly options: typeof channelFanOutDefaults;
+  readonly outcomes: Record<number, Record<Variant, Outcome[]>>;
+}
+
+/** A user per connection (a channel's subscribers are mostly distinct users), Cognito-shaped subs. */
+const userOf = (connectionId: string) => `00000000-0000-4000-8000-${Buffer.from(connectionId, "base64").toString("hex").slice(-12)}`;
+
+/** Stores a subscription per id (and a connection record, older than the handshake grace, for each stale one). */
+async function seed(documents: DynamoDBDocumentClient, channel: string, ids: readonly string[]): Promise<void> {
+  const ttl = Math.floor(Date.now() / 1000) + 3 * 3600;
+  const subscriptions = ids.map((connectionId) => ({
+    PutRequest: {
+      Item: {
+        [channelAttributes.channel]: channel,
+        [channelAttributes.member]: `${userOf(connectionId)}#${connectionId}`,
+        [channelAttributes.connectionId]: connectionId,
+        userId: userOf(connectionId),
+        username: userOf(connectionId),
+        [channelAttributes.ttl]: ttl,
+      },
+    },
+  }));
+  const records = ids.filter(isStale).map((connectionId) => ({
+    PutRequest: {
+      Item: {
+        [connectionAttributes.partitionKey]: connectionId,
+        [connectionAttributes.userId]: userOf(connectionId),
+        username: userOf(connectionId),
+        connectedAt: Date.now() - 3600_000,
+        [connectionAttributes.tokenExpiresAt]: ttl,
+        [connectionAttributes.ttl]: ttl,
+      },
+    },
+  }));
+  const batches: [string, typeof subscriptions | typeof records][] = [
+    [localTableNames.subscriptionsTableName, subscriptions],
+    [localTableNames.connectionsTableName, records],
+  ];
+  for (const [table, requests] of batches) {
+    for (let start = 0; start < requests.length; start += 25) {
+      let unprocessed: unknown[] | undefined = requests.slice(start, start + 25);
+      while (unprocessed && unprocessed.length > 0) {
+        const answer: BatchWriteCommandOutput = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: unprocessed as never } }));
+        unprocessed = answer.UnprocessedItems?.[table];
+      }
+    }
+  }
+}
+
+export async function runChannelFanOut(scratch: string, options = channelFanOutDefaults): Promise<ChannelFanOutResult> {
+  const broadcastChild = join(scratch, "broadcast-child.mjs");
+  const channelChild = join(scratch, "channel-child.mjs");
+  await bundleChild("bench/broadcast-child.ts", broadcastChild);
+  await bundleChild("bench/channel-child.ts", channelChild);
+  // dynalite and the endpoint run in this process, outside the senders' descriptor limit.
+  const dynalite = await startDynalite({ host: "127.0.0.1", port: 0 });
+  const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } });
+  const documents = DynamoDBDocumentClient.from(client);
+  const endpoint = await startManagementEndpoint(options.delayMs);
+  const outcomes: ChannelFanOutResult["outcomes"] = {};
+  try {
+    await ensureTables(client, localTableNames);
+    const warmChannel = "bench/warm";
+    await seed(documents, warmChannel, connectionIds(100, { prefix: "w", staleEvery: 0 }));
+    for (const count of options.counts) {
+      const live = `bench/live-${count}`;
+      await seed(documents, live, connectionIds(count, { staleEvery: 0 }));
+      outcomes[count] = { broadcast: [], live: [], stale: [] };
+      for (let round = 0; round < options.rounds; round += 1) {
+        for (let j = 0; j < variants.length; j += 1) {
+          const variant = variants[(round + j) % variants.length]!;
+          let outcome: Outcome;
+          if (variant === "broadcast") {
+            endpoint.reset();
+            outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
+          } else {
+            // A 410 removes a subscription: the stale channel is stored afresh before each publish.
+            const channel = variant === "live" ? live : `bench/stale-${count}-${round}`;
+            if (variant === "stale") await seed(documents, channel, connectionIds(count));
+            endpoint.reset();
+            const args = [channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
+            outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
+          }
+          outcomes[count]![variant].push(outcome);
+          console.log(`  N=${count} ${variant}: ${summary(outcome)}`);
+          // Let the endpoint close the sender's sockets before the next run counts its own.
+          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        }
+      }
+    }
+  } finally {
+    await endpoint.close();
+    client.destroy();
+    await dynalite.close();
+  }
+  return { options, outcomes };
+}
+
+const summary = (outcome: Outcome) =>
+  outcome.kind === "broadcast"
+    ? `${millis(outcome.elapsedMs, 0)}, ${outcome.delivered} + ${outcome.gone} gone, ${outcome.failed} failed`
+    : `${outcome.timedOut ? "timed out at " : ""}${millis(outcome.elapsedMs, 0)}, posts ${JSON.stringify(outcome.posts)}, ${outcome.gone} gone, ${outcome.report?.failed ?? "?"} failed, query ${outcome.queryPages} pages ${millis(outcome.queryMs, 0)}`;
+
+const failuresOf = (outcome: Outcome) => (outcome.kind === "broadcast" ? outcome.failed : (outcome.report?.failed ?? Number.NaN));
+
+function cell(outcomes: readonly Outcome[], timeoutMs: number): string {
+  const time = median(outcomes.map((o) => o.elapsedMs));
+  const cpu = median(outcomes.map((o) => o.cpuMicrosPerPost));
+  if (outcomes[0]!.kind === "broadcast") {
+    const broadcasts = outcomes as (BroadcastOutcome & { kind: "broadcast" })[];
+    return `${seconds(time)} · ${median(broadcasts.map((o) => o.delivered))} + ${median(broadcasts.map((o) => o.gone))} gone · ${Math.round(cpu)} µs CPU/post`;
+  }
+  const channels = outcomes as (ChannelOutcome & { kind: "channel" })[];
+  const timedOut = channels.filter((o) => o.timedOut).length;
+  const posts = (kind: "message" | "leave") => median(channels.map((o) => o.posts[kind]));
+  const pages = median(channels.map((o) => o.queryPages));
+  const query = `Query ${pages} page${pages === 1 ? "" : "s"} in ${millis(median(channels.map((o) => o.queryMs)), 0)}`;
+  if (timedOut > 0) {
+    return `**timed out** at ${seconds(timeoutMs)} (${timedOut} of ${channels.length}) · ${posts("message")} \`message\` and ${posts("leave")} \`leave\` posts by then · ${query} · ${Math.round(cpu)} µs CPU/post`;
+  }
+  const failed = median(channels.map(failuresOf));
+  const delivered = median(channels.map((o) => o.report!.delivered));
+  const gone = median(channels.map((o) => o.report!.gone));
+  const leaves = posts("leave");
+  return `${seconds(time)} · ${failed > 0 ? `**${failed} failed** · ` : ""}${delivered} + ${gone} gone${leaves > 0 ? ` · ${leaves} \`leave\` posts` : ""} · ${query} · ${Math.round(cpu)} µs CPU/post`;
+}
+
+export interface ChannelFanOutFindings {
+  /** The channel publish with one subscriber in ten gone, as the broadcast is measured. */
+  readonly channelAt1000Ms: number;
+  readonly channelTimedOutAt1000: number;
+  readonly channelFailuresAt5000: number;
+  readonly channelTimedOutAt5000: number;
+  /** Every subscriber live. */
+  readonly liveAt1000Ms: number;
+  readonly liveFailuresAt5000: number;
+  readonly broadcastAt1000Ms: number;
+}
+
+export function channelFanOutFindings(result: ChannelFanOutResult): ChannelFanOutFindings {
+  const at = (count: number, variant: Variant) => result.outcomes[count]?.[variant] ?? [];
+  const timedOut = (count: number, variant: Variant) => at(count, variant).filter((o) => o.kind === "channel" && o.timedOut).length;
+  // A publish cut off by the timeout delivered to only part of the channel: its failures are the rest.
+  const failures = (count: number, variant: Variant) =>
+    Math.max(0, ...at(count, variant).map((o) => (o.kind === "channel" && o.timedOut ? count - o.posts.message : failuresOf(o))));
+  return {
+    channelAt1000Ms: median(at(1000, "stale").map((o) => o.elapsedMs)),
+    channelTimedOutAt1000: timedOut(1000, "stale"),
+    channelFailuresAt5000: failures(5000, "stale"),
+    channelTimedOutAt5000: timedOut(5000, "stale"),
+    liveAt1000Ms: median(at(1000, "live").map((o) => o.elapsedMs)),
+    liveFailuresAt5000: failures(5000, "live"),
+    broadcastAt1000Ms: median(at(1000, "broadcast").map((o) => o.elapsedMs)),
+  };
+}
+
+export function channelFanOutSection(result: ChannelFanOutResult): string {
+  const { options } = result;
+  const findings = channelFanOutFindings(result);
+  const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant], options.timeoutMs))]);
+  return [
+    `One message published on a channel of N subscribers, against the broadcast's local \`@connections\` endpoint (${options.delayMs} ms per`,
+    "post, 410 `GoneException` for one id in ten), by the messaging system the functions build (`publishFromServer`: the",
+    "channel's next seq, its retained copy, the Query by channel page by page, `fanOut` with 50 posts in flight, and for",
+    "each 410 the clean-up the functions do: the connection's record and subscriptions removed and, where it was the",
+    "user's last connection on the channel, `leave` fanned out to the others). Subscriptions are real items in dynalite",
+    "(one user per connection); dynalite and the endpoint run in the benchmark's process. Every publish runs in a fresh",
+    `process under \`ulimit -n ${options.fileLimit}\`, after an unmeasured publish to 100 other subscribers; ${options.rounds} rounds, variants`,
+    `interleaved, medians. A publish still running after ${options.timeoutMs / 1000} s (\`lambdaTimeoutSeconds\`) is cut off there, as Lambda`,
+    "would. Each cell: time · outcome of the `message` posts (delivered + gone, or failures) · the Query's pages and the",
+    "time spent waiting for them · the sender's CPU time per post.",
+    "",
+    table(["fan-out", ...options.counts.map((count) => `N = ${count.toLocaleString("en-US")}`)], rows),
+    "",
+    `Channel, one subscriber in ten gone: ${findings.channelTimedOutAt1000 > 0 ? `**timed out** at ${seconds(options.timeoutMs)}` : `**${seconds(findings.channelAt1000Ms)}**`} for 1,000 subscribers (goal ≤ 0.6 s), ` +
+      `**${findings.channelFailuresAt5000}** undelivered at 5,000 (goal: none)${findings.channelTimedOutAt5000 > 0 ? ", cut off by the timeout" : ""}.`,
+    `Every subscriber live: **${seconds(findings.liveAt1000Ms)}** at 1,000, ${findings.liveFailuresAt5000} undelivered at 5,000; the broadcast: ${seconds(findings.broadcastAt1000Ms)} at 1,000.`,
+  ].join("\n");
+}

@@ -1,0 +1,156 @@
+/**
+ * Channels: subscribe (with resume), unsubscribe, publish, presence, server-side publish, and the
+ * end of a connection's subscriptions. The store and the notifier are injected; replies to the
+ * sender go out through `reply`, before any fan-out to the others.
+ */
+import {
+  memberFrame,
+  messageFrame,
+  presenceFrame,
+  publishedFrame,
+  subscribedFrame,
+  unsubscribedFrame,
+  type ChannelRequest,
+  type PublishRequest,
+  type SubscribeRequest,
+} from "./channel-frames.js";
+import { isAllowed, type ChannelRule, type Permission } from "./channel-rules.js";
+import { RequestError } from "./errors.js";
+import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
+import type { ChannelStore, Member, StoredMessage } from "./ports.js";
+
+export interface ChannelPolicy {
+  readonly rules: readonly ChannelRule[];
+  /** How long messages are retained for resumes; 0 retains none. */
+  readonly historySeconds: number;
+  /** At most this many messages are replayed on one resume; a longer gap is not resumed. */
+  readonly replayLimit: number;
+  readonly maxSubscriptionsPerConnection: number;
+}
+
+export interface ChannelDependencies {
+  readonly channels: ChannelStore;
+  /** The fan-out's notifier and bounds; its `removeStale` should be `forgetConnection`'s. */
+  readonly fanOut: FanOutDependencies;
+  readonly policy: ChannelPolicy;
+  readonly now: () => Date;
+}
+
+/** The connection a frame came from, and the user behind it. */
+export interface Sender extends Member {
+  readonly connectionId: string;
+  readonly groups: readonly string[];
+  /** The connection record's TTL, epoch seconds. */
+  readonly ttl: number;
+}
+
+/** Sends one frame to the sender. */
+export type Reply = (frame: string) => Promise<void>;
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+function authorize(policy: ChannelPolicy, channel: string, sender: Sender, permission: Permission): void {
+  // The same answer whatever the reason (no rule, or a rule that does not admit this caller).
+  if (!isAllowed(policy.rules, channel, sender, permission)) throw new RequestError("Forbidden", `Not allowed to ${permission} to this channel`);
+}
+
+export async function subscribe(request: SubscribeRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<void> {
+  const { channels, policy } = dependencies;
+  const { channel } = request;
+  authorize(policy, channel, sender, "subscribe");
+  const held = await channels.channelsOf(sender.connectionId);
+  if (!held.includes(channel) && held.length >= policy.maxSubscriptionsPerConnection) {
+    throw new RequestError("LimitExceeded", `A connection may hold at most ${policy.maxSubscriptionsPerConnection} subscriptions`);
+  }
+  const now = dependencies.now();
+  const joins = !(await channels.hasOtherSubscription(channel, sender.userId, sender.connectionId, seconds(now)));
+  await channels.subscribe({ channel, connectionId: sender.connectionId, userId: sender.userId, username: sender.username, ttl: sender.ttl });
+  // Read after the subscription is stored: every message with a later seq is published after it
+  // and finds it, so the sender receives every message after `seq`.
+  const latest = await channels.latestSeq(channel);
+  if (request.since === undefined) {
+    await reply(subscribedFrame(request, latest));
+  } else {
+    const replay = await retained(request.since, latest, channel, now, dependencies);
+    await reply(subscribedFrame(request, latest, replay !== undefined));
+    for (const message of replay ?? []) await reply(message.frame);
+  }
+  if (joins) await tellOthers(channel, memberFrame("join", channel, sender), sender.connectionId, dependencies);
+}
+
+/** The messages after `since`, or undefined when not all of them can be replayed. */
+async function retained(since: number, latest: number, channel: string, now: Date, { channels, policy }: ChannelDependencies): Promise<StoredMessage[] | undefined> {
+  const gap = latest - since;
+  if (policy.historySeconds === 0 || gap < 0 || gap > policy.replayLimit) return undefined;
+  if (gap === 0) return [];
+  const messages = await channels.messages(channel, since, latest, seconds(now));
+  return messages.length === gap ? messages : undefined;
+}
+
+export async function unsubscribe(request: ChannelRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<void> {
+  const { channels } = dependencies;
+  const existed = await channels.unsubscribe(request.channel, sender.userId, sender.connectionId);
+  await reply(unsubscribedFrame(request));
+  if (existed) await leaveIfLast(request.channel, sender, sender.connectionId, dependencies);
+}
+
+export interface Published {
+  readonly seq: number;
+  readonly report: FanOutReport;
+}
+
+export async function publish(request: PublishRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<Published> {
+  authorize(dependencies.policy, request.channel, sender, "publish");
+  return deliver(request.channel, request.data, sender, (seq) => reply(publishedFrame(request, seq)), dependencies);
+}
+
+/** A publish by the system itself: not subject to the rules, no `from`. */
+export async function publishFromServer(channel: string, data: string, dependencies: ChannelDependencies): Promise<Published> {
+  return deliver(channel, data, undefined, async () => undefined, dependencies);
+}
+
+async function deliver(
+  channel: string,
+  data: string,
+  from: Member | undefined,
+  stored: (seq: number) => Promise<void>,
+  { channels, policy, fanOut: fanOutDependencies, now: clock }: ChannelDependencies,
+): Promise<Published> {
+  const now = clock();
+  // Checked before a seq is taken, so that a refused message leaves no gap in the history.
+  messageFrame(channel, Number.MAX_SAFE_INTEGER, data, now, from);
+  const seq = await channels.nextSeq(channel);
+  const frame = messageFrame(channel, seq, data, now, from);
+  if (policy.historySeconds > 0) await channels.saveMessage(channel, { seq, frame }, seconds(now) + policy.historySeconds);
+  await stored(seq);
+  const report = await fanOut(channels.subscriberIds(channel, seconds(now)), frame, fanOutDependencies);
+  return { seq, report };
+}
+
+export async function presence(request: ChannelRequest, sender: Sender, reply: Reply, { channels, policy, now }: ChannelDependencies): Promise<void> {
+  authorize(policy, request.channel, sender, "subscribe");
+  await reply(presenceFrame(request, await channels.members(request.channel, seconds(now()))));
+}
+
+/**
+ * Ends every subscription of a connection that is gone (`$disconnect`, a 410, an expired record)
+ * and tells each channel the user left where this was their last connection on it.
+ */
+export async function forgetConnection(connectionId: string, dependencies: ChannelDependencies): Promise<void> {
+  const subscriptions = await dependencies.channels.removeConnection(connectionId);
+  for (const subscription of subscriptions) await leaveIfLast(subscription.channel, subscription, connectionId, dependencies);
+}
+
+async function leaveIfLast(channel: string, member: Member, connectionId: string, dependencies: ChannelDependencies): Promise<void> {
+  const { channels, now } = dependencies;
+  if (await channels.hasOtherSubscription(channel, member.userId, connectionId, seconds(now()))) return;
+  await tellOthers(channel, memberFrame("leave", channel, member), connectionId, dependencies);
+}
+
+async function tellOthers(channel: string, frame: string, except: string, { channels, fanOut: fanOutDependencies, now }: ChannelDependencies): Promise<void> {
+  await fanOut(without(channels.subscriberIds(channel, seconds(now())), except), frame, fanOutDependencies);
+}
+
+async function* without(pages: AsyncIterable<readonly string[]>, connectionId: string): AsyncIterable<readonly string[]> {
+  for await (const page of pages) yield page.filter((id) => id !== connectionId);
+}

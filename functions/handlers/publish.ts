@@ -1,0 +1,16 @@
+/** `publish`: store a message with the channel's next seq, acknowledge it, deliver it to the subscribers. */
+import { parsePublish } from "../core/channel-frames.js";
+import { publish } from "../core/channels.js";
+import { logger } from "./shared/logger.js";
+import { messageRoute } from "./shared/message-route.js";
+import { channelDependencies } from "./shared/messaging.js";
+import { senderOf } from "./shared/sender.js";
+
+export const handler = messageRoute(
+  async (event, reply) => {
+    const request = parsePublish(event.body);
+    const { seq, report } = await publish(request, senderOf(event), reply, channelDependencies);
+    logger.info("published", { channel: request.channel, seq, ...report });
+  },
+  { echo: true },
+);

@@ -1,0 +1,26 @@
+/**
+ * Module-scope wiring of every messaging function (the routes and the scheduled sweeper): settings
+ * read once at cold start, and the messaging system built once from them.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createManagementNotifier } from "../../adapters/management-notifier.js";
+import { readSettings } from "../../settings/environment.js";
+import { createMessaging } from "../../wiring.js";
+
+export const settings = readSettings("messaging", process.env);
+
+export const notifier = createManagementNotifier({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency });
+
+// Endpoint and region come from the SDK's standard variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
+export const { store, fanOutDependencies, channelDependencies } = createMessaging({
+  dynamodb: new DynamoDBClient({}),
+  notifier,
+  tables: settings,
+  policy: {
+    rules: settings.channelRules,
+    historySeconds: settings.channelHistorySeconds,
+    replayLimit: settings.channelReplayLimit,
+    maxSubscriptionsPerConnection: settings.maxSubscriptionsPerConnection,
+  },
+  concurrency: settings.postConcurrency,
+});
