@@ -1,6 +1,6 @@
 /**
  * Composition root of the AWS stack: read the config, build the components, export the outputs
- * (DESIGN §1). Every decision lives in infra/.
+ * (the README lists them). Every decision lives in infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { authorizerFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
