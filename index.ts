@@ -10,6 +10,7 @@ import { ChannelTables } from "./infra/channel-tables.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
 import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
+import { RateLimitTable } from "./infra/rate-limit-table.js";
 import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
@@ -36,6 +37,8 @@ const channels = new ChannelTables("channels", {
   deletionProtection: config.deletionProtection,
 });
 
+const rateLimits = new RateLimitTable("rate-limits");
+
 const network = config.network.kind === "none" ? undefined : new Network("network", { vpc: config.network });
 
 const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
@@ -56,6 +59,7 @@ const routeFunctions = new RouteFunctions("websocket", {
     userIndexArn: connections.userIndexArn,
   },
   channels,
+  rateLimits,
   functions: {
     ...config.functions,
     vpc: network && { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },

@@ -77,7 +77,9 @@ function sdkNotifier(maxSockets: number): Notifier {
       throw error;
     }
   };
-  return { send: post, close: () => Promise.reject(new Error("not measured")) };
+  // Only `send` is measured; the rest of the interface refuses.
+  const notMeasured = () => Promise.reject(new Error("not measured"));
+  return { send: post, close: notMeasured, exists: notMeasured } as Notifier;
 }
 
 async function run(): Promise<BroadcastOutcome> {

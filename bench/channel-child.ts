@@ -9,10 +9,15 @@
  * It first publishes once on a channel of 100 other subscribers, unmeasured: a warm instance.
  * A publish still running after `lambdaTimeoutSeconds` is reported as timed out, as Lambda would
  * end it there.
+ *
+ * Mode `resume` instead publishes 100 messages on a channel nobody holds, then times `subscribe`
+ * with `since: 0` for a new connection: its replies (`subscribed`, then each replayed message)
+ * posted one after the other, as the `subscribe` function sends them.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
-import { publishFromServer, type ChannelDependencies } from "../functions/core/channels.js";
+import { parseSubscribe } from "../functions/core/channel-frames.js";
+import { publishFromServer, subscribe, type ChannelDependencies } from "../functions/core/channels.js";
 import type { FanOutReport } from "../functions/core/fan-out.js";
 import { defaults } from "../functions/settings/schema.js";
 import { createMessaging } from "../functions/wiring.js";
@@ -27,6 +32,8 @@ export interface ChannelOutcome {
   /** Posts answered 410 (all frames). */
   readonly gone: number;
   readonly elapsedMs: number;
+  /** From the publish's start to its first `message` post: the seq, the retained copy, the first Query page. */
+  readonly firstPostMs: number;
   readonly timedOut: boolean;
   /** Query-by-channel pages of the publish, and the time spent waiting for them. */
   readonly queryPages: number;
@@ -36,18 +43,38 @@ export interface ChannelOutcome {
   readonly fileLimit: string;
 }
 
-const [channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, fileLimit] = process.argv.slice(2) as [string, string, string, string, string, string];
+export interface ResumeOutcome {
+  readonly replayed: number;
+  readonly resumed: boolean;
+  /** `subscribe` called → its last reply answered. */
+  readonly elapsedMs: number;
+  readonly posts: number;
+}
+
+const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, fileLimit] = process.argv.slice(2) as [
+  "publish" | "resume",
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+/** Messages a resume replays. */
+const replayed = 100;
 const identity = { region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } };
 const data = JSON.stringify({ from: "bench", text: "hello everyone" });
 
 const posts = { message: 0, leave: 0, other: 0 };
 let gone = 0;
+let firstPostAt = Number.NaN;
 const notifier = createManagementNotifier({ endpoint, maxSockets: defaults.postConcurrency, ...identity });
 const counted = {
   ...notifier,
   async send(connectionId: string, frame: string) {
     const kind = frame.startsWith('{"type":"message"') ? "message" : frame.startsWith('{"type":"leave"') ? "leave" : "other";
     posts[kind] += 1;
+    if (kind === "message" && Number.isNaN(firstPostAt)) firstPostAt = performance.now();
     const delivery = await notifier.send(connectionId, frame);
     if (delivery === "gone") gone += 1;
     return delivery;
@@ -57,7 +84,7 @@ const { channelDependencies } = createMessaging({
   dynamodb: new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity }),
   notifier: counted,
   tables: localTableNames,
-  policy: { rules: [], historySeconds: defaults.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: defaults.maxSubscriptionsPerConnection },
+  policy: { rules: defaults.channelRules, historySeconds: defaults.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: defaults.maxSubscriptionsPerConnection },
   concurrency: defaults.postConcurrency,
 });
 
@@ -81,10 +108,27 @@ const timedChannels: ChannelDependencies = {
   },
 };
 
+async function resume(): Promise<ResumeOutcome> {
+  await publishFromServer(warmChannel, data, channelDependencies);
+  for (let i = 0; i < replayed; i += 1) await publishFromServer(channel, data, channelDependencies);
+  const connectionId = Buffer.from(`cresume${Date.now()}`).toString("base64");
+  const sender = { connectionId, userId: "resumer", username: "resumer", groups: [], ttl: Math.floor(Date.now() / 1000) + 3600 };
+  let resumed = false;
+  Object.assign(posts, { message: 0, leave: 0, other: 0 });
+  const reply = async (frame: string) => {
+    if (frame.startsWith('{"type":"subscribed"')) resumed = (JSON.parse(frame) as { resumed?: boolean }).resumed === true;
+    await counted.send(connectionId, frame);
+  };
+  const started = performance.now();
+  await subscribe(parseSubscribe(JSON.stringify({ action: "subscribe", channel, since: 0 })), sender, reply, channelDependencies);
+  return { replayed: posts.message, resumed, elapsedMs: performance.now() - started, posts: posts.message + posts.other };
+}
+
 async function run(): Promise<ChannelOutcome> {
   await publishFromServer(warmChannel, data, channelDependencies);
   Object.assign(posts, { message: 0, leave: 0, other: 0 });
   gone = 0;
+  firstPostAt = Number.NaN;
   const started = performance.now();
   const cpu = process.cpuUsage();
   const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, Number(timeoutText), undefined).unref());
@@ -98,6 +142,7 @@ async function run(): Promise<ChannelOutcome> {
     posts: { ...posts },
     gone,
     elapsedMs,
+    firstPostMs: firstPostAt - started,
     timedOut: published === undefined,
     queryPages: query.pages,
     queryMs: query.ms,
@@ -106,7 +151,7 @@ async function run(): Promise<ChannelOutcome> {
   };
 }
 
-run().then(
+(mode === "resume" ? resume() : run()).then(
   (outcome) => {
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
     process.exit(0);

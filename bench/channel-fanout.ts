@@ -14,7 +14,7 @@ import { defaults } from "../functions/settings/schema.js";
 import { startDynalite } from "../local/dynamodb.js";
 import { ensureTables, localTableNames } from "../local/tables.js";
 import type { BroadcastOutcome } from "./broadcast-child.js";
-import type { ChannelOutcome } from "./channel-child.js";
+import type { ChannelOutcome, ResumeOutcome } from "./channel-child.js";
 import { bundleChild } from "./lib/bundle.js";
 import { connectionIds, isStale } from "./lib/connection-ids.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
@@ -30,13 +30,14 @@ export const channelFanOutDefaults = {
   timeoutMs: defaults.lambdaTimeoutSeconds * 1000,
 } as const;
 
-const variants = ["broadcast", "live", "stale"] as const;
+const variants = ["broadcast", "live", "stale", "shared"] as const;
 type Variant = (typeof variants)[number];
 
 const labels: Record<Variant, string> = {
   broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
   live: "**channel** publish, every subscriber live",
   stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` told to the channel",
+  shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection: removed, no `leave`",
 };
 
 type Outcome = (BroadcastOutcome & { kind: "broadcast" }) | (ChannelOutcome & { kind: "channel" });
@@ -44,22 +45,31 @@ type Outcome = (BroadcastOutcome & { kind: "broadcast" }) | (ChannelOutcome & { 
 export interface ChannelFanOutResult {
   readonly options: typeof channelFanOutDefaults;
   readonly outcomes: Record<number, Record<Variant, Outcome[]>>;
+  readonly resumes: ResumeOutcome[];
 }
 
 /** A user per connection (a channel's subscribers are mostly distinct users), Cognito-shaped subs. */
-const userOf = (connectionId: string) => `00000000-0000-4000-8000-${Buffer.from(connectionId, "base64").toString("hex").slice(-12)}`;
+function userOf(connectionId: string): string {
+  const hex = Buffer.from(connectionId, "base64").toString("hex").padStart(32, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
-/** Stores a subscription per id (and a connection record, older than the handshake grace, for each stale one). */
-async function seed(documents: DynamoDBDocumentClient, channel: string, ids: readonly string[]): Promise<void> {
+/**
+ * Stores a subscription per id (and a connection record, older than the handshake grace, for each
+ * stale one). With `sharedUsers`, each stale connection belongs to the user of the next, live one.
+ */
+async function seed(documents: DynamoDBDocumentClient, channel: string, ids: readonly string[], { sharedUsers = false } = {}): Promise<void> {
   const ttl = Math.floor(Date.now() / 1000) + 3 * 3600;
+  const owner = new Map(ids.map((connectionId, i) => [connectionId, userOf(sharedUsers && isStale(connectionId) && ids[i + 1] ? ids[i + 1]! : connectionId)]));
+  const userOfId = (connectionId: string) => owner.get(connectionId)!;
   const subscriptions = ids.map((connectionId) => ({
     PutRequest: {
       Item: {
         [channelAttributes.channel]: channel,
-        [channelAttributes.member]: `${userOf(connectionId)}#${connectionId}`,
+        [channelAttributes.member]: `${userOfId(connectionId)}#${connectionId}`,
         [channelAttributes.connectionId]: connectionId,
-        userId: userOf(connectionId),
-        username: userOf(connectionId),
+        userId: userOfId(connectionId),
+        username: userOfId(connectionId),
         [channelAttributes.ttl]: ttl,
       },
     },
@@ -68,8 +78,8 @@ async function seed(documents: DynamoDBDocumentClient, channel: string, ids: rea
     PutRequest: {
       Item: {
         [connectionAttributes.partitionKey]: connectionId,
-        [connectionAttributes.userId]: userOf(connectionId),
-        username: userOf(connectionId),
+        [connectionAttributes.userId]: userOfId(connectionId),
+        username: userOfId(connectionId),
         connectedAt: Date.now() - 3600_000,
         [connectionAttributes.tokenExpiresAt]: ttl,
         [connectionAttributes.ttl]: ttl,
@@ -102,6 +112,7 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
   const documents = DynamoDBDocumentClient.from(client);
   const endpoint = await startManagementEndpoint(options.delayMs);
   const outcomes: ChannelFanOutResult["outcomes"] = {};
+  const resumes: ResumeOutcome[] = [];
   try {
     await ensureTables(client, localTableNames);
     const warmChannel = "bench/warm";
@@ -109,7 +120,7 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
     for (const count of options.counts) {
       const live = `bench/live-${count}`;
       await seed(documents, live, connectionIds(count, { staleEvery: 0 }));
-      outcomes[count] = { broadcast: [], live: [], stale: [] };
+      outcomes[count] = { broadcast: [], live: [], stale: [], shared: [] };
       for (let round = 0; round < options.rounds; round += 1) {
         for (let j = 0; j < variants.length; j += 1) {
           const variant = variants[(round + j) % variants.length]!;
@@ -118,11 +129,12 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
             endpoint.reset();
             outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
           } else {
-            // A 410 removes a subscription: the stale channel is stored afresh before each publish.
-            const channel = variant === "live" ? live : `bench/stale-${count}-${round}`;
-            if (variant === "stale") await seed(documents, channel, connectionIds(count));
+            // A 410 removes the connection's subscriptions on every channel: each publish with gone
+            // subscribers gets a channel and connection ids of its own.
+            const channel = variant === "live" ? live : `bench/${variant}-${count}-${round}`;
+            if (variant !== "live") await seed(documents, channel, connectionIds(count, { prefix: `${variant}${round}` }), { sharedUsers: variant === "shared" });
             endpoint.reset();
-            const args = [channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
+            const args = ["publish", channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
             outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
           }
           outcomes[count]![variant].push(outcome);
@@ -132,18 +144,24 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
         }
       }
     }
+    for (let round = 0; round < options.rounds; round += 1) {
+      const args = ["resume", `public/resume-${round}`, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
+      const outcome = await runSender<ResumeOutcome>(channelChild, args, options.fileLimit);
+      resumes.push(outcome);
+      console.log(`  resume: ${outcome.replayed} replayed (resumed: ${outcome.resumed}) in ${millis(outcome.elapsedMs, 0)}`);
+    }
   } finally {
     await endpoint.close();
     client.destroy();
     await dynalite.close();
   }
-  return { options, outcomes };
+  return { options, outcomes, resumes };
 }
 
 const summary = (outcome: Outcome) =>
   outcome.kind === "broadcast"
     ? `${millis(outcome.elapsedMs, 0)}, ${outcome.delivered} + ${outcome.gone} gone, ${outcome.failed} failed`
-    : `${outcome.timedOut ? "timed out at " : ""}${millis(outcome.elapsedMs, 0)}, posts ${JSON.stringify(outcome.posts)}, ${outcome.gone} gone, ${outcome.report?.failed ?? "?"} failed, query ${outcome.queryPages} pages ${millis(outcome.queryMs, 0)}`;
+    : `${outcome.timedOut ? "timed out at " : ""}${millis(outcome.elapsedMs, 0)}, posts ${JSON.stringify(outcome.posts)}, ${outcome.gone} gone, ${outcome.report?.failed ?? "?"} failed, query ${outcome.queryPages} pages ${millis(outcome.queryMs, 0)}, first post at ${millis(outcome.firstPostMs, 0)}`;
 
 const failuresOf = (outcome: Outcome) => (outcome.kind === "broadcast" ? outcome.failed : (outcome.report?.failed ?? Number.NaN));
 
@@ -170,6 +188,8 @@ function cell(outcomes: readonly Outcome[], timeoutMs: number): string {
 }
 
 export interface ChannelFanOutFindings {
+  readonly rounds: number;
+  readonly timeoutMs: number;
   /** The channel publish with one subscriber in ten gone, as the broadcast is measured. */
   readonly channelAt1000Ms: number;
   readonly channelTimedOutAt1000: number;
@@ -179,6 +199,8 @@ export interface ChannelFanOutFindings {
   readonly liveAt1000Ms: number;
   readonly liveFailuresAt5000: number;
   readonly broadcastAt1000Ms: number;
+  /** `subscribe` with `since` replaying 100 messages, at the endpoint's latency per post. */
+  readonly resumeMs: number;
 }
 
 export function channelFanOutFindings(result: ChannelFanOutResult): ChannelFanOutFindings {
@@ -186,8 +208,10 @@ export function channelFanOutFindings(result: ChannelFanOutResult): ChannelFanOu
   const timedOut = (count: number, variant: Variant) => at(count, variant).filter((o) => o.kind === "channel" && o.timedOut).length;
   // A publish cut off by the timeout delivered to only part of the channel: its failures are the rest.
   const failures = (count: number, variant: Variant) =>
-    Math.max(0, ...at(count, variant).map((o) => (o.kind === "channel" && o.timedOut ? count - o.posts.message : failuresOf(o))));
+    at(count, variant).length === 0 ? Number.NaN : Math.max(...at(count, variant).map((o) => (o.kind === "channel" && o.timedOut ? count - o.posts.message : failuresOf(o))));
   return {
+    rounds: result.options.rounds,
+    timeoutMs: result.options.timeoutMs,
     channelAt1000Ms: median(at(1000, "stale").map((o) => o.elapsedMs)),
     channelTimedOutAt1000: timedOut(1000, "stale"),
     channelFailuresAt5000: failures(5000, "stale"),
@@ -195,6 +219,7 @@ export function channelFanOutFindings(result: ChannelFanOutResult): ChannelFanOu
     liveAt1000Ms: median(at(1000, "live").map((o) => o.elapsedMs)),
     liveFailuresAt5000: failures(5000, "live"),
     broadcastAt1000Ms: median(at(1000, "broadcast").map((o) => o.elapsedMs)),
+    resumeMs: median(result.resumes.map((o) => o.elapsedMs)),
   };
 }
 
@@ -219,5 +244,9 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     `Channel, one subscriber in ten gone: ${findings.channelTimedOutAt1000 > 0 ? `**timed out** at ${seconds(options.timeoutMs)}` : `**${seconds(findings.channelAt1000Ms)}**`} for 1,000 subscribers (goal ≤ 0.6 s), ` +
       `**${findings.channelFailuresAt5000}** undelivered at 5,000 (goal: none)${findings.channelTimedOutAt5000 > 0 ? ", cut off by the timeout" : ""}.`,
     `Every subscriber live: **${seconds(findings.liveAt1000Ms)}** at 1,000, ${findings.liveFailuresAt5000} undelivered at 5,000; the broadcast: ${seconds(findings.broadcastAt1000Ms)} at 1,000.`,
+    "",
+    `**Resume** in the same model: \`subscribe\` with \`since\` on a channel of ${result.resumes[0]?.replayed ?? "–"} retained messages, its replies (\`subscribed\`,`,
+    `then each message) posted one after the other as the \`subscribe\` function sends them: **${seconds(findings.resumeMs)}**`,
+    `(median of ${result.resumes.length}; every one \`resumed: true\`: ${result.resumes.every((o) => o.resumed) ? "yes" : "**no**"}).`,
   ].join("\n");
 }

@@ -1,5 +1,5 @@
 /** The issue's goals against the latest figures of each section (read back from BENCHMARKS.md). */
-import { percent, ratio, seconds, table } from "./lib/stats.js";
+import { millis, percent, rate, ratio, seconds, table } from "./lib/stats.js";
 
 type Findings = Record<string, Record<string, number | string>>;
 
@@ -7,6 +7,8 @@ export function goalsSection(findings: Findings): string {
   const a = findings.authorizer;
   const c = findings.cold;
   const b = findings.broadcast;
+  const ch = findings.channel;
+  const l = findings.load;
   const n = (value: unknown) => (typeof value === "number" ? value : Number.NaN);
   const verdict = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**not met**");
   const rows = [
@@ -41,5 +43,36 @@ export function goalsSection(findings: Findings): string {
       verdict(b && n(b.oursFailuresAt5000) === 0),
     ],
   ];
-  return ["## Goals", "", "From the latest run of each section below.", "", table(["goal (issue 7)", "measured", ""], rows)].join("\n");
+  const timedOut = (count: unknown) => (n(count) > 0 ? `timed out at ${seconds(n(ch?.timeoutMs))} (${n(count)} of ${n(ch?.rounds)} publishes)` : undefined);
+  const channelRows = [
+    [
+      "Channel publish to 1,000 subscribers on the local stack: ≥ 0.8× the `sendmessage` broadcast's deliveries/s, exactly once",
+      l ? `${ratio(n(l.channelOverBroadcast))} (${rate(n(l.channelPerSecond))}/s vs ${rate(n(l.broadcastPerSecond))}/s); exactly once: ${l.channelExactlyOnce ? "yes" : "no"}` : "–",
+      verdict(l && n(l.channelOverBroadcast) >= 0.8 && Boolean(l.channelExactlyOnce)),
+    ],
+    [
+      "Resume: `subscribe` with `since` to the last of 100 replayed messages ≤ 50 ms (local stack)",
+      l ? `${millis(n(l.resumeMs))}${l.resumesComplete ? "" : ", some incomplete"}` : "–",
+      verdict(l && n(l.resumeMs) <= 50 && Boolean(l.resumesComplete)),
+    ],
+    [
+      "Channel fan-out ≤ 0.6 s for 1,000 subscribers at 20 ms per post (one in ten gone, as the broadcast)",
+      ch ? `${timedOut(ch.channelTimedOutAt1000) ?? seconds(n(ch.channelAt1000Ms))}; every subscriber live: ${seconds(n(ch.liveAt1000Ms))}` : "–",
+      verdict(ch && n(ch.channelTimedOutAt1000) === 0 && n(ch.channelAt1000Ms) <= 600),
+    ],
+    [
+      "Channel fan-out: no errors at 5,000",
+      ch ? `${n(ch.channelFailuresAt5000)} undelivered${n(ch.channelTimedOutAt5000) > 0 ? `, ${timedOut(ch.channelTimedOutAt5000)}` : ""}; every subscriber live: ${n(ch.liveFailuresAt5000)}` : "–",
+      verdict(ch && n(ch.channelFailuresAt5000) === 0),
+    ],
+  ];
+  return [
+    "## Goals",
+    "",
+    "From the latest run of each section below.",
+    "",
+    table(["goal (issue 7)", "measured", ""], rows),
+    "",
+    table(["goal (issue 13)", "measured", ""], channelRows),
+  ].join("\n");
 }

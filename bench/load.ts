@@ -1,25 +1,32 @@
 /**
  * `npm run load`: the local stack under load, on 127.0.0.1. Opens authenticated connections
- * (default 1,000, spread over 10 users), then fires a broadcast storm (default 40 broadcasts from
- * random senders, all in flight at once) and checks that every message reached every connection
- * exactly once. Figures go to BENCHMARKS.md, section "Local gateway under load".
+ * (default 1,000, spread over 10 users) and fires a broadcast storm (default 40 broadcasts from
+ * random senders, all in flight at once). Then every connection subscribes to one channel, and
+ * rounds of a burst of `publish` on it and a burst of `sendmessage` (the same count, to the same
+ * connections) alternate, so that the two rates are compared within one run. Last, resumes: a new
+ * connection subscribes with `since` to a channel whose last 100 messages it missed. Every
+ * message must reach every connection exactly once. Figures go to BENCHMARKS.md, section "load".
  *
- *   npm run load -- --connections 1000 --users 10 --broadcasts 40
+ *   npm run load -- --connections 1000 --users 10 --broadcasts 40 --rounds 5 --burst 20 --resumes 9
  *
  * The stack runs in its own process (as `npm start` does), so its memory is measured apart from
  * the clients'.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pMap from "p-map";
 import { parseOutputs, type StackOutputs } from "../local/outputs.js";
+import { localSettingKeys } from "../local/stack.js";
+import { request } from "../tests/support/channel-frames.js";
 import { signUp, type SignedInUser } from "../tests/support/local-stack.js";
 import { TestClient } from "../tests/support/ws-client.js";
-import { rate, seconds } from "./lib/stats.js";
+import { goalsSection } from "./goals.js";
+import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
+import { median, millis, rate, ratio, seconds, table } from "./lib/stats.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -28,10 +35,14 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1000" },
     users: { type: "string", default: "10" },
     broadcasts: { type: "string", default: "40" },
+    rounds: { type: "string", default: "5" },
+    burst: { type: "string", default: "20" },
+    resumes: { type: "string", default: "9" },
     "no-write": { type: "boolean", default: false },
   },
 });
-const count = (name: "connections" | "users" | "broadcasts", max: number): number => {
+type CountOption = "connections" | "users" | "broadcasts" | "rounds" | "burst" | "resumes";
+const count = (name: CountOption, max: number): number => {
   const value = Number(values[name]);
   if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be an integer from 1 to ${max}, got "${values[name]}"`);
   return value;
@@ -39,6 +50,23 @@ const count = (name: "connections" | "users" | "broadcasts", max: number): numbe
 const connections = count("connections", 5000);
 const users = count("users", connections);
 const broadcasts = count("broadcasts", 1000);
+const rounds = count("rounds", 100);
+const burst = count("burst", 1000);
+const resumes = count("resumes", 100);
+
+/** Messages replayed per resume. */
+const replayed = 100;
+/**
+ * The stack config of the run (`npm start -- --set KEY=VALUE`): function logs at WARN, history for
+ * every resume whatever the defaults, and the per-user limits off where the stack has them, since
+ * a few users hold all the connections.
+ */
+const settings: Record<string, string> = { logLevel: "WARN", channelHistorySeconds: "600", channelReplayLimit: String(replayed) };
+for (const limit of ["maxConnectionsPerUser", "userMessageRate"]) if ((localSettingKeys as readonly string[]).includes(limit)) settings[limit] = "0";
+const setFlags = Object.entries(settings).map(([key, value]) => `--set ${key}=${value}`);
+const channel = "public/load";
+/** How every `message` frame of a channel starts (functions/core/channel-frames.ts): counted without parsing. */
+const messagePrefix = (name: string) => `{"type":"message","channel":${JSON.stringify(name)},`;
 
 /** Resident and peak memory of a process, from /proc (kB → MB). */
 async function memoryOf(pid: number): Promise<{ rssMb: number; peakMb: number }> {
@@ -48,20 +76,23 @@ async function memoryOf(pid: number): Promise<{ rssMb: number; peakMb: number }>
 }
 
 async function startStackProcess(dataDirectory: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--data-dir", dataDirectory, "--gateway-port", "0", "--cognito-port", "0", "--dynamodb-port", "0"], {
+  const ports = ["--gateway-port", "0", "--cognito-port", "0", "--dynamodb-port", "0", "--web-port", "0"];
+  const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--data-dir", dataDirectory, ...ports, ...setFlags.flatMap((flag) => flag.split(" "))], {
     stdio: ["ignore", "pipe", "pipe"],
-    // Function logs would cost the stack more than the load itself; warnings still show.
-    env: { ...process.env, LOG_LEVEL: "WARN" },
   });
   let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
+  const collect = (chunk: Buffer) => (output += chunk);
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
   const deadline = Date.now() + 60_000;
   while (!output.includes("Ready in")) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the local stack did not start:\n${output}`);
     await sleep(50);
   }
-  const outputs = parseOutputs(await readFile(join(dataDirectory, "outputs.json"), "utf8"), "outputs.json");
+  // From now on: the access log (a line per request, on stdout) is dropped; errors show as they come.
+  child.stdout.off("data", collect).resume();
+  child.stderr.off("data", collect).on("data", (chunk: Buffer) => process.stderr.write(chunk));
+  const outputs: StackOutputs = parseOutputs(await readFile(join(dataDirectory, "outputs.json"), "utf8"), "outputs.json");
   return {
     child,
     outputs,
@@ -73,17 +104,67 @@ async function startStackProcess(dataDirectory: string) {
   };
 }
 
+/** Deliveries checked per connection and message: each must arrive exactly once. */
+interface Tally {
+  delivered: number;
+  duplicates: number;
+  missing: number;
+}
+
+function tally(clients: readonly TestClient[], expected: readonly string[], keyOf: (text: string) => string | undefined): Tally {
+  const result: Tally = { delivered: 0, duplicates: 0, missing: 0 };
+  const wanted = new Set(expected);
+  for (const client of clients) {
+    const seen = new Map<string, number>();
+    for (const text of client.messages) {
+      const key = keyOf(text);
+      if (key !== undefined) seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    for (const key of expected) {
+      const times = seen.get(key) ?? 0;
+      result.delivered += Math.min(times, 1);
+      result.duplicates += Math.max(times - 1, 0);
+      result.missing += times === 0 ? 1 : 0;
+    }
+    // Anything received that nobody sent counts as a duplicate too.
+    for (const [key, times] of seen) if (!wanted.has(key)) result.duplicates += times;
+  }
+  return result;
+}
+
+type Kind = "broadcast" | "channel";
+
+interface Round {
+  readonly broadcastMs: number;
+  readonly channelMs: number;
+}
+
+interface Resume {
+  /** `subscribe` sent → `subscribed` received. */
+  readonly subscribedMs: number;
+  /** `subscribe` sent → the last replayed message received. */
+  readonly lastMs: number;
+  /** `resumed: true`, and seqs 1–100 each once, in order. */
+  readonly complete: boolean;
+}
+
 interface Figures {
   connections: number;
   users: number;
   broadcasts: number;
+  rounds: number;
+  burst: number;
   connectSeconds: number;
   connectionsPerSecond: number;
   stormSeconds: number;
   deliveriesPerSecond: number;
-  delivered: number;
-  duplicates: number;
-  missing: number;
+  storm: Tally;
+  subscribeSeconds: number;
+  subscriptionsPerSecond: number;
+  roundTimes: Round[];
+  broadcastRounds: Tally;
+  channelRounds: Tally;
+  resumes: Resume[];
   idleRssMb: number;
   connectedRssMb: number;
   peakRssMb: number;
@@ -94,77 +175,146 @@ async function run(): Promise<Figures> {
   const dataDirectory = await mkdtemp(join(tmpdir(), "load-"));
   const stack = await startStackProcess(dataDirectory);
   const open: TestClient[] = [];
+  const connect = async (url: string) => {
+    const client = await TestClient.open(url);
+    open.push(client);
+    return client;
+  };
   try {
     const { outputs } = stack;
     console.log(`stack up (pid ${stack.child.pid}); signing up ${users} users`);
     const accounts: SignedInUser[] = await pMap(Array.from({ length: users }, (_, i) => `load-${i}@example.com`), (email) => signUp(outputs, email), { concurrency: 5 });
+    const urlOf = (account: SignedInUser) => `${outputs.webSocketUrl}?idToken=${account.idToken}`;
     await sleep(500);
     const idle = await memoryOf(stack.child.pid!);
 
     console.log(`opening ${connections} connections`);
-    const connect = (count: number) =>
-      pMap(
-        Array.from({ length: count }, (_, i) => accounts[i % users]!),
-        async (account) => {
-          const client = await TestClient.open(`${outputs.webSocketUrl}?idToken=${account.idToken}`);
-          open.push(client);
-          return client;
-        },
-        { concurrency: 50 },
-      );
+    const connectMany = (count: number) => pMap(Array.from({ length: count }, (_, i) => accounts[i % users]!), (account) => connect(urlOf(account)), { concurrency: 50 });
     // The first tenth also starts the function instances; memory per connection is read after it.
     const warmUp = Math.ceil(connections / 10);
     const connectStarted = performance.now();
-    const clients = await connect(warmUp);
+    const clients = await connectMany(warmUp);
     await sleep(300);
     const warm = await memoryOf(stack.child.pid!);
-    clients.push(...(await connect(connections - warmUp)));
+    clients.push(...(await connectMany(connections - warmUp)));
     const connectMs = performance.now() - connectStarted;
     await sleep(500);
     const connected = await memoryOf(stack.child.pid!);
 
+    // Counts the deliveries of the burst under way, without parsing them.
+    let counting: { prefix: string; arrived: number; expected: number; done: () => void } | undefined;
+    for (const client of clients) {
+      client.socket.on("message", (data) => {
+        if (counting && String(data).startsWith(counting.prefix) && ++counting.arrived === counting.expected) counting.done();
+      });
+    }
+    /** Sends the frames at once; the time until every connection received every message. */
+    async function timed(prefix: string, frames: readonly string[]): Promise<number> {
+      const arrived = new Promise<void>((done) => (counting = { prefix, arrived: 0, expected: frames.length * connections, done }));
+      const started = performance.now();
+      await Promise.all(frames.map((frame, i) => clients[(i * 7919) % connections]!.send(frame)));
+      await Promise.race([arrived, sleep(120_000, undefined, { ref: false })]);
+      const ms = performance.now() - started;
+      counting = undefined;
+      await sleep(300);
+      return ms;
+    }
+
     console.log(`broadcast storm: ${broadcasts} broadcasts, ${broadcasts * connections} deliveries expected`);
-    const ids = Array.from({ length: broadcasts }, (_, i) => `storm-${i}`);
-    const expected = broadcasts * connections;
-    const stormStarted = performance.now();
-    const allArrived = new Promise<void>((resolve) => {
-      let arrived = 0;
-      for (const client of clients) {
-        client.socket.on("message", () => {
-          if (++arrived === expected) resolve();
-        });
+    const stormIds = Array.from({ length: broadcasts }, (_, i) => `storm-${i}`);
+    const stormMs = await timed("storm-", stormIds.map((id) => JSON.stringify({ action: "sendmessage", data: id })));
+    const storm = tally(clients, stormIds, (text) => (text.startsWith("storm-") ? text : undefined));
+
+    console.log(`subscribing ${connections} connections to ${channel}`);
+    const subscribeStarted = performance.now();
+    const replies = await pMap(clients, (client) => request(client, { action: "subscribe", channel, id: "load" }), { concurrency: 50 });
+    const subscribeMs = performance.now() - subscribeStarted;
+    const refused = replies.filter((reply) => reply.type !== "subscribed");
+    if (refused.length > 0) throw new Error(`${refused.length} subscriptions refused, the first: ${JSON.stringify(refused[0])}`);
+    await sleep(1000);
+
+    console.log(`${rounds} rounds of ${burst} publishes and ${burst} broadcasts, alternating`);
+    const broadcastIds: string[] = [];
+    const publishIds: string[] = [];
+    const roundTimes: Round[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const times: Partial<Record<Kind, number>> = {};
+      for (const kind of round % 2 === 0 ? (["channel", "broadcast"] as const) : (["broadcast", "channel"] as const)) {
+        const ids = Array.from({ length: burst }, (_, i) => `${kind === "channel" ? "p" : "b"}${round}-${i}`);
+        (kind === "channel" ? publishIds : broadcastIds).push(...ids);
+        times[kind] =
+          kind === "channel"
+            ? await timed(messagePrefix(channel), ids.map((id) => JSON.stringify({ action: "publish", channel, data: id, id })))
+            : await timed(`b${round}-`, ids.map((id) => JSON.stringify({ action: "sendmessage", data: id })));
       }
-    });
-    await Promise.all(ids.map((id, i) => clients[(i * 7919) % connections]!.send(JSON.stringify({ action: "sendmessage", data: id }))));
-    await Promise.race([allArrived, sleep(120_000, undefined, { ref: false })]);
-    const stormMs = performance.now() - stormStarted;
-    await sleep(300);
+      roundTimes.push({ broadcastMs: times.broadcast!, channelMs: times.channel! });
+      console.log(`  round ${round + 1}: channel ${rate((burst * connections) / (times.channel! / 1000))}/s, broadcast ${rate((burst * connections) / (times.broadcast! / 1000))}/s`);
+    }
     const peak = await memoryOf(stack.child.pid!);
 
-    let delivered = 0;
-    let duplicates = 0;
-    let missing = 0;
+    // Every publish was acknowledged with its seq; each connection must hold each of those seqs once.
+    const acks = new Map<string, number>();
     for (const client of clients) {
-      const seen = new Map<string, number>();
-      for (const message of client.messages) seen.set(message, (seen.get(message) ?? 0) + 1);
-      for (const id of ids) {
-        const times = seen.get(id) ?? 0;
-        delivered += Math.min(times, 1);
-        duplicates += Math.max(times - 1, 0);
-        missing += times === 0 ? 1 : 0;
+      for (const text of client.messages) {
+        if (!text.startsWith('{"type":"published"')) continue;
+        const ack = JSON.parse(text) as { id: string; seq: number };
+        acks.set(ack.id, ack.seq);
       }
     }
+    const seqs = publishIds.map((id) => String(acks.get(id) ?? `unacknowledged ${id}`));
+    const channelRounds = tally(clients, seqs, (text) => (text.startsWith(messagePrefix(channel)) ? String((JSON.parse(text) as { seq: number }).seq) : undefined));
+    const broadcastRounds = tally(clients, broadcastIds, (text) => (/^b\d+-\d+$/.test(text) ? text : undefined));
+
+    console.log(`${resumes} resumes of ${replayed} messages`);
+    const resumeResults: Resume[] = [];
+    for (let k = 0; k < resumes; k += 1) {
+      const name = `public/resume-${k}`;
+      const publisher = await connect(urlOf(accounts[(k + 1) % users]!));
+      await pMap(Array.from({ length: replayed }, (_, i) => i), (i) => request(publisher, { action: "publish", channel: name, data: `r${k}-${i}`, id: `r${k}-${i}` }), { concurrency: 10 });
+      // A connection opened after a drop: it missed all of them.
+      const resumer = await connect(urlOf(accounts[k % users]!));
+      await sleep(200);
+      const prefix = messagePrefix(name);
+      let subscribedAt = Number.NaN;
+      const last = new Promise<number>((resolve) => {
+        let received = 0;
+        resumer.socket.on("message", (data) => {
+          const text = String(data);
+          if (text.startsWith('{"type":"subscribed"')) subscribedAt = performance.now();
+          else if (text.startsWith(prefix) && ++received === replayed) resolve(performance.now());
+        });
+      });
+      const sent = performance.now();
+      await resumer.send(JSON.stringify({ action: "subscribe", channel: name, since: 0, id: "resume" }));
+      const lastAt = await Promise.race([last, sleep(10_000, Number.NaN, { ref: false })]);
+      await sleep(100);
+      const frames = resumer.messages.map((text) => JSON.parse(text) as { type?: string; resumed?: boolean; seq?: number; channel?: string });
+      const subscribed = frames.find((frame) => frame.type === "subscribed");
+      const replay = frames.filter((frame) => frame.type === "message" && frame.channel === name).map((frame) => frame.seq);
+      const complete = subscribed?.resumed === true && replay.join() === Array.from({ length: replayed }, (_, i) => i + 1).join();
+      resumeResults.push({ subscribedMs: subscribedAt - sent, lastMs: lastAt - sent, complete });
+      console.log(`  resume ${k + 1}: subscribed after ${millis(subscribedAt - sent)}, last of ${replayed} after ${millis(lastAt - sent)}${complete ? "" : " (INCOMPLETE)"}`);
+      resumer.socket.close();
+      publisher.socket.close();
+    }
+
     return {
       connections,
       users,
       broadcasts,
+      rounds,
+      burst,
       connectSeconds: connectMs / 1000,
       connectionsPerSecond: connections / (connectMs / 1000),
       stormSeconds: stormMs / 1000,
-      deliveriesPerSecond: delivered / (stormMs / 1000),
-      delivered,
-      duplicates,
-      missing,
+      deliveriesPerSecond: storm.delivered / (stormMs / 1000),
+      storm,
+      subscribeSeconds: subscribeMs / 1000,
+      subscriptionsPerSecond: connections / (subscribeMs / 1000),
+      roundTimes,
+      broadcastRounds,
+      channelRounds,
+      resumes: resumeResults,
       idleRssMb: idle.rssMb,
       connectedRssMb: connected.rssMb,
       peakRssMb: peak.peakMb,
@@ -177,43 +327,108 @@ async function run(): Promise<Figures> {
   }
 }
 
-function section(figures: Figures): string {
-  const exactlyOnce = figures.duplicates === 0 && figures.missing === 0;
-  return `## Local gateway under load (\`npm run load\`)
+const exactlyOnce = (t: Tally) => t.duplicates === 0 && t.missing === 0;
+const once = (t: Tally) => `${exactlyOnce(t) ? "yes" : "**no**"}: ${t.delivered} deliveries, ${t.duplicates} duplicates, ${t.missing} missing`;
 
-Command: \`npm run load -- --connections ${figures.connections} --users ${figures.users} --broadcasts ${figures.broadcasts}\`
-· ${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpus().length} cores. The local stack
-runs in its own process (\`local/start.ts\`: gateway, function workers, dynalite, cognito-local as
-its child); the ${figures.connections} \`ws\` clients run in the measuring process. Function logs at WARN.
-
-| figure | value |
-|---|---|
-| authenticated connections opened (authorizer + \`$connect\` + DynamoDB put each, 50 at a time) | ${figures.connections} in ${seconds(figures.connectSeconds * 1000)}: **${rate(figures.connectionsPerSecond)}/s** |
-| broadcast storm: ${figures.broadcasts} \`sendmessage\` at once to ${figures.connections} connections | ${figures.delivered} deliveries in ${seconds(figures.stormSeconds * 1000)}: **${rate(figures.deliveriesPerSecond)}/s** |
-| exactly once | ${exactlyOnce ? "yes" : "**no**"}: ${figures.duplicates} duplicates, ${figures.missing} missing |
-| stack memory (RSS) idle → ${figures.connections} connections → peak | ${figures.idleRssMb.toFixed(0)} MB → ${figures.connectedRssMb.toFixed(0)} MB → ${figures.peakRssMb.toFixed(0)} MB |
-| memory per open connection (RSS growth after the first tenth, whose connects also start the function instances) | ${figures.kbPerConnection.toFixed(1)} kB |
-
-Every delivery of the storm goes through the real path: the gateway invokes the \`sendmessage\`
-bundle, which scans dynalite and posts each frame to the gateway's \`@connections\` API over HTTP.
-`;
+export interface LoadFindings {
+  /** Channel deliveries/s over the broadcast's, median of per-round ratios. */
+  readonly channelOverBroadcast: number;
+  readonly channelPerSecond: number;
+  readonly broadcastPerSecond: number;
+  readonly channelExactlyOnce: boolean;
+  /** `subscribe` with `since` → the last of 100 replayed messages, median. */
+  readonly resumeMs: number;
+  readonly resumesComplete: boolean;
 }
 
-/** Replaces this section of BENCHMARKS.md (or appends it), leaving the other sections alone. */
-async function writeSection(text: string): Promise<void> {
-  const file = "BENCHMARKS.md";
-  const current = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
-  const heading = "## Local gateway under load";
-  const start = current.indexOf(heading);
-  if (start === -1) return writeFile(file, `${current.trimEnd()}\n\n${text}`);
-  const next = current.indexOf("\n## ", start + heading.length);
-  await writeFile(file, `${current.slice(0, start)}${text}${next === -1 ? "" : `\n${current.slice(next + 1)}`}`);
+function loadFindings(figures: Figures): LoadFindings {
+  const perSecond = (ms: number) => (figures.burst * figures.connections) / (ms / 1000);
+  return {
+    channelOverBroadcast: median(figures.roundTimes.map((round) => perSecond(round.channelMs) / perSecond(round.broadcastMs))),
+    channelPerSecond: median(figures.roundTimes.map((round) => perSecond(round.channelMs))),
+    broadcastPerSecond: median(figures.roundTimes.map((round) => perSecond(round.broadcastMs))),
+    channelExactlyOnce: exactlyOnce(figures.channelRounds),
+    resumeMs: median(figures.resumes.map((resume) => resume.lastMs)),
+    resumesComplete: figures.resumes.every((resume) => resume.complete),
+  };
 }
 
+function section(figures: Figures, findings: LoadFindings): string {
+  const perSecond = (ms: number) => (figures.burst * figures.connections) / (ms / 1000);
+  const spread = (key: keyof Round) => {
+    const rates = figures.roundTimes.map((round) => perSecond(round[key]));
+    return `${rate(median(rates))}/s (${rate(Math.min(...rates))}–${rate(Math.max(...rates))})`;
+  };
+  const resume = (key: keyof Omit<Resume, "complete">) => {
+    const times = figures.resumes.map((r) => r[key]);
+    return `${millis(median(times))} (${millis(Math.min(...times))}–${millis(Math.max(...times))})`;
+  };
+  const n = figures.connections;
+  return [
+    "The local stack runs in its own process (`local/start.ts`: gateway, function workers, dynalite, cognito-local",
+    `as its child) with \`${setFlags.join(" ")}\`; the ${n} \`ws\` clients, ${figures.users} users,`,
+    "run in the measuring process.",
+    "",
+    table(
+      ["figure", "value"],
+      [
+        [`authenticated connections opened (authorizer + \`$connect\` + DynamoDB put each, 50 at a time)`, `${n} in ${seconds(figures.connectSeconds * 1000)}: **${rate(figures.connectionsPerSecond)}/s**`],
+        [`broadcast storm: ${figures.broadcasts} \`sendmessage\` at once to ${n} connections`, `${figures.storm.delivered} deliveries in ${seconds(figures.stormSeconds * 1000)}: **${rate(figures.deliveriesPerSecond)}/s**`],
+        ["exactly once (storm)", once(figures.storm)],
+        [`\`subscribe\` of every connection to one channel, 50 at a time`, `${n} in ${seconds(figures.subscribeSeconds * 1000)}: **${rate(figures.subscriptionsPerSecond)}/s**`],
+        [`stack memory (RSS) idle → ${n} connections → peak`, `${figures.idleRssMb.toFixed(0)} MB → ${figures.connectedRssMb.toFixed(0)} MB → ${figures.peakRssMb.toFixed(0)} MB`],
+        ["memory per open connection (RSS growth after the first tenth, whose connects also start the function instances)", `${figures.kbPerConnection.toFixed(1)} kB`],
+      ],
+    ),
+    "",
+    `**Channel publish vs broadcast**, to the same ${n} connections, all subscribed to \`${channel}\`: ${figures.rounds} rounds, each a burst of`,
+    `${figures.burst} \`publish\` and a burst of ${figures.burst} \`sendmessage\` (all in flight at once, from spread senders), the order`,
+    "alternating round by round; time from the first frame sent to the last delivery; medians (and range) over rounds.",
+    "",
+    table(
+      ["route", "deliveries/s", "exactly once (per connection per message)"],
+      [
+        ["`publish` on a channel (Query by channel; seq and retained copy first)", spread("channelMs"), once(figures.channelRounds)],
+        ["`sendmessage` broadcast (Scan of the connections)", spread("broadcastMs"), once(figures.broadcastRounds)],
+      ],
+    ),
+    "",
+    `Channel over broadcast: **${ratio(findings.channelOverBroadcast)}** (median of per-round ratios; goal ≥ 0.8×). Each`,
+    "publish also posts its `published` acknowledgement to the sender, not counted.",
+    "",
+    `**Resume**: a connection opened after a drop sends \`subscribe\` with \`since\` on a channel whose last ${replayed}`,
+    `messages it missed (all retained); ${figures.resumes.length} resumes, one at a time, the stack otherwise idle; median (range).`,
+    "",
+    table(
+      ["`subscribe` with `since` sent →", "time"],
+      [
+        ["`subscribed` (`resumed: true`) received", resume("subscribedMs")],
+        [`the last of ${replayed} replayed messages received`, `**${resume("lastMs")}**`],
+        [`every resume complete (\`resumed: true\`, seqs 1–${replayed} once each, in order)`, findings.resumesComplete ? "yes" : "**no**"],
+      ],
+    ),
+    "",
+    `Resume: **${millis(findings.resumeMs)}** to the last of ${replayed} replayed messages (goal ≤ 50 ms).`,
+    "",
+    "Every delivery goes through the real path: the gateway invokes the function bundle (`sendmessage`,",
+    "`publish`, `subscribe`), which reads dynalite and posts each frame to the gateway's `@connections` API over HTTP.",
+  ].join("\n");
+}
+
+const started = performance.now();
+const loadBefore = currentLoad();
 const figures = await run();
-console.log(JSON.stringify(figures, null, 2));
-if (!values["no-write"]) await writeSection(section(figures));
-if (figures.duplicates > 0 || figures.missing > 0) {
-  console.error(`load: ${figures.duplicates} duplicate and ${figures.missing} missing deliveries`);
+const findings = loadFindings(figures);
+console.log(JSON.stringify({ ...figures, roundTimes: figures.roundTimes, findings }, null, 2));
+if (!values["no-write"]) {
+  const command = `npm run load -- --connections ${connections} --users ${users} --broadcasts ${broadcasts} --rounds ${rounds} --burst ${burst} --resumes ${resumes}`;
+  const body = `## Local gateway under load\n\n${provenance(command, (performance.now() - started) / 1000, loadBefore)}\n\n${section(figures, findings)}\n${findingsComment("load", findings)}`;
+  await writeSection("load", body);
+  await writeSection("goals", goalsSection(readFindings(await readBenchmarks())));
+  console.log(body);
+}
+const failures = [figures.storm, figures.channelRounds, figures.broadcastRounds].filter((t) => !exactlyOnce(t)).length;
+if (failures > 0 || !findings.resumesComplete) {
+  console.error(`load: deliveries not exactly once in ${failures} part(s); resumes complete: ${findings.resumesComplete}`);
   process.exitCode = 1;
 }

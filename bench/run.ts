@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- section...]`: what users weigh when they pick an authorizer and a fan-out
  * design, measured side by side on this machine, interleaved, as medians and ratios. Sections:
- * `authorizer` (warm), `cold` (bundle sizes, process start to first Allow), `broadcast` (fan-out).
+ * `authorizer` (warm), `cold` (bundle sizes, process start to first Allow), `broadcast` (fan-out),
+ * `channel` (the same fan-out model for a channel publish).
  * Each rewrites its own part of BENCHMARKS.md with the command, date and machine. No argument:
  * all of them (a few minutes). The local gateway's figures come from `npm run load`.
  */
@@ -15,8 +16,11 @@ import { goalsSection } from "./goals.js";
 import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
 import { localCertificate } from "./lib/tls.js";
 
-type Section = "authorizer" | "cold" | "broadcast";
-const sections: readonly Section[] = ["authorizer", "cold", "broadcast"];
+type Section = "authorizer" | "cold" | "broadcast" | "channel";
+const sections: readonly Section[] = ["authorizer", "cold", "broadcast", "channel"];
+
+// Before the SDK loads (the channel section uses it here): its Node 20 notice is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
 for (const name of requested) {
@@ -62,6 +66,12 @@ try {
         const { broadcastFindings, broadcastSection, runBroadcast } = await import("./broadcast.js");
         const result = await runBroadcast(scratch);
         body = `## Broadcast fan-out\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${broadcastSection(result)}\n${findingsComment(section, broadcastFindings(result))}`;
+        break;
+      }
+      case "channel": {
+        const { channelFanOutFindings, channelFanOutSection, runChannelFanOut } = await import("./channel-fanout.js");
+        const result = await runChannelFanOut(scratch);
+        body = `## Channel fan-out\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${channelFanOutSection(result)}\n${findingsComment(section, channelFanOutFindings(result))}`;
         break;
       }
     }

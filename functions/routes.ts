@@ -27,13 +27,16 @@ export type FunctionName =
  * `subscriptionsTable` and `channelMessagesTable` → the channel tables,
  * `connectionIndex` → `{subscriptionsTable}/index/{connectionIndex}`,
  * `connections` → `{executionArn}/{stage}/POST/@connections/*` (send),
- * `closeConnections` → `{executionArn}/{stage}/DELETE/@connections/*` (disconnect).
+ * `closeConnections` → `{executionArn}/{stage}/DELETE/@connections/*` (disconnect),
+ * `inspectConnections` → `{executionArn}/{stage}/GET/@connections/*` (is it still open?),
+ * `rateLimitsTable` → the rate limiter's counters.
  */
 export type Grant =
-  | { readonly resource: "connectionsTable" | "subscriptionsTable" | "channelMessagesTable"; readonly actions: readonly TableAction[] }
+  | { readonly resource: "connectionsTable" | "subscriptionsTable" | "channelMessagesTable" | "rateLimitsTable"; readonly actions: readonly TableAction[] }
   | { readonly resource: "userIndex" | "connectionIndex"; readonly actions: readonly ["dynamodb:Query"] }
   | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] }
-  | { readonly resource: "closeConnections"; readonly actions: readonly ["execute-api:ManageConnections"] };
+  | { readonly resource: "closeConnections"; readonly actions: readonly ["execute-api:ManageConnections"] }
+  | { readonly resource: "inspectConnections"; readonly actions: readonly ["execute-api:ManageConnections"] };
 
 export type TableAction =
   | "dynamodb:PutItem"
@@ -71,10 +74,11 @@ const forgetGone: readonly Grant[] = [
   { resource: "subscriptionsTable", actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"] },
 ];
 /**
- * What every function answering frames needs (handlers/shared/message-route.ts): post the reply,
- * and forget the connection when the reply (or any fan-out) meets 410 GoneException.
+ * What every function answering frames needs (handlers/shared/message-route.ts): count the frame
+ * against its user's rate, post the reply, and forget the connection when the reply (or any
+ * fan-out) meets 410 GoneException.
  */
-const replies: readonly Grant[] = forgetGone;
+const replies: readonly Grant[] = [...forgetGone, { resource: "rateLimitsTable", actions: ["dynamodb:UpdateItem"] }];
 
 export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   authorizer: {
@@ -83,9 +87,14 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     grants: [],
   },
   connect: {
-    description: "Records the new connection and its Cognito user",
+    description: "Holds each user to maxConnectionsPerUser, records the new connection and its Cognito user",
     settings: "messaging",
-    grants: [{ resource: "connectionsTable", actions: ["dynamodb:PutItem"] }],
+    grants: [
+      ...forgetGone,
+      { resource: "connectionsTable", actions: ["dynamodb:PutItem"] },
+      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      { resource: "inspectConnections", actions: ["execute-api:ManageConnections"] },
+    ],
   },
   disconnect: {
     description: "Deletes the connection record and its subscriptions",

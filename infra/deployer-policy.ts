@@ -109,7 +109,7 @@ export function deployerStatements(config: StackConfig, { accountId, region, par
         "dynamodb:TagResource",
         "dynamodb:UntagResource",
       ],
-      [arn("dynamodb", "table/connections-table-*"), arn("dynamodb", "table/channels-*")],
+      [arn("dynamodb", "table/connections-table-*"), arn("dynamodb", "table/channels-*"), arn("dynamodb", "table/rate-limits-table-*")],
     ),
     allow(
       "WebSocketApi",

@@ -25,6 +25,9 @@ export interface GrantResources {
   /** `{subscriptionsTableArn}/index/connectionId-index`. */
   readonly connectionIndex: string;
   readonly channelMessagesTable: string;
+  readonly rateLimitsTable: string;
+  /** `{executionArn}/{stage}/GET/@connections/*`: what `GetConnection` is authorized on. */
+  readonly inspectConnections: string;
   /** `{executionArn}/{stage}/POST/@connections/*`: what `PostToConnection` is authorized on. */
   readonly connections: string;
   /** `{executionArn}/{stage}/DELETE/@connections/*`: what `DeleteConnection` is authorized on. */
@@ -67,7 +70,7 @@ export function assumeRolePolicy(service: string, sourceAccount?: string): strin
 }
 
 /** `{executionArn}/{stage}/{method}/@connections/*` */
-export const connectionsArn = (executionArn: string, stage: string, method: "POST" | "DELETE" = "POST"): string =>
+export const connectionsArn = (executionArn: string, stage: string, method: "POST" | "DELETE" | "GET" = "POST"): string =>
   `${executionArn}/${stage}/${method}/@connections/*`;
 
 /** `{tableArn}/index/{indexName}` */

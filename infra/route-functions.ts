@@ -64,6 +64,8 @@ export interface RouteFunctionsArgs {
     messagesTableName: pulumi.Input<string>;
     messagesTableArn: pulumi.Input<string>;
   };
+  /** The rate limiter's counters. */
+  rateLimits: { tableName: pulumi.Input<string>; tableArn: pulumi.Input<string> };
   /** Settings shared by every function. */
   functions?: {
     /** @default 256 */
@@ -130,13 +132,14 @@ export class RouteFunctions extends pulumi.ComponentResource {
         .all([issuer, clientId, initialJwks])
         .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, ...(jwks && { initialJwks: jwks }) }));
       const messaging = pulumi
-        .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, api])
-        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, endpoints]) => ({
+        .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, args.rateLimits.tableName, api])
+        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, rateLimitsTableName, endpoints]) => ({
           ...args.messaging,
           connectionsTableName,
           userIndexName: args.connections.userIndexName,
           subscriptionsTableName,
           channelMessagesTableName,
+          rateLimitsTableName,
           managementApiUrl: endpoints.managementApiUrl,
         }));
       return (fn: FunctionName, definition: FunctionDefinition) =>
@@ -148,14 +151,24 @@ export class RouteFunctions extends pulumi.ComponentResource {
     function resolveGrantResources(): pulumi.Output<GrantResources> {
       const { channels } = args;
       return pulumi
-        .all([args.connections.tableArn, args.connections.userIndexArn, channels.subscriptionsTableArn, channels.connectionIndexArn, channels.messagesTableArn, api])
-        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, endpoints]) => ({
+        .all([
+          args.connections.tableArn,
+          args.connections.userIndexArn,
+          channels.subscriptionsTableArn,
+          channels.connectionIndexArn,
+          channels.messagesTableArn,
+          args.rateLimits.tableArn,
+          api,
+        ])
+        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, rateLimitsTable, endpoints]) => ({
           connectionsTable,
           userIndex,
           subscriptionsTable,
           connectionIndex,
           channelMessagesTable,
+          rateLimitsTable,
           connections: connectionsArn(endpoints.executionArn, endpoints.stageName),
+          inspectConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "GET"),
           closeConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "DELETE"),
         }));
     }

@@ -1,6 +1,6 @@
 /**
  * The tables as the local stack (dynalite) and the tests create them; infra/ declares the same:
- * the connections table, and the channels' subscriptions and messages tables.
+ * the connections table, the channels' subscriptions and messages tables, and the rate limiter's.
  */
 import {
   CreateTableCommand,
@@ -9,13 +9,14 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { channelAttributes as channel, connectionAttributes as connection } from "../functions/core/ports.js";
+import { channelAttributes as channel, connectionAttributes as connection, rateLimitAttributes as rateLimit } from "../functions/core/ports.js";
 
 export interface TableNames {
   readonly connectionsTableName: string;
   readonly userIndexName: string;
   readonly subscriptionsTableName: string;
   readonly channelMessagesTableName: string;
+  readonly rateLimitsTableName: string;
 }
 
 export const localTableNames: TableNames = {
@@ -23,6 +24,7 @@ export const localTableNames: TableNames = {
   userIndexName: connection.userIndexName,
   subscriptionsTableName: "subscriptions",
   channelMessagesTableName: "channel-messages",
+  rateLimitsTableName: "rate-limits",
 };
 
 /** What the TTL emulation needs of a table: its name and key attributes. */
@@ -67,6 +69,12 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
         { AttributeName: channel.channel, KeyType: "HASH" },
         { AttributeName: channel.seq, KeyType: "RANGE" },
       ],
+    },
+    {
+      TableName: names.rateLimitsTableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [string(rateLimit.bucket)],
+      KeySchema: [{ AttributeName: rateLimit.bucket, KeyType: "HASH" }],
     },
   ];
 }

@@ -1,8 +1,7 @@
 /**
  * BENCHMARKS.md: each section lives between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` and
  * is rewritten by its own run, with the command, date and machine; the rest of the file is kept.
- * "## Local gateway under load" belongs to `npm run load` (bench/load.ts), which rewrites from that
- * heading to the next one or the end: it stays last.
+ * Section "load" is `npm run load`'s (bench/load.ts); it stays last.
  */
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
@@ -32,8 +31,8 @@ export async function writeSection(name: string, body: string, file = benchmarks
   const block = `${start}\n${body.trim()}\n${end}`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  // A new section goes before the local gateway's, which `npm run load` rewrites up to the end.
-  const localGateway = text.indexOf("## Local gateway under load");
+  // A new section goes before the local gateway's, which stays last.
+  const localGateway = text.indexOf("<!-- bench:load -->");
   const next =
     from >= 0 && to > from
       ? `${text.slice(0, from)}${block}${text.slice(to + end.length)}`

@@ -52,7 +52,7 @@ export function createManagementNotifier({
   const retries = new StandardRetryStrategy(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
-  const attempt = async (method: "POST" | "DELETE", connectionId: string, body?: string): Promise<Delivery> => {
+  const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
     const request = new HttpRequest({
       method,
       protocol: base.protocol,
@@ -76,7 +76,7 @@ export function createManagementNotifier({
 
   // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
   // `maxAttempts` attempts, with its backoff and its retry quota shared by all requests.
-  const call = async (method: "POST" | "DELETE", connectionId: string, body?: string): Promise<Delivery> => {
+  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
     let token = await retries.acquireInitialRetryToken("execute-api");
     for (;;) {
       try {
@@ -100,6 +100,7 @@ export function createManagementNotifier({
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
     close: (connectionId) => call("DELETE", connectionId),
+    exists: async (connectionId) => (await call("GET", connectionId)) === "delivered",
     destroy: () => http.destroy(),
   };
 }

@@ -21,11 +21,15 @@ export interface Echo {
 /** A request the sender can fix or may not make; its message is safe to show and names the field at fault. */
 export class RequestError extends Error {
   override readonly name = "RequestError";
+  /** With `TooManyRequests`: how long to wait before sending again. */
+  readonly retryAfterMs?: number;
   constructor(
     readonly code: Exclude<ErrorCode, "InternalError">,
     message: string,
+    details: { readonly retryAfterMs?: number } = {},
   ) {
     super(message);
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 }
 
@@ -34,11 +38,11 @@ export class RequestError extends Error {
  * and channel when it had them; never a stack trace.
  */
 export function errorFrame(error: unknown, echo: Echo = {}): string {
-  const { code, message } =
+  const { code, message, retryAfterMs } =
     error instanceof RequestError
       ? error
-      : { code: "InternalError" as const, message: "The request could not be processed; try again later" };
-  return JSON.stringify({ error: { code, message }, id: echo.id, channel: echo.channel });
+      : { code: "InternalError" as const, message: "The request could not be processed; try again later", retryAfterMs: undefined };
+  return JSON.stringify({ error: { code, message, retryAfterMs }, id: echo.id, channel: echo.channel });
 }
 
 /** Thrown by a verifier for a token that is not acceptable; `code` is safe to log. */

@@ -56,6 +56,8 @@ export interface Notifier {
   send(connectionId: string, data: string): Promise<Delivery>;
   /** Closes the connection (API Gateway then runs `$disconnect`); `delivered` once it is closed. */
   close(connectionId: string): Promise<Delivery>;
+  /** Whether API Gateway still knows the connection (`GetConnection`; 410 means no). */
+  exists(connectionId: string): Promise<boolean>;
 }
 
 /** One connection's subscription to a channel (a DynamoDB item of the subscriptions table). */
@@ -123,3 +125,13 @@ export interface ChannelStore {
   /** The retained messages with `after < seq ≤ upTo`, in seq order. */
   messages(channel: string, after: number, upTo: number, nowSeconds: number): Promise<StoredMessage[]>;
 }
+
+/** Names shared by the rate limiter's store and its table definitions (infra/ and local/). */
+export const rateLimitAttributes = {
+  /** Partition key `{userId}#{window}`: one item per user and window. */
+  bucket: "bucket",
+  /** Frames counted in the window. */
+  frames: "frames",
+  /** Expires the item shortly after its window. */
+  ttl: "ttl",
+} as const;

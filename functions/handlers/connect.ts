@@ -1,10 +1,16 @@
-/** `$connect` (after the authorizer allowed it): record the connection, select the subprotocol. */
+/**
+ * `$connect` (after the authorizer allowed it): hold the user to `maxConnectionsPerUser` (429),
+ * record the connection, select the subprotocol.
+ */
 import { fromAuthorizerContext } from "../core/claims.js";
+import { hasRoomFor } from "../core/connection-cap.js";
 import { newConnectionRecord } from "../core/connections.js";
 import { selectSubprotocol } from "../core/token-source.js";
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
 import { describe, logger, withLambdaContext } from "./shared/logger.js";
-import { settings, store } from "./shared/messaging.js";
+import { fanOutDependencies, notifier, settings, store } from "./shared/messaging.js";
+
+const cap = { store, exists: notifier.exists, forget: fanOutDependencies.store.removeStale };
 
 export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, connectedAt, authorizer } = event.requestContext;
@@ -17,9 +23,13 @@ export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<
     return { statusCode: 401 };
   }
   try {
+    if (!(await hasRoomFor(identity.userId, settings.maxConnectionsPerUser, cap))) {
+      logger.info("refused: connections per user", { userId: identity.userId, maxConnectionsPerUser: settings.maxConnectionsPerUser });
+      return { statusCode: 429 };
+    }
     await store.save(newConnectionRecord({ connectionId, identity, connectedAt, ttlSeconds: settings.connectionTtlSeconds }));
   } catch (error) {
-    // An unrecorded connection could never be reached: refuse the handshake instead.
+    // An unrecorded connection could never be reached (or counted): refuse the handshake instead.
     logger.error("could not record connection", { error: describe(error) });
     return { statusCode: 500 };
   }

@@ -311,6 +311,37 @@ export const settings = {
     description: "Channels one connection may be subscribed to at once, 1–1000; one more `subscribe` answers `LimitExceeded`.",
   }),
 
+  // Limits and sessions.
+  userMessageRate: setting({
+    type: integer(0, 10000, "frames per second"),
+    default: 20,
+    env: "USER_MESSAGE_RATE",
+    for: ["messaging"],
+    description:
+      "Frames per second one user may average over all their connections, `$default` included, 0–10000; over it, the frame is dropped and the sender gets `TooManyRequests` with `retryAfterMs`. 0 turns the limit off. Protects every other user (and the bill) from one client's flood: each `sendmessage` is a fan-out to everyone.",
+  }),
+  userMessageBurst: setting({
+    type: integer(1, 10000, "frames"),
+    default: 40,
+    env: "USER_MESSAGE_BURST",
+    for: ["messaging"],
+    description: "Frames one user may send at once before `userMessageRate` applies, 1–10000.",
+  }),
+  maxConnectionsPerUser: setting({
+    type: integer(0, 1000, "connections"),
+    default: 10,
+    env: "MAX_CONNECTIONS_PER_USER",
+    for: ["messaging"],
+    description:
+      "Open connections one user may hold, 0–1000; one more `$connect` is refused with 429. 0 turns the cap off. Protects against one account opening thousands of sockets (each one a recipient of every broadcast). Records of connections that are gone do not count.",
+  }),
+  selfSignUp: setting({
+    type: boolean,
+    default: true,
+    description:
+      "Anyone may create an account with the app client (the seeds' walkthrough needs it). `false`: only administrators create users (`aws cognito-idp admin-create-user`), and the web client offers sign-in only. Not applied to an existing pool.",
+  }),
+
   closeExpiredConnections: setting({
     type: boolean,
     default: true,
@@ -373,6 +404,7 @@ export const settings = {
   managementApiUrl: setting({ type: httpUrl, env: "MANAGEMENT_API_URL", for: ["messaging"] }),
   subscriptionsTableName: setting({ type: text(/^.+$/, "a table name"), env: "SUBSCRIPTIONS_TABLE_NAME", for: ["messaging"] }),
   channelMessagesTableName: setting({ type: text(/^.+$/, "a table name"), env: "CHANNEL_MESSAGES_TABLE_NAME", for: ["messaging"] }),
+  rateLimitsTableName: setting({ type: text(/^.+$/, "a table name"), env: "RATE_LIMITS_TABLE_NAME", for: ["messaging"] }),
 } as const;
 
 export type SettingName = keyof typeof settings;

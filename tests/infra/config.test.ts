@@ -54,6 +54,9 @@ describe("readConfig with nothing set", () => {
         channelHistorySeconds: 120,
         channelReplayLimit: 100,
         maxSubscriptionsPerConnection: 50,
+        userMessageRate: 20,
+        userMessageBurst: 40,
+        maxConnectionsPerUser: 10,
       },
       expirySweep: { schedule: "rate(1 minute)" },
       network: { kind: "none" },
@@ -190,6 +193,7 @@ describe("readConfig with values set", () => {
     const messaging = readSettings("messaging", {
       SUBSCRIPTIONS_TABLE_NAME: "s",
       CHANNEL_MESSAGES_TABLE_NAME: "m",
+      RATE_LIMITS_TABLE_NAME: "r",
       CONNECTIONS_TABLE_NAME: "t",
       CONNECTIONS_USER_INDEX: "i",
       MANAGEMENT_API_URL: "https://a.execute-api.eu-west-1.amazonaws.com/dev",

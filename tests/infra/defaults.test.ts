@@ -63,6 +63,7 @@ describe("components", () => {
         "websocket-cognito:aws:ApiGatewayAccount apigateway-account",
         "websocket-cognito:aws:ChannelTables channels",
         "websocket-cognito:aws:ConnectionsTable connections",
+        "websocket-cognito:aws:RateLimitTable rate-limits",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
         "websocket-cognito:aws:RouteFunctions websocket",
@@ -70,7 +71,7 @@ describe("components", () => {
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
     );
-    const prefixes = ["auth-", "connections-", "channels-", "apigateway-account-", "websocket-", "expiry-sweep-"];
+    const prefixes = ["auth-", "connections-", "channels-", "rate-limits-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
     }
@@ -183,7 +184,7 @@ describe("DynamoDB", () => {
       pointInTimeRecovery: { enabled: false },
       deletionProtectionEnabled: false,
     });
-    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["channels-messages", "channels-subscriptions", "connections-table"]);
+    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["channels-messages", "channels-subscriptions", "connections-table", "rate-limits-table"]);
   });
 });
 
@@ -276,6 +277,10 @@ describe("Lambda functions", () => {
         CHANNEL_HISTORY_SECONDS: "120",
         CHANNEL_REPLAY_LIMIT: "100",
         MAX_SUBSCRIPTIONS_PER_CONNECTION: "50",
+        RATE_LIMITS_TABLE_NAME: `rate-limits-table${suffix}`,
+        USER_MESSAGE_RATE: "20",
+        USER_MESSAGE_BURST: "40",
+        MAX_CONNECTIONS_PER_USER: "10",
         POWERTOOLS_SERVICE_NAME: fn,
         POWERTOOLS_LOG_LEVEL: "INFO",
         NODE_OPTIONS: "--enable-source-maps",
@@ -292,6 +297,7 @@ describe("IAM", () => {
   const subscriptions = `arn:aws:dynamodb:${region}:${accountId}:table/channels-subscriptions${suffix}`;
   const messages = `arn:aws:dynamodb:${region}:${accountId}:table/channels-messages${suffix}`;
   const allow = (Action: string[], resource: string) => ({ Effect: "Allow", Action, Resource: [resource] });
+  const rateLimits = allow(["dynamodb:UpdateItem"], `arn:aws:dynamodb:${region}:${accountId}:table/rate-limits-table${suffix}`);
   // What ending a gone connection takes: its record, its subscriptions (found by connection), a `leave`.
   const forget = [
     manage,
@@ -299,30 +305,40 @@ describe("IAM", () => {
     allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
     allow(["dynamodb:BatchWriteItem", "dynamodb:Query"], subscriptions),
   ];
+  // Every function answering frames also counts them against their user's rate.
+  const replies = [...forget, rateLimits];
   // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
   const expected: Record<FunctionName, object[]> = {
     authorizer: [],
-    connect: [allow(["dynamodb:PutItem"], tableArn)],
+    connect: [
+      manage,
+      allow(["dynamodb:DeleteItem", "dynamodb:PutItem"], tableArn),
+      ...forget.slice(2),
+      allow(["dynamodb:Query"], `${tableArn}/index/userId-index`),
+      allow(["execute-api:ManageConnections"], `${executionArn}/dev/GET/@connections/*`),
+    ],
     disconnect: forget,
-    default: forget,
-    sendmessage: [manage, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...forget.slice(2)],
-    sendtouser: [...forget, allow(["dynamodb:Query"], `${tableArn}/index/userId-index`)],
-    whoami: forget,
+    default: replies,
+    sendmessage: [manage, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...forget.slice(2), rateLimits],
+    sendtouser: [...replies, allow(["dynamodb:Query"], `${tableArn}/index/userId-index`)],
+    whoami: replies,
     subscribe: [
       manage,
       allow(["dynamodb:DeleteItem"], tableArn),
       allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
       allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], subscriptions),
       allow(["dynamodb:GetItem", "dynamodb:Query"], messages),
+      rateLimits,
     ],
     unsubscribe: [
       manage,
       allow(["dynamodb:DeleteItem"], tableArn),
       allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
       allow(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], subscriptions),
+      rateLimits,
     ],
-    publish: [...forget, allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
-    presence: forget,
+    publish: [...replies, allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
+    presence: replies,
     sweeper: [
       ...forget.slice(0, 1),
       allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
@@ -352,7 +368,7 @@ describe("IAM", () => {
   const scopedArn = (arn: string, policyName: string): boolean =>
     [
       new RegExp(`^arn:aws:dynamodb:${region}:${accountId}:table/[^*/]+(/index/[^*/]+)?$`),
-      new RegExp(`^arn:aws:execute-api:${region}:${accountId}:${apiId}/[^*/]+/(POST|DELETE)/@connections/\\*$`),
+      new RegExp(`^arn:aws:execute-api:${region}:${accountId}:${apiId}/[^*/]+/(POST|DELETE|GET)/@connections/\\*$`),
       new RegExp(`^arn:aws:logs:${region}:${accountId}:log-group:[^*:]+:\\*$`),
     ].some((shape) => shape.test(arn)) ||
     (policyName === "apigateway-account-policy" && arn === `arn:aws:logs:${region}:${accountId}:log-group:*`);

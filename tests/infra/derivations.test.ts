@@ -16,6 +16,8 @@ const resources: GrantResources = {
   subscriptionsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d",
   connectionIndex: "arn:aws:dynamodb:eu-west-1:123456789012:table/subscriptions-3c4d/index/connectionId-index",
   channelMessagesTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/channel-messages-5e6f",
+  rateLimitsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/rate-limits-7a8b",
+  inspectConnections: `${executionArn}/dev/GET/@connections/*`,
 };
 
 describe("grantStatements", () => {
@@ -101,6 +103,7 @@ describe("functionEnvironment", () => {
       userIndexName: "userId-index",
       subscriptionsTableName: "s-1",
       channelMessagesTableName: "m-1",
+      rateLimitsTableName: "r-1",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
@@ -120,6 +123,10 @@ describe("functionEnvironment", () => {
       channelHistorySeconds: 120,
       channelReplayLimit: 100,
       maxSubscriptionsPerConnection: 50,
+      rateLimitsTableName: "r-1",
+      userMessageRate: 20,
+      userMessageBurst: 40,
+      maxConnectionsPerUser: 10,
     });
     expect(environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: "sendmessage", POWERTOOLS_LOG_LEVEL: "INFO" });
     expect(environment).not.toHaveProperty("TOKEN_ISSUER");

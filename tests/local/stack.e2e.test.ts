@@ -231,7 +231,8 @@ describe("the local stack, configured", () => {
   });
 
   it("closes idle connections with 1001 and runs $disconnect, with shortened limits", async () => {
-    const { outputs } = await restart({ limits: { idleTimeoutMs: 400 } });
+    // Long enough for the first whoami (a cold worker, two DynamoDB calls) to answer before the idle close.
+    const { outputs } = await restart({ limits: { idleTimeoutMs: 1500 } });
     const { record } = tables(outputs);
     const user = await signUp(outputs, "gina@example.com");
     const client = await TestClient.open(withToken(outputs, user.idToken));

@@ -51,6 +51,10 @@ export class RecordingNotifier implements Notifier {
 
   readonly closed: string[] = [];
 
+  async exists(connectionId: string): Promise<boolean> {
+    return !this.gone.has(connectionId);
+  }
+
   async close(connectionId: string): Promise<Delivery> {
     const failure = this.failing.get(connectionId);
     if (failure) throw failure;

@@ -3,7 +3,8 @@
 /**
  * The web client in a real browser (Debian's chromium, headless, driven by playwright-core) against
  * the real local stack: the page served by the local web server, cognito-local, the gateway
- * emulator and the function bundles. Screenshot of the working page: test-results/web-client.png.
+ * emulator and the function bundles. Screenshots of the working page: test-results/web-client.png
+ * (messages) and test-results/web-client-channels.png (a channel in use, the README's picture).
  */
 import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException } from "@aws-sdk/client-apigatewaymanagementapi";
 import { existsSync } from "node:fs";
@@ -12,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
+import { startTcpRelay } from "../support/tcp-relay.js";
 
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const launchArgs = [
@@ -25,6 +27,7 @@ const launchArgs = [
   "--disable-sync",
 ];
 const screenshotFile = "test-results/web-client.png";
+const channelsScreenshotFile = "test-results/web-client-channels.png";
 
 let stack: TestStack;
 let browser: Browser;
@@ -309,4 +312,189 @@ describe("the web client in chromium", () => {
     expect(sockets).toHaveLength(2);
     await expect.poll(() => connectionStatus(before)).toBe("gone");
   });
+});
+
+async function joinChannel(page: Page, channel: string): Promise<void> {
+  await page.fill("#channel-name", channel);
+  await page.click("#channel-join");
+  await page.locator(`#channel-view[data-channel="${channel}"][data-status="joined"]`).waitFor();
+  await page.locator(`#channel-list li[data-channel="${channel}"][data-status="joined"]`).waitFor();
+}
+
+/** Publishes to the channel in view and waits until the page shows it stored (its own copy, with a seq). */
+async function publishOnPage(page: Page, text: string): Promise<void> {
+  await page.fill("#channel-message", text);
+  await page.click("#channel-publish");
+  await page.locator("#channel-messages li[data-seq] .text", { hasText: text }).waitFor();
+  await page.locator("#channel-messages li.pending").waitFor({ state: "detached" });
+}
+
+/** The members shown, by user id, and which of them the page marks as its own user. */
+const shownMembers = (page: Page) =>
+  page.locator("#channel-members li").evaluateAll((items) => items.map((item) => ({ userId: (item as HTMLElement).dataset.userId, self: (item as HTMLElement).dataset.self !== undefined })));
+
+const memberIds = async (page: Page) => (await shownMembers(page)).map((member) => member.userId).sort();
+
+/** The channel messages shown, in the page's order. */
+const shownMessages = (page: Page) =>
+  page.locator("#channel-messages li[data-seq]").evaluateAll((items) =>
+    items.map((item) => {
+      const entry = item as HTMLElement;
+      const time = entry.querySelector("time");
+      return {
+        seq: Number(entry.dataset.seq),
+        from: entry.dataset.from,
+        name: entry.querySelector(".from")?.textContent,
+        text: entry.querySelector(".text")?.textContent,
+        sentAt: time?.dateTime,
+        shownTime: time?.textContent,
+      };
+    }),
+  );
+
+const shownTexts = async (page: Page) => (await shownMessages(page)).map((message) => message.text);
+
+/** The JSON frames a page sends and receives on its WebSockets, from the moment this is called. */
+function recordFrames(page: Page): { sent: Record<string, unknown>[]; received: Record<string, unknown>[] } {
+  const frames = { sent: [] as Record<string, unknown>[], received: [] as Record<string, unknown>[] };
+  const parse = (payload: string | Buffer) => {
+    try {
+      return JSON.parse(String(payload)) as Record<string, unknown>;
+    } catch {
+      return { text: String(payload) };
+    }
+  };
+  page.on("websocket", (socket) => {
+    socket.on("framesent", ({ payload }) => frames.sent.push(parse(payload)));
+    socket.on("framereceived", ({ payload }) => frames.received.push(parse(payload)));
+  });
+  return frames;
+}
+
+describe("the channels panel in chromium", () => {
+  it("shows two users in one channel each other's messages (sender and time) and each other as members, until one leaves or closes the page", async () => {
+    const channel = "public/browser-lobby";
+    const first = await openPage();
+    const second = await openPage();
+    await signInOnPage(first.page, alice.email);
+    await signInOnPage(second.page, bob.email);
+
+    await joinChannel(first.page, channel);
+    await expect.poll(() => shownMembers(first.page)).toEqual([{ userId: alice.sub, self: true }]);
+    await joinChannel(second.page, channel);
+
+    // Each sees the other join, and marks only itself as "self".
+    await expect.poll(() => memberIds(first.page)).toEqual([alice.sub, bob.sub].sort());
+    await expect.poll(() => memberIds(second.page)).toEqual([alice.sub, bob.sub].sort());
+    expect(await first.page.textContent("#channel-member-count")).toBe("2");
+    expect(await second.page.textContent("#channel-member-count")).toBe("2");
+    expect((await shownMembers(first.page)).filter((member) => member.self)).toEqual([{ userId: alice.sub, self: true }]);
+    expect((await shownMembers(second.page)).filter((member) => member.self)).toEqual([{ userId: bob.sub, self: true }]);
+
+    const startedAt = Date.now();
+    await publishOnPage(first.page, "Hi Bob, the release is out");
+    await second.page.locator("#channel-messages li[data-seq] .text", { hasText: "Hi Bob" }).waitFor();
+    await publishOnPage(second.page, "Thanks Alice, deploying now");
+    await publishOnPage(first.page, "Shout if the smoke tests fail");
+    const conversation = [
+      { seq: 1, from: alice.sub, text: "Hi Bob, the release is out" },
+      { seq: 2, from: bob.sub, text: "Thanks Alice, deploying now" },
+      { seq: 3, from: alice.sub, text: "Shout if the smoke tests fail" },
+    ];
+    for (const page of [first.page, second.page]) {
+      await expect.poll(() => shownTexts(page)).toHaveLength(3);
+      const shown = await shownMessages(page);
+      // The local user pool's username is the sub: the page shows it as the sender's name.
+      expect(shown.map(({ seq, from, text }) => ({ seq, from, text }))).toEqual(conversation);
+      expect(shown.map((message) => message.name)).toEqual(conversation.map((message) => message.from));
+      for (const message of shown) {
+        expect(Date.parse(message.sentAt!)).toBeGreaterThanOrEqual(startedAt);
+        expect(Date.parse(message.sentAt!)).toBeLessThanOrEqual(Date.now());
+        expect(message.shownTime).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+      }
+    }
+    expect(await first.page.locator("#channel-messages li[data-self]").count()).toBe(2);
+
+    await mkdir("test-results", { recursive: true });
+    await first.page.screenshot({ path: channelsScreenshotFile, fullPage: true });
+    expect(existsSync(channelsScreenshotFile)).toBe(true);
+
+    // Bob leaves: his page forgets the channel, Alice's sees him go.
+    await second.page.click("#channel-leave");
+    expect(await second.page.locator(`#channel-list li[data-channel="${channel}"]`).count()).toBe(0);
+    expect(await second.page.isVisible("#channel-view")).toBe(false);
+    await expect.poll(() => memberIds(first.page)).toEqual([alice.sub]);
+    expect(await first.page.textContent("#channel-member-count")).toBe("1");
+
+    // He comes back, then closes his page (the browser closes the socket: $disconnect): gone again.
+    await joinChannel(second.page, channel);
+    await expect.poll(() => memberIds(first.page)).toEqual([alice.sub, bob.sub].sort());
+    await second.page.close();
+    await expect.poll(() => memberIds(first.page)).toEqual([alice.sub]);
+    expect(await first.page.textContent("#channel-member-count")).toBe("1");
+    expect(first.consoleErrors).toEqual([]);
+  });
+
+  it("resumes a page whose connection was lost: every message published meanwhile shown once, in seq order, with no notice", async () => {
+    const channel = "public/browser-resume";
+    // How the socket is lost. The page's WebSocket is private to its module, and Chromium's offline
+    // mode leaves open WebSockets open (it only fails new ones), so neither can drop it; a DELETE
+    // @connections/{id} would be the server closing it cleanly (1000), not a drop. So the page
+    // connects through a TCP relay that resets its connection both ways, as a lost network does: no
+    // close frame, the page sees 1006 and takes its own reconnect path (backoff), the gateway runs
+    // $disconnect. The browser is offline meanwhile, so its reconnect attempts fail as they would,
+    // until it comes back online (the page listens for that).
+    const gateway = new URL(stack.outputs.webSocketUrl);
+    const relay = await startTcpRelay({ host: gateway.hostname, port: Number(gateway.port) });
+    try {
+      const viaRelay = new URL(gateway);
+      viaRelay.port = String(relay.port);
+      const first = await openPage({ webSocketUrl: viaRelay.href });
+      const frames = recordFrames(first.page);
+      const second = await openPage();
+      const connectionBefore = await signInOnPage(first.page, alice.email);
+      await signInOnPage(second.page, bob.email);
+      await joinChannel(first.page, channel);
+      await joinChannel(second.page, channel);
+      await expect.poll(() => memberIds(first.page)).toEqual([alice.sub, bob.sub].sort());
+      await publishOnPage(second.page, "before the drop");
+      await first.page.locator("#channel-messages li[data-seq] .text", { hasText: "before the drop" }).waitFor();
+      const lastSeen = (await shownMessages(first.page))[0]!.seq;
+
+      await first.page.context().setOffline(true);
+      relay.cut();
+
+      await first.page.locator('#connection:not([data-status="open"])').waitFor();
+      expect(await first.page.isDisabled("#channel-publish")).toBe(true);
+      // The gateway saw the connection go: Alice's subscription ended, so nothing reaches her live.
+      await expect.poll(() => memberIds(second.page)).toEqual([bob.sub]);
+      const missed = ["while away 1", "while away 2", "while away 3", "while away 4", "while away 5"];
+      for (const text of missed) await publishOnPage(second.page, text);
+      expect(await shownTexts(first.page)).toEqual(["before the drop"]);
+
+      await first.page.context().setOffline(false);
+
+      await first.page.locator('#connection[data-status="open"]').waitFor({ timeout: 20_000 });
+      await expect.poll(() => first.page.textContent("#connection-id")).toMatch(/^[\w=-]{6,}$/);
+      expect(await first.page.textContent("#connection-id")).not.toBe(connectionBefore);
+      await expect.poll(() => shownTexts(first.page)).toEqual(["before the drop", ...missed]);
+      const shown = await shownMessages(first.page);
+      expect(shown.map((message) => message.seq)).toEqual([lastSeen, ...missed.map((_, index) => lastSeen + 1 + index)]);
+      expect(shown.every((message) => message.from === bob.sub)).toBe(true);
+      expect(shown).toEqual(await shownMessages(second.page));
+      expect(await first.page.isVisible("#channel-notice")).toBe(false);
+      expect(await first.page.locator("#channel-list li[data-notice]").count()).toBe(0);
+      expect(await first.page.isVisible("#channel-error")).toBe(false);
+      expect(await first.page.locator(`#channel-view[data-channel="${channel}"]`).getAttribute("data-status")).toBe("joined");
+      // Through the relay again, resuming after what it had: a replay, not live delivery.
+      expect(relay.relayed()).toBeGreaterThanOrEqual(2);
+      expect(frames.sent).toContainEqual(expect.objectContaining({ action: "subscribe", channel, since: lastSeen }));
+      expect(frames.received).toContainEqual(expect.objectContaining({ type: "subscribed", channel, seq: lastSeen + missed.length, resumed: true }));
+      // Both pages list both users again.
+      await expect.poll(() => memberIds(second.page)).toEqual([alice.sub, bob.sub].sort());
+      await expect.poll(() => memberIds(first.page)).toEqual([alice.sub, bob.sub].sort());
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
 });

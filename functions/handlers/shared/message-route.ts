@@ -3,10 +3,13 @@
  * makes a handler throw: errors become an error frame to the sender.
  */
 import { echoOf } from "../../core/channel-frames.js";
+import { checkRate } from "../../core/rate-limit.js";
 import { errorFrame, RequestError, type Echo } from "../../core/errors.js";
 import type { WebSocketEvent } from "./events.js";
 import { describe, logger, withLambdaContext } from "./logger.js";
-import { fanOutDependencies, notifier } from "./messaging.js";
+import { fanOutDependencies, notifier, settings, takeFrame } from "./messaging.js";
+
+const rateLimit = { rate: settings.userMessageRate, burst: settings.userMessageBurst };
 
 /**
  * What a route does with a frame: `reply` sends a frame to the sender at once (before a fan-out,
@@ -26,11 +29,13 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
     const reply = (frame: string) => replyTo(connectionId, frame);
     let last: string | void;
     try {
+      // Before anything else, fan-outs included: a frame over the user's rate is dropped here.
+      await checkRate(String(event.requestContext.authorizer?.userId ?? connectionId), rateLimit, takeFrame, Date.now());
       last = await action(event, reply);
     } catch (error) {
       if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.message });
       else logger.error("route failed", { error: describe(error) });
-      last = errorFrame(error, echo ? echoOf(event.body) : ({} satisfies Echo));
+      last = errorFrame(error, echo || (error instanceof RequestError && error.code === "TooManyRequests") ? echoOf(event.body) : ({} satisfies Echo));
     }
     if (last !== undefined) await reply(last);
     return { statusCode: 200 };

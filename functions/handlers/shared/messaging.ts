@@ -3,6 +3,7 @@
  * read once at cold start, and the messaging system built once from them.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbFrameCounter } from "../../adapters/dynamodb-frame-counter.js";
 import { createManagementNotifier } from "../../adapters/management-notifier.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
@@ -12,8 +13,10 @@ export const settings = readSettings("messaging", process.env);
 export const notifier = createManagementNotifier({ endpoint: settings.managementApiUrl, maxSockets: settings.postConcurrency });
 
 // Endpoint and region come from the SDK's standard variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
+const dynamodb = new DynamoDBClient({});
+
 export const { store, fanOutDependencies, channelDependencies } = createMessaging({
-  dynamodb: new DynamoDBClient({}),
+  dynamodb,
   notifier,
   tables: settings,
   policy: {
@@ -24,3 +27,6 @@ export const { store, fanOutDependencies, channelDependencies } = createMessagin
   },
   concurrency: settings.postConcurrency,
 });
+
+/** Counts each frame a user sends in their rate window (`userMessageRate`, `userMessageBurst`). */
+export const takeFrame = createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName });

@@ -13,7 +13,7 @@ let handlers: MessagingFixture<(typeof routes)[number]>["handlers"];
 const identity = { userId: "u-1", username: "alice", tokenExpiresAt: "4102444800" };
 
 beforeAll(async () => {
-  fixture = await loadMessagingHandlers(routes, { POWERTOOLS_LOG_LEVEL: "CRITICAL" });
+  fixture = await loadMessagingHandlers(routes, { POWERTOOLS_LOG_LEVEL: "CRITICAL", USER_MESSAGE_RATE: "0" });
   ({ management, handlers } = fixture);
 });
 afterAll(() => fixture?.close());

@@ -25,6 +25,10 @@ const messaging: MessagingSettings = {
   channelHistorySeconds: 0,
   channelReplayLimit: 10,
   maxSubscriptionsPerConnection: 5,
+  rateLimitsTableName: "rate-limits-7a8b",
+  userMessageRate: 0,
+  userMessageBurst: 3,
+  maxConnectionsPerUser: 2,
 };
 
 describe("the environment contract", () => {

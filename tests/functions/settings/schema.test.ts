@@ -42,6 +42,7 @@ describe("the settings schema", () => {
       CONNECTIONS_USER_INDEX: "i",
       SUBSCRIPTIONS_TABLE_NAME: "s",
       CHANNEL_MESSAGES_TABLE_NAME: "m",
+      RATE_LIMITS_TABLE_NAME: "r",
       MANAGEMENT_API_URL: "https://a/dev",
     };
     expect(readSettings("messaging", env).logLevel).toBe("INFO");
