@@ -1,9 +1,9 @@
 /**
  * Composition root of the AWS stack: read the config, build the components, export the outputs
- * (DESIGN §1). Every decision lives in infra/.
+ * (the README lists them). Every decision lives in infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { authorizerFunction, bundleDirectory, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
+import { authorizerFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
 import { ChannelTables } from "./infra/channel-tables.js";
@@ -14,10 +14,12 @@ import { RateLimitTable } from "./infra/rate-limit-table.js";
 import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
-import { WebSocketApi } from "./infra/websocket-api.js";
+import { checkCertificateRegion, WebSocketApi } from "./infra/websocket-api.js";
+import { buildFunction } from "./scripts/build.js";
 import { webClientDirectory } from "./web/site.js";
 
 const config = loadStackConfig();
+if (config.api.customDomain) await checkCertificateRegion(config.api.customDomain.certificateArn);
 
 const userPool = new UserPool("auth", {
   existing: config.userPool.existing,
@@ -47,7 +49,7 @@ const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAcc
 const [apiEndpoints, resolveApiEndpoints] = pulumi.deferredOutput<ApiEndpoints>();
 
 const routeFunctions = new RouteFunctions("websocket", {
-  routeTable: { routes, functions, authorizerFunction, bundleDirectory },
+  routeTable: { routes, functions, authorizerFunction, build: buildFunction },
   api: apiEndpoints,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
   messaging: config.messaging,
@@ -102,5 +104,7 @@ export const connectionsTableName = connections.tableName;
 export const subscriptionsTableName = channels.subscriptionsTableName;
 export const channelMessagesTableName = channels.messagesTableName;
 export const channelHistorySeconds = config.messaging.channelHistorySeconds;
+/** Only with a custom domain: what its DNS record points at (`hostedZoneId` makes the alias record). */
+export const customDomainTarget = api.customDomainTarget;
 /** Only with the `webClient` config key. */
 export const webClientUrl = webClient?.url;

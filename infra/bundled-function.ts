@@ -1,12 +1,10 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from "./grants.js";
 
 export interface BundledFunctionArgs {
-  /** Directory of the esbuild bundle that `npm run build` wrote (`dist/functions/<name>`); uploaded as is. */
-  bundleDirectory: string;
+  /** Directory of the function's bundle, once written (the program bundles from source as it runs); uploaded as is. */
+  bundleDirectory: pulumi.Input<string>;
   /**
    * Module and export Lambda calls.
    * @default "index.handler"
@@ -55,14 +53,11 @@ export const vpcNetworkInterfaceActions = [
   "ec2:UnassignPrivateIpAddresses",
 ];
 
-/** The file Lambda loads for `module.export` in a bundle directory, if there is one. */
-export function handlerModuleFile(directory: string, handler: string): string | undefined {
-  const module = handler.slice(0, handler.lastIndexOf("."));
-  return [".mjs", ".js", ".cjs"].map((extension) => join(directory, `${module}${extension}`)).find((file) => existsSync(file));
-}
+/** Lambda's Node.js 24 (nodejs22.x is deprecated on 2027-04-30); `.nvmrc` names the same major. */
+export const lambdaRuntime = aws.lambda.Runtime.NodeJS24dX;
 
 /**
- * One Lambda function from a prebuilt bundle: Node.js 22 on arm64, its own log group with
+ * One Lambda function from a bundle: Node.js 24 on arm64, its own log group with
  * retention, and its own role that can do exactly what `policyStatements` says.
  */
 export class BundledFunction extends pulumi.ComponentResource {
@@ -74,15 +69,6 @@ export class BundledFunction extends pulumi.ComponentResource {
   readonly functionName: pulumi.Output<string>;
 
   constructor(name: string, args: BundledFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
-    const handler = args.handler ?? "index.handler";
-
-    // Pulumi runs no build step; without this check a missing bundle surfaces as an upload error.
-    const entry = handlerModuleFile(args.bundleDirectory, handler);
-    if (!entry) {
-      throw new pulumi.RunError(
-        `${name}: no bundle for handler "${handler}" in ${args.bundleDirectory}/ (looked for .mjs, .js, .cjs); run \`npm run build\` before \`pulumi up\``,
-      );
-    }
     super("websocket-cognito:aws:BundledFunction", name, {}, opts);
 
     // Created here rather than by Lambda on first write, so that retention applies and destroy removes it.
@@ -115,9 +101,9 @@ export class BundledFunction extends pulumi.ComponentResource {
     this.function = new aws.lambda.Function(
       `${name}-function`,
       {
-        code: new pulumi.asset.FileArchive(args.bundleDirectory),
-        handler,
-        runtime: aws.lambda.Runtime.NodeJS22dX,
+        code: pulumi.output(args.bundleDirectory).apply((directory) => new pulumi.asset.FileArchive(directory)),
+        handler: args.handler ?? "index.handler",
+        runtime: lambdaRuntime,
         architectures: ["arm64"],
         description: args.description,
         memorySize: args.memorySize ?? 256,

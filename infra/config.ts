@@ -63,7 +63,7 @@ export interface StackConfig {
     readonly throttlingRateLimit: number;
     readonly executionLogLevel: ExecutionLogLevel;
     readonly manageApiGatewayAccount: boolean;
-    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+    readonly customDomain?: { readonly domainName: string; readonly certificateArn: string; readonly hostedZoneId?: string };
   };
   readonly functions: {
     readonly memorySize: number;
@@ -107,6 +107,9 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
   };
   bothOrNeither("existingUserPoolId", "existingUserPoolClientId", "both set (use an existing pool) or both unset (create one)");
   bothOrNeither("customDomainName", "certificateArn", "both set (custom domain) or both unset");
+  if (isSet(get, "hostedZoneId") && !isSet(get, "customDomainName")) {
+    problems.push("hostedZoneId: accepts a value only with customDomainName (the zone gets its alias record)");
+  }
 
   // Network: no VPC, a new one, or an existing one with its subnets.
   const vpcIsId = values.vpc.startsWith("vpc-");
@@ -119,7 +122,7 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
 
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const { existingUserPoolId, existingUserPoolClientId, customDomainName, certificateArn } = values;
+  const { existingUserPoolId, existingUserPoolClientId, customDomainName, certificateArn, hostedZoneId } = values;
   const network: NetworkConfig = vpcIsId
     ? { kind: "existing", vpcId: values.vpc, subnetIds: values.vpcSubnetIds ?? [], securityGroupIds: values.vpcSecurityGroupIds ?? [] }
     : values.vpc === "create"
@@ -147,7 +150,9 @@ export function readConfig(get: ConfigSource, presentKeys: readonly string[] = [
       throttlingRateLimit: values.throttlingRateLimit,
       executionLogLevel: values.executionLogLevel,
       manageApiGatewayAccount: values.manageApiGatewayAccount,
-      ...(customDomainName !== undefined && certificateArn !== undefined ? { customDomain: { domainName: customDomainName, certificateArn } } : {}),
+      ...(customDomainName !== undefined && certificateArn !== undefined
+        ? { customDomain: { domainName: customDomainName, certificateArn, ...(hostedZoneId === undefined ? {} : { hostedZoneId }) } }
+        : {}),
     },
     functions: { memorySize: values.lambdaMemoryMb, timeout: values.lambdaTimeoutSeconds },
     logRetentionDays: values.logRetentionDays,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fetchIssuerJwks, type JsonWebKeySet } from "../functions/jwks.js";
+import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch } from "../functions/jwks.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
 import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
 import { BundledFunction } from "./bundled-function.js";
@@ -16,6 +16,17 @@ export interface ApiEndpoints {
   readonly managementApiUrl: string;
 }
 
+/**
+ * Node's fetch fails with "fetch failed" and keeps the reason (DNS, refused, TLS, timeout) in
+ * `cause`: this one puts the reason in the message, which is all a deployment warning shows.
+ */
+const fetchNamingCause: JwksFetch = (url) =>
+  globalThis.fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => {
+    const reasons: string[] = [];
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) reasons.push(cause.message);
+    throw new Error(reasons.length > 0 ? reasons.join(": ") : String(error));
+  });
+
 /** API Gateway stops waiting for an integration or an authorizer after this many seconds. */
 export const apiGatewayTimeoutSeconds = 29;
 
@@ -29,8 +40,8 @@ export interface RouteFunctionsArgs {
     readonly routes: readonly RouteDefinition[];
     readonly functions: Readonly<Record<FunctionName, FunctionDefinition>>;
     readonly authorizerFunction: FunctionName;
-    /** Where `npm run build` writes a function's bundle. */
-    readonly bundleDirectory: (name: FunctionName) => string;
+    /** Bundles a function's handler from source and resolves to the bundle's directory. */
+    readonly build: (name: FunctionName) => Promise<string>;
   };
   /** The API the functions answer for; known only once the API exists, hence an input. */
   api: pulumi.Input<ApiEndpoints>;
@@ -78,12 +89,12 @@ export interface RouteFunctionsArgs {
  */
 export class RouteFunctions extends pulumi.ComponentResource {
   /** The functions built so far, by route-table name. */
-  readonly functions: Readonly<Partial<Record<FunctionName, BundledFunction>>>;
-  private readonly built: Partial<Record<FunctionName, BundledFunction>> = {};
+  readonly functions: Partial<Record<FunctionName, BundledFunction>> = {};
   private readonly create: (fn: FunctionName) => BundledFunction;
 
   constructor(name: string, args: RouteFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("websocket-cognito:aws:RouteFunctions", name, {}, opts);
+    const parent = this;
     const { routeTable } = args;
     const api = pulumi.output(args.api);
 
@@ -91,8 +102,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
     const environments = createEnvironments();
     const grantResources = resolveGrantResources();
     const invokedByApi = new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)]);
-    this.create = (fn) => createFunction(this, fn);
-    this.functions = this.built;
+    this.create = createFunction;
     for (const fn of invokedByApi) this.add(fn);
 
     this.registerOutputs({});
@@ -101,8 +111,18 @@ export class RouteFunctions extends pulumi.ComponentResource {
     // verification. A preview fetches them too once the pool exists (its issuer is known), so that
     // an unchanged stack previews as unchanged; for a new pool they stay unknown until `pulumi up`.
     // Rotation: jose refetches on an unknown kid, and the next `pulumi up` refreshes the variable.
-    function fetchInitialJwks(): pulumi.Output<JsonWebKeySet> {
-      return pulumi.output(args.authorizer.issuer).apply((issuer) => fetchIssuerJwks(issuer));
+    // Only an optimisation: where the keys cannot be had (no egress, a proxy Node's fetch ignores),
+    // the deployment goes on without them, saying why once.
+    function fetchInitialJwks(): pulumi.Output<JsonWebKeySet | undefined> {
+      return pulumi.output(args.authorizer.issuer).apply((issuer) =>
+        fetchIssuerJwks(issuer, { fetch: fetchNamingCause }).catch((error: unknown) => {
+          const cause = error instanceof Error ? error.message : String(error);
+          void pulumi.log.warn(
+            `Deploying the authorizer without INITIAL_JWKS, so it will fetch the keys at its first cold start: ${cause}`,
+          );
+          return undefined;
+        }),
+      );
     }
 
     function createEnvironments() {
@@ -110,7 +130,7 @@ export class RouteFunctions extends pulumi.ComponentResource {
       const { channels } = args;
       const authorizer = pulumi
         .all([issuer, clientId, initialJwks])
-        .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, initialJwks: jwks }));
+        .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, ...(jwks && { initialJwks: jwks }) }));
       const messaging = pulumi
         .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, args.rateLimits.tableName, api])
         .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, rateLimitsTableName, endpoints]) => ({
@@ -151,12 +171,13 @@ export class RouteFunctions extends pulumi.ComponentResource {
         }));
     }
 
-    function createFunction(parent: RouteFunctions, fn: FunctionName): BundledFunction {
+    function createFunction(fn: FunctionName): BundledFunction {
       const definition = routeTable.functions[fn];
       return new BundledFunction(
         `${name}-${fn}`,
         {
-          bundleDirectory: routeTable.bundleDirectory(fn),
+          // Bundled as the program runs, so the upload is always the source, never a stale build.
+          bundleDirectory: routeTable.build(fn),
           description: definition.description,
           environment: environments(fn, definition),
           memorySize: args.functions?.memorySize,
@@ -174,6 +195,6 @@ export class RouteFunctions extends pulumi.ComponentResource {
 
   /** Builds one more function of the route table (once), e.g. the expiry sweeper, which no route uses. */
   add(fn: FunctionName): BundledFunction {
-    return (this.built[fn] ??= this.create(fn));
+    return (this.functions[fn] ??= this.create(fn));
   }
 }

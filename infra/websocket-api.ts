@@ -48,10 +48,11 @@ export interface WebSocketApiArgs {
    */
   executionLogLevel?: ExecutionLogLevel;
   /**
-   * Serve the API at `wss://{domainName}`; the ACM certificate must be in the stack's region.
+   * Serve the API at `wss://{domainName}`; the ACM certificate must be in the stack's region. With
+   * `hostedZoneId`, the Route 53 alias record too; without, `customDomainTarget` says what to point DNS at.
    * @default the execute-api endpoint only
    */
-  customDomain?: { domainName: string; certificateArn: string };
+  customDomain?: { domainName: string; certificateArn: string; hostedZoneId?: string };
   /**
    * What the stage must wait for: the account's API Gateway CloudWatch role setting, without
    * which access logging is refused.
@@ -84,6 +85,25 @@ export const accessLogFormat = JSON.stringify({
   error: "$context.error.message",
 });
 
+/**
+ * Why a regional custom domain cannot use this certificate, or undefined when it can: API Gateway
+ * takes a regional domain's certificate from ACM in the API's own region.
+ */
+export function certificateRegionProblem(certificateArn: string, stackRegion: string): string | undefined {
+  const certificateRegion = certificateArn.split(":")[3];
+  if (certificateRegion === stackRegion) return undefined;
+  return `certificateArn: the certificate is in ${certificateRegion}, but the stack deploys to ${stackRegion}; a regional custom domain needs an ACM certificate in ${stackRegion} (${certificateArn})`;
+}
+
+/**
+ * Stops the program before it declares anything when the certificate is not in the region the
+ * provider deploys to (a preview knows it too), rather than at API Gateway midway through `pulumi up`.
+ */
+export async function checkCertificateRegion(certificateArn: string): Promise<void> {
+  const problem = certificateRegionProblem(certificateArn, (await aws.getRegion()).region);
+  if (problem) throw new pulumi.RunError(problem);
+}
+
 /** A resource-name fragment for a route key: `$connect` → `connect`. */
 export function routeSlug(routeKey: string): string {
   return routeKey.replace(/^\$/, "").replace(/[^A-Za-z0-9-]+/g, "-");
@@ -103,6 +123,8 @@ export class WebSocketApi extends pulumi.ComponentResource {
   readonly webSocketUrl: pulumi.Output<string>;
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where `@connections` calls go. */
   readonly managementApiUrl: pulumi.Output<string>;
+  /** With a custom domain: where its DNS record must point (a CNAME, or an alias in that hosted zone). */
+  readonly customDomainTarget?: pulumi.Output<{ targetDomainName: string; hostedZoneId: string }>;
   /** What the functions need of this API; derived from the API resource alone, so they may wait for it. */
   readonly endpoints: pulumi.Output<ApiEndpoints>;
   readonly region: pulumi.Output<string>;
@@ -124,10 +146,13 @@ export class WebSocketApi extends pulumi.ComponentResource {
     const authorizer = (this.authorizer = createAuthorizer());
     const routes = createRoutes();
     const stage = (this.stage = createStage());
-    this.webSocketUrl = createDomain() ?? pulumi.interpolate`${endpoint}/${stage.name}`;
+    const domain = createDomain();
+    this.customDomainTarget = domain?.domainNameConfiguration.apply(({ targetDomainName, hostedZoneId }) => ({ targetDomainName, hostedZoneId }));
+    this.webSocketUrl = domain ? pulumi.interpolate`wss://${domain.domainName}` : pulumi.interpolate`${endpoint}/${stage.name}`;
 
     this.registerOutputs({
       apiId: api.id,
+      customDomainTarget: this.customDomainTarget,
       webSocketUrl: this.webSocketUrl,
       managementApiUrl: this.managementApiUrl,
       region: this.region,
@@ -245,19 +270,38 @@ export class WebSocketApi extends pulumi.ComponentResource {
       );
     }
 
-    // The stage mapped at the domain's root; undefined without a custom domain.
-    function createDomain(): pulumi.Output<string> | undefined {
-      if (!args.customDomain) return undefined;
+    // The stage mapped at the domain's root, and the alias record where the zone is given.
+    function createDomain(): aws.apigatewayv2.DomainName | undefined {
+      const customDomain = args.customDomain;
+      if (!customDomain) return undefined;
       const domain = new aws.apigatewayv2.DomainName(
         `${name}-domain`,
         {
-          domainName: args.customDomain.domainName,
-          domainNameConfiguration: { certificateArn: args.customDomain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
+          domainName: customDomain.domainName,
+          domainNameConfiguration: { certificateArn: customDomain.certificateArn, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
         },
         { parent },
       );
       new aws.apigatewayv2.ApiMapping(`${name}-mapping`, { apiId: api.id, domainName: domain.domainName, stage: stage.name }, { parent });
-      return pulumi.interpolate`wss://${domain.domainName}`;
+      if (customDomain.hostedZoneId) {
+        new aws.route53.Record(
+          `${name}-dns`,
+          {
+            zoneId: customDomain.hostedZoneId,
+            name: domain.domainName,
+            type: "A",
+            aliases: [
+              {
+                name: domain.domainNameConfiguration.targetDomainName,
+                zoneId: domain.domainNameConfiguration.hostedZoneId,
+                evaluateTargetHealth: false,
+              },
+            ],
+          },
+          { parent },
+        );
+      }
+      return domain;
     }
   }
 }

@@ -218,7 +218,7 @@ export const settings = {
     type: text(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lower-case DNS name such as ws.example.com"),
     optional: true,
     description:
-      "With `certificateArn`: serve the API at `wss://<domain>` (regional endpoint, TLS 1.2, stage mapped at the root); `webSocketUrl` becomes that URL. Point a DNS record (CNAME or Route 53 alias) at the domain's target: `aws apigatewayv2 get-domain-name --domain-name <domain>`.",
+      "With `certificateArn`: serve the API at `wss://<domain>` (regional endpoint, TLS 1.2, stage mapped at the root); `webSocketUrl` becomes that URL. The `customDomainTarget` output (`targetDomainName`, `hostedZoneId`) is what a DNS record must point at: a CNAME to the target, or a Route 53 alias (`hostedZoneId` below creates it).",
   }),
   certificateArn: setting({
     type: text(
@@ -226,7 +226,12 @@ export const settings = {
       "an ACM certificate ARN in the stack's region (arn:aws:acm:{region}:{account}:certificate/{id})",
     ),
     optional: true,
-    description: "ACM certificate for `customDomainName`, in the stack's region.",
+    description: "ACM certificate for `customDomainName`, in the stack's region: `pulumi preview` stops, naming both regions, when it is not.",
+  }),
+  hostedZoneId: setting({
+    type: text(/^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+    optional: true,
+    description: "With `customDomainName`: the Route 53 hosted zone of the domain, where the stack creates the `A` alias record to the API's domain.",
   }),
 
   // Functions.
@@ -240,7 +245,8 @@ export const settings = {
     // Long enough for a broadcast to thousands of connections at 50 posts in flight.
     type: integer(1, 900, "seconds"),
     default: 10,
-    description: "Timeout of every function, 1–900 s (API Gateway stops waiting at 29 s).",
+    description:
+      "Timeout of the functions, 1–900 s. The ones API Gateway invokes (routes and the authorizer) are capped at 29 s, where API Gateway stops waiting; the scheduled sweeper gets the whole value.",
   }),
   logLevel: setting({
     type: oneOf<LogLevel>(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"]),

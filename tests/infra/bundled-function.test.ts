@@ -1,26 +1,64 @@
-/** BundledFunction refuses to declare a function whose bundle was not built. */
+/**
+ * The program bundles every function from source each time it runs (as CDK's NodejsFunction does),
+ * so `pulumi up` after an edit uploads the edit, with or without `npm run build` first.
+ */
+import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import { bundleDirectory } from "../../functions/routes.js";
-import { BundledFunction, handlerModuleFile } from "../../infra/bundled-function.js";
-import { createMocks, project, type RecordedResource } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { bundleDirectory, bundleFile, functionNames } from "../../functions/routes.js";
+import { buildFunction } from "../../scripts/build.js";
+import { resource, runProgram, type ProgramRun } from "./harness.js";
 
-const record = { resources: [] as RecordedResource[], calls: [] as string[], events: [] as string[] };
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(createMocks(record), project, "dev", false);
+// The program's bundler, watched: every call still bundles for real.
+vi.mock(import("../../scripts/build.js"), async (importOriginal) => {
+  const actual = await importOriginal();
+  return { ...actual, buildFunction: vi.fn(actual.buildFunction) };
 });
 
-describe("BundledFunction", () => {
-  it("stops with a message naming the directory and `npm run build` when the bundle is missing, before registering anything", async () => {
-    expect(() => new BundledFunction("ghost", { bundleDirectory: "dist/functions/ghost", environment: {} })).toThrow(
-      /ghost: no bundle for handler "index.handler" in dist\/functions\/ghost\/ .*run `npm run build` before `pulumi up`/,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50)); // registrations are asynchronous
-    expect(record.resources.filter((r) => r.name.startsWith("ghost"))).toEqual([]);
+describe("buildFunction", () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "bundle-"));
+    await mkdir(join(root, "functions/handlers"), { recursive: true });
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("bundles the handler's current source: an edit reaches the next bundle", async () => {
+    // Prepare
+    const source = join(root, "functions/handlers/whoami.ts");
+    const bundle = join(root, bundleDirectory("whoami"), bundleFile);
+    await writeFile(source, `export const handler = async (): Promise<string> => "first version";\n`);
+
+    // Act
+    const directory = await buildFunction("whoami", root);
+    const first = await readFile(bundle, "utf8");
+    await writeFile(source, `export const handler = async (): Promise<string> => "edited version";\n`);
+    await buildFunction("whoami", root);
+    const second = await readFile(bundle, "utf8");
+
+    // Assess
+    expect(directory).toBe(join(root, bundleDirectory("whoami")));
+    expect(first).toContain("first version");
+    expect(second).toContain("edited version");
+    expect(second).not.toContain("first version");
+    expect(await readFile(`${bundle}.map`, "utf8")).toContain("whoami.ts");
+  });
+});
+
+describe("the program", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    vi.mocked(buildFunction).mockClear();
+    run = await runProgram();
   });
 
-  it("finds the module file Lambda loads for the handler", () => {
-    expect(handlerModuleFile(bundleDirectory("connect"), "index.handler")).toBe("dist/functions/connect/index.mjs");
-    expect(handlerModuleFile(bundleDirectory("connect"), "main.handler")).toBeUndefined();
+  it("bundles every function as it runs and uploads what it bundled", async () => {
+    expect(vi.mocked(buildFunction).mock.calls.map(([name]) => name).sort()).toEqual([...functionNames].sort());
+    for (const [index, [name]] of vi.mocked(buildFunction).mock.calls.entries()) {
+      const code = resource(run, "aws:lambda/function:Function", `websocket-${name}-function`).inputs.code as pulumi.asset.FileArchive;
+      expect(await code.path, name).toBe(await vi.mocked(buildFunction).mock.results[index]!.value);
+    }
   });
 });

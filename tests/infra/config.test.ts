@@ -87,6 +87,7 @@ describe("readConfig with nothing set", () => {
       "existingUserPoolClientId",
       "customDomainName",
       "certificateArn",
+      "hostedZoneId",
       "vpcSubnetIds",
       "vpcSecurityGroupIds",
     ]);
@@ -135,6 +136,7 @@ describe("readConfig with values set", () => {
       source({
         customDomainName: "ws.example.com",
         certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        hostedZoneId: "Z0123456789ABCDEFGHIJ",
         vpc: "create",
         vpcNatGateways: "OnePerAz",
         lambdaMemoryMb: "512",
@@ -164,7 +166,11 @@ describe("readConfig with values set", () => {
       throttlingRateLimit: 2.5,
       executionLogLevel: "ERROR",
       manageApiGatewayAccount: false,
-      customDomain: { domainName: "ws.example.com", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" },
+      customDomain: {
+        domainName: "ws.example.com",
+        certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      },
     });
     expect(config.network).toEqual({ kind: "create", natGateways: "OnePerAz" });
     expect(config.functions).toEqual({ memorySize: 512, timeout: 29 });
@@ -227,6 +233,8 @@ describe("readConfig rejects bad values, naming the key and what it accepts", ()
     ["manageApiGatewayAccount", { manageApiGatewayAccount: "no" }, /manageApiGatewayAccount: accepts true or false/],
     ["customDomainName", { customDomainName: "WS.Example.com", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b" }, /customDomainName: accepts a lower-case DNS name such as ws\.example\.com/],
     ["certificateArn", { customDomainName: "ws.example.com", certificateArn: "arn:aws:iam::123456789012:server-certificate/x" }, /certificateArn: accepts an ACM certificate ARN/],
+    ["hostedZoneId", { customDomainName: "ws.example.com", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b", hostedZoneId: "example.com" }, /hostedZoneId: accepts a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ; got "example.com"/],
+    ["hostedZoneId without a custom domain", { hostedZoneId: "Z0123456789ABCDEFGHIJ" }, /hostedZoneId: accepts a value only with customDomainName/],
     ["custom domain without certificate", { customDomainName: "ws.example.com" }, /customDomainName and certificateArn: accepts both set \(custom domain\) or both unset/],
     ["lambdaMemoryMb", { lambdaMemoryMb: "64" }, /lambdaMemoryMb: accepts an integer from 128 to 10240 \(MB\); got "64"/],
     ["lambdaTimeoutSeconds", { lambdaTimeoutSeconds: "901" }, /lambdaTimeoutSeconds: accepts an integer from 1 to 900 \(seconds\)/],

@@ -193,11 +193,11 @@ describe("DynamoDB", () => {
 });
 
 describe("Lambda functions", () => {
-  it("exist once per route-table function, on nodejs22.x arm64 with the default memory and timeout", () => {
+  it("exist once per route-table function, on nodejs24.x arm64 with the default memory and timeout", () => {
     expect(ofType(run, "aws:lambda/function:Function")).toHaveLength(functionNames.length);
     for (const fn of functionNames) {
       expect(functionResource(fn).inputs, fn).toMatchObject({
-        runtime: "nodejs22.x",
+        runtime: "nodejs24.x",
         architectures: ["arm64"],
         handler: "index.handler",
         memorySize: 256,

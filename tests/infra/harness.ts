@@ -37,6 +37,8 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
   /** Every URL the program fetched (the pool's JWKS at deploy time). */
   readonly fetches: string[];
+  /** What the program said with `pulumi.log.warn` (the mocked runtime prints it, having no engine). */
+  readonly warnings: string[];
   /** The resource options the engine received, by `<type> <name>` (the mocks' own arguments leave them out). */
   readonly options: Map<string, ResourceOptionsSeen>;
 }
@@ -197,8 +199,8 @@ export interface RunOptions {
   readonly resources?: RecordedResource[];
   /** Run as `pulumi preview` does (unknown outputs, nothing fetched). @default false */
   readonly preview?: boolean;
-  /** What Cognito's JWKS endpoint answers. @default 200 with `poolJwks` */
-  readonly jwksResponse?: { status: number; body: unknown };
+  /** What Cognito's JWKS endpoint answers, or the network error fetching it meets. @default 200 with `poolJwks` */
+  readonly jwksResponse?: { status: number; body: unknown } | { networkError: string };
 }
 
 /**
@@ -213,7 +215,9 @@ export function stubFetch(fetches: string[], jwksResponse?: RunOptions["jwksResp
     if (!/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[\w-]+_[0-9a-zA-Z]+\/\.well-known\/jwks\.json$/.test(url)) {
       throw new Error(`unexpected fetch of ${url}`);
     }
-    const { status, body } = jwksResponse ?? { status: 200, body: poolJwks };
+    const answer = jwksResponse ?? { status: 200, body: poolJwks };
+    if ("networkError" in answer) throw new TypeError("fetch failed", { cause: new Error(answer.networkError) });
+    const { status, body } = answer;
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
   return () => {
@@ -237,6 +241,13 @@ export async function runProgram(config: Record<string, string> = {}, options: R
   );
 
   const restoreFetch = stubFetch(fetches, options.jwksResponse);
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => {
+    const line = parts.map(String).join(" ");
+    if (line.startsWith("warning: [runtime] ")) warnings.push(line.slice("warning: [runtime] ".length));
+    else warn(...parts);
+  };
   try {
     const program = (await import("../../index.js")) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
@@ -245,14 +256,21 @@ export async function runProgram(config: Record<string, string> = {}, options: R
       outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
     }
     await settled(events);
-    return { resources, calls, events, outputs, fetches, options: registrationOptions };
+    return { resources, calls, events, outputs, fetches, warnings, options: registrationOptions };
   } finally {
     restoreFetch();
+    console.warn = warn;
   }
 }
 
-/** Resolves once every registration has been answered and nothing new started for a few turns of the event loop. */
-async function settled(events: readonly string[]): Promise<void> {
+/**
+ * Resolves once every registration has been answered and nothing new started for a few turns of the
+ * event loop. Pulumi's own count of outstanding calls comes first: it includes registrations still
+ * waiting for their inputs (a function waits for its bundle), which no event shows yet.
+ */
+export async function settled(events: readonly string[]): Promise<void> {
+  // Internal to Pulumi's runtime (what it awaits before it disconnects), so not in its type declarations.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   let quietTurns = 0;
   let seen = -1;
   while (quietTurns < 5) {

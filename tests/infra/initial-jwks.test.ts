@@ -1,14 +1,15 @@
 /**
- * The pool's JWKS, fetched by `pulumi up` and handed to the authorizer as INITIAL_JWKS: fetched
- * once, from the issuer's URL, never during preview; a failing endpoint or an oversized
- * environment stops the deployment with a clear message.
+ * The pool's JWKS, fetched by the program and handed to the authorizer as INITIAL_JWKS: once, from
+ * the issuer's URL, by `pulumi up` and by `pulumi preview` alike once the pool exists. Where the keys
+ * cannot be had, the program warns once, naming the URL and the cause, and deploys the authorizer
+ * without them. An environment past Lambda's 4 KB stops the deployment with a clear message.
  */
 import { describe, expect, it, vi } from "vitest";
 import { fetchIssuerJwks } from "../../functions/jwks.js";
 import { environmentSize, functionEnvironment, lambdaEnvironmentLimitBytes, readSettings, settingsEnvironment } from "../../functions/settings/environment.js";
 import type { AuthorizerSettings } from "../../functions/settings/schema.js";
 import { functionNames, functions } from "../../functions/routes.js";
-import { poolJwks, region, resource, runProgram, userPoolIdValue, type RecordedResource } from "./harness.js";
+import { poolJwks, region, resource, runProgram, userPoolIdValue, type RecordedResource, type RunOptions } from "./harness.js";
 
 const jwksUrl = `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}/.well-known/jwks.json`;
 const variablesOf = (run: { resources: RecordedResource[] }, fn: string) =>
@@ -73,6 +74,39 @@ describe("pulumi preview", () => {
     const run = await runProgram({}, { preview: true });
     expect(run.fetches).toEqual([jwksUrl]);
     expect(JSON.parse(String(variablesOf(run, "authorizer")?.INITIAL_JWKS))).toEqual(poolJwks);
+  });
+});
+
+describe("when the keys cannot be had", () => {
+  const existingPool = { existingUserPoolId: "us-west-2_ExIsTiNg1", existingUserPoolClientId: "existingclient0123456789ab" };
+  const existingPoolJwksUrl = `https://cognito-idp.us-west-2.amazonaws.com/${existingPool.existingUserPoolId}/.well-known/jwks.json`;
+  const unreachable = { networkError: "getaddrinfo ENOTFOUND cognito-idp.eu-west-1.amazonaws.com" };
+  const unusable = { status: 200, body: { keys: [] } };
+
+  it.each<[string, Record<string, string>, RunOptions, string, RegExp]>([
+    ["pulumi up, a new pool, no route to Cognito", {}, { jwksResponse: unreachable }, jwksUrl, /fetch failed: getaddrinfo ENOTFOUND/],
+    ["pulumi up, an existing pool, no route to Cognito", existingPool, { jwksResponse: unreachable }, existingPoolJwksUrl, /fetch failed: getaddrinfo ENOTFOUND/],
+    ["pulumi preview, a new pool, keys unusable", {}, { preview: true, jwksResponse: unusable }, jwksUrl, /"keys" is empty/],
+    ["pulumi preview, an existing pool, keys unusable", existingPool, { preview: true, jwksResponse: unusable }, existingPoolJwksUrl, /"keys" is empty/],
+  ])("%s: the program completes, says why once, and the authorizer goes without INITIAL_JWKS", async (_, config, options, url, cause) => {
+    // Act
+    vi.resetModules();
+    const run = await runProgram(config, options);
+
+    // Assess
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toContain("without INITIAL_JWKS");
+    expect(run.warnings[0]).toContain(url);
+    expect(run.warnings[0]).toMatch(cause);
+    const authorizer = variablesOf(run, "authorizer")!;
+    expect(authorizer).not.toHaveProperty("INITIAL_JWKS");
+    expect(readSettings("authorizer", authorizer).initialJwks).toBeUndefined();
+    expect(resource(run, "aws:apigatewayv2/authorizer:Authorizer", "websocket-authorizer").inputs.authorizerType).toBe("REQUEST");
+  });
+
+  it("says nothing when the keys come", async () => {
+    vi.resetModules();
+    expect((await runProgram()).warnings).toEqual([]);
   });
 });
 

@@ -5,14 +5,23 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { lambdaRuntime } from "../../infra/bundled-function.js";
 import { configKeys, readConfig } from "../../infra/config.js";
+import { functionBundleOptions } from "../../scripts/build.js";
 import { functionNames } from "../../functions/routes.js";
 import { configurationTable } from "../../scripts/config-table.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";
 
 const pulumiYaml = readFileSync("Pulumi.yaml", "utf8");
-const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as { name: string; type: string; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as {
+  name: string;
+  type: string;
+  engines: { node: string };
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** The flat `config:` map of a stack file (one `key: value` per line; quotes removed; comments skipped). */
 function stackConfig(file: string): Record<string, string> {
@@ -41,7 +50,50 @@ describe("Pulumi.yaml", () => {
     expect(packageJson.type).toBe("module");
     expect(runtimeOption("typescript")).toBe("false");
     expect(runtimeOption("nodeargs")).toBe("--import tsx");
-    expect(packageJson.devDependencies).toHaveProperty("tsx");
+  });
+
+  it("loads without dev dependencies (`npm ci --omit=dev`, Pulumi's production option): what it preloads and imports are dependencies", async () => {
+    // Prepare: every package the program reaches at run time, by following its imports from index.ts.
+    const { metafile } = await build({ entryPoints: ["index.ts"], bundle: true, packages: "external", platform: "node", format: "esm", write: false, metafile: true, logLevel: "silent" });
+    const imported = Object.values(metafile.inputs).flatMap((input) => input.imports.filter((entry) => entry.external).map((entry) => entry.path));
+    const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+    const packages = new Set(imported.filter((specifier) => !specifier.startsWith("node:")).map(packageOf));
+    const preloaded = [...runtimeOption("nodeargs")!.matchAll(/--import\s+(\S+)/g)].map((match) => packageOf(match[1]!));
+
+    // Assess
+    expect([...packages]).toEqual(expect.arrayContaining(["@pulumi/pulumi", "@pulumi/aws", "esbuild"]));
+    for (const name of [...packages, ...preloaded]) expect(packageJson.dependencies, name).toHaveProperty(name);
+  });
+});
+
+describe("Node.js versions", () => {
+  const lowestMajor = Number(/^>=(\d+)$/.exec(packageJson.engines.node)?.[1]);
+
+  it("support Node.js 22 and up (20 is past its end of life; @pulumi/pulumi requires 22)", () => {
+    expect(lowestMajor).toBe(22);
+  });
+
+  it("type-check and bundle for the lowest supported major, so that nothing newer slips in", () => {
+    expect(functionBundleOptions.target).toBe(`node${lowestMajor}`);
+    expect(packageJson.devDependencies["@types/node"]).toMatch(new RegExp(`^\\^${lowestMajor}\\.`));
+  });
+
+  it("develop and deploy on Node.js 24: .nvmrc and Lambda's runtime name the same major", () => {
+    const major = readFileSync(".nvmrc", "utf8").trim();
+
+    expect(major).toBe("24");
+    expect(lambdaRuntime).toBe(`nodejs${major}.x`);
+  });
+});
+
+describe("README", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1));
+
+  it("deploys on a new backend: the quick start creates the dev stack (Pulumi.dev.yaml is config, not a stack) before `pulumi up`", () => {
+    expect(quickStart).toContain("pulumi stack init dev");
+    expect(quickStart.indexOf("pulumi stack init dev")).toBeLessThan(quickStart.indexOf("pulumi up"));
+    expect(readme).not.toMatch(/pulumi stack select dev\s*&&\s*pulumi up/);
   });
 });
 
