@@ -15,7 +15,7 @@ import { RouteFunctions, type ApiEndpoints } from "./infra/route-functions.js";
 import { StaticSite } from "./infra/static-site.js";
 import { UserPool } from "./infra/user-pool.js";
 import { checkCertificateRegion, WebSocketApi } from "./infra/websocket-api.js";
-import { buildFunction } from "./scripts/build.js";
+import { buildFunction } from "./build/functions.js";
 import { webClientDirectory } from "./web/site.js";
 
 const config = loadStackConfig();
@@ -90,7 +90,13 @@ if (config.expirySweep) {
 const webClient = config.webClient
   ? new StaticSite("web-client", {
       directory: webClientDirectory,
-      client: { webSocketUrl: api.webSocketUrl, userPoolId: userPool.userPoolId, userPoolClientId: userPool.userPoolClientId },
+      client: {
+        webSocketUrl: api.webSocketUrl,
+        userPoolId: userPool.userPoolId,
+        userPoolClientId: userPool.userPoolClientId,
+        // An existing pool decides for itself; the page then offers sign-up, which the pool may refuse.
+        selfSignUp: config.userPool.existing ? true : config.userPool.selfSignUp,
+      },
     })
   : undefined;
 

@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { bundleDirectory, bundleFile, functionNames } from "../functions/routes.js";
 // Peers are bundled with exactly the options of our functions.
-import { functionBundleOptions } from "../scripts/build.js";
+import { functionBundleOptions } from "../build/functions.js";
 import { bytes, median, millis, ratio, table } from "./lib/stats.js";
 import type { LocalCertificate } from "./lib/tls.js";
 import { benchClientId, mintTokens, newKey, startJwksEndpoint } from "./lib/tokens.js";

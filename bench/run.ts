@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleDirectory, bundleFile } from "../functions/routes.js";
-import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
+import { buildFunctions, bundlesAreStale } from "../build/functions.js";
 import { runWarm, warmDefaults, warmFindings, warmSection } from "./authorizer.js";
 import { goalsSection } from "./goals.js";
 import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";

@@ -16,6 +16,8 @@ export interface StaticSiteArgs {
     webSocketUrl: pulumi.Input<string>;
     userPoolId: pulumi.Input<string>;
     userPoolClientId: pulumi.Input<string>;
+    /** Whether the page offers "Create account". @default true */
+    selfSignUp?: boolean;
   };
   /**
    * CloudFront price class: which edge locations serve the page.
@@ -53,7 +55,7 @@ export function siteFiles(name: string, directory: string): string[] {
     // Reported below.
   }
   if (!files.includes("index.html") || !files.includes("app.js")) {
-    throw new pulumi.RunError(`${name}: the web client is not built in ${directory}/ (no index.html and app.js); run \`npx tsx web/build.ts\` before \`pulumi up\``);
+    throw new pulumi.RunError(`${name}: the web client is not built in ${directory}/ (no index.html and app.js); run \`npm run build\` before \`pulumi up\``);
   }
   return files.filter((file) => file !== configFileName).sort();
 }

@@ -15,7 +15,7 @@ import { chmod, copyFile, mkdir, open, readdir, readFile, rename } from "node:fs
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeAtomically } from "../scripts/write-atomically.js";
+import { writeAtomically } from "../build/write-atomically.js";
 import { assertPortFree } from "./ports.js";
 
 const startScript = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");

@@ -1,5 +1,6 @@
 /** The stack outputs: the same keys as `pulumi stack output --json`, plus local endpoints. */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeAtomically } from "../build/write-atomically.js";
 
 export interface StackOutputs {
   readonly webSocketUrl: string;
@@ -22,10 +23,9 @@ export interface StackOutputs {
 
 const requiredKeys = ["webSocketUrl", "managementApiUrl", "userPoolId", "userPoolClientId", "region", "connectionsTableName"] as const;
 
-/** Written to a temporary file and renamed: a reader never sees half a file, even after SIGKILL. */
+/** Written atomically: a reader never sees half a file, even after SIGKILL. */
 export async function writeOutputs(path: string, outputs: StackOutputs): Promise<void> {
-  await writeFile(`${path}.tmp`, `${JSON.stringify(outputs, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeAtomically(path, `${JSON.stringify(outputs, null, 2)}\n`);
 }
 
 /** Reads outputs from `.local/outputs.json` or a saved `pulumi stack output --json`. */

@@ -11,7 +11,7 @@ import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction,
 import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
 import { readConfigValues } from "../functions/settings/config-values.js";
 import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
-import { buildFunctions, bundlesAreStale } from "../scripts/build.js";
+import { buildFunctions, bundlesAreStale } from "../build/functions.js";
 import { startCognitoGate } from "./cognito-gate.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
@@ -239,7 +239,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     }
     progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
 
-    const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint };
+    const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint, selfSignUp: settings.selfSignUp };
     const webClient = await startLocalWebClient({ host, port: options.ports.web ?? 0, outputs: web, progress });
     cleanups.push(() => webClient.close());
     const outputs: StackOutputs = {

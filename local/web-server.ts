@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { localWebClientConfig, type WebClientConfig } from "../web/src/config.js";
-import { defaultWebClientOutput, ensureWebClient } from "../web/build.js";
+import { defaultWebClientOutput, ensureWebClient } from "../build/web-client.js";
 import { configFileName, contentSecurityPolicy, contentTypeOf } from "../web/site.js";
 import { listen, loopbackHosts } from "./ports.js";
 
@@ -30,7 +30,15 @@ export interface WebServerOptions {
   readonly port: number;
   /** The build to serve (dist/web). */
   readonly directory: string;
-  readonly outputs: { readonly webSocketUrl: string; readonly userPoolId: string; readonly userPoolClientId: string; readonly region: string; readonly cognitoEndpoint?: string };
+  readonly outputs: {
+    readonly webSocketUrl: string;
+    readonly userPoolId: string;
+    readonly userPoolClientId: string;
+    readonly region: string;
+    readonly cognitoEndpoint?: string;
+    /** Whether the page offers "Create account". */
+    readonly selfSignUp?: boolean;
+  };
 }
 
 export interface LocalWebServer {

@@ -1,6 +1,6 @@
 /**
  * Where the web client's build lives and how its files are served; shared by the build
- * (web/build.ts), the local web server (local/web-server.ts) and the static hosting
+ * (build/web-client.ts), the local web server (local/web-server.ts) and the static hosting
  * (infra/static-site.ts), so that the three cannot disagree.
  */
 import { extname } from "node:path";

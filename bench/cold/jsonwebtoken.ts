@@ -1,4 +1,4 @@
-/** Cold-start entry: the peer bundled like our functions (scripts/build.ts options). */
+/** Cold-start entry: the peer bundled like our functions (build/functions.ts options). */
 import { lambdaHandler } from "../peers/handler.js";
 import { jsonwebtokenVerifier } from "../peers/jsonwebtoken.js";
 

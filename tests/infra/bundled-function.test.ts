@@ -8,11 +8,11 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleDirectory, bundleFile, functionNames } from "../../functions/routes.js";
-import { buildFunction } from "../../scripts/build.js";
+import { buildFunction } from "../../build/functions.js";
 import { resource, runProgram, type ProgramRun } from "./harness.js";
 
 // The program's bundler, watched: every call still bundles for real.
-vi.mock(import("../../scripts/build.js"), async (importOriginal) => {
+vi.mock(import("../../build/functions.js"), async (importOriginal) => {
   const actual = await importOriginal();
   return { ...actual, buildFunction: vi.fn(actual.buildFunction) };
 });

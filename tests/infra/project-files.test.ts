@@ -9,7 +9,7 @@ import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { lambdaRuntime } from "../../infra/bundled-function.js";
 import { configKeys, readConfig } from "../../infra/config.js";
-import { functionBundleOptions } from "../../scripts/build.js";
+import { functionBundleOptions } from "../../build/functions.js";
 import { functionNames } from "../../functions/routes.js";
 import { configurationTable } from "../../scripts/config-table.js";
 import { apiId, project, region, userPoolClientIdValue, userPoolIdValue } from "./harness.js";

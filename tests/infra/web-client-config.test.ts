@@ -46,7 +46,7 @@ describe("the site's build directory", () => {
   it("stops `pulumi up` with the command to run when the page is not built", async () => {
     const directory = await mkdtemp(join(tmpdir(), "site-"));
     try {
-      expect(() => siteFiles("web-client", join(directory, "missing"))).toThrow(/web-client: the web client is not built in .*missing\/ .*run `npx tsx web\/build\.ts` before `pulumi up`/);
+      expect(() => siteFiles("web-client", join(directory, "missing"))).toThrow(/web-client: the web client is not built in .*missing\/ .*run `npm run build` before `pulumi up`/);
       await writeFile(join(directory, "index.html"), "x");
       expect(() => siteFiles("web-client", directory)).toThrow(/not built/);
     } finally {

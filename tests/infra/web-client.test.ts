@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cachingOptimizedPolicyId, readableByDistribution } from "../../infra/static-site.js";
-import { ensureWebClient } from "../../web/build.js";
+import { ensureWebClient } from "../../build/web-client.js";
 import { parseWebClientConfig } from "../../web/src/config.js";
 import { contentTypeOf, webClientDirectory } from "../../web/site.js";
 import { accountId, apiId, ofType, region, resource, runProgram, userPoolClientIdValue, type ProgramRun } from "./harness.js";
@@ -192,6 +192,7 @@ describe("with webClient: true", () => {
       region,
       cognitoEndpoint: `https://cognito-idp.${region}.amazonaws.com/`,
       environment: "aws",
+      selfSignUp: true,
     });
     expect(parseWebClientConfig(content)).toEqual(content); // what the page will accept
     expect(content.webSocketUrl).toBe(run.outputs.webSocketUrl);

@@ -23,6 +23,44 @@ function joined(latest = 0, channel = lobby, channels = new Channels()) {
 
 const seqs = (channels: Channels, channel = lobby) => channels.get(channel)!.messages.map((shown) => shown.seq);
 
+/** A Connection with fake sockets wired to Channels as main.ts wires them; call with fake timers. */
+function wiredPage() {
+  const sockets: { handlers: SocketHandlers; sent: string[]; closedWith?: { code: number; reason: string } }[] = [];
+  const statuses: string[] = [];
+  const channels = new Channels();
+  const token = { token: "h.p.s", claims: { sub: alice.userId, iat: 0, exp: 3600 }, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
+  const connection: Connection = new Connection({
+    url: "wss://example.com/dev",
+    protocol: "json",
+    tokens: { current: () => token, refresh: async () => token },
+    random: () => 0.5,
+    createSocket: (_url, _protocols, handlers) => {
+      const socket: (typeof sockets)[number] = { handlers, sent: [] };
+      sockets.push(socket);
+      return { send: (data) => socket.sent.push(data), close: (code, reason) => (socket.closedWith = { code, reason }) };
+    },
+    // As main.ts does: resubscribe on open, feed channel frames in and send what they ask, hand over on a reconnect frame.
+    onState: (state) => {
+      statuses.push(state.status);
+      if (state.status === "open") for (const frame of channels.resubscribe()) connection.send(frame);
+    },
+    onMessage: (data) => {
+      const incoming = classify(data);
+      if (incoming.kind === "channel") for (const frame of channels.handle(incoming.frame)) connection.send(frame);
+      if (incoming.kind === "reconnect") connection.handover();
+    },
+  });
+  const deliver = (socket: number, frame: object) => sockets[socket]!.handlers.message(JSON.stringify(frame));
+  /** Connected on the first socket, in the lobby at seq `latest`. */
+  const joinLobby = (latest: number) => {
+    connection.start();
+    sockets[0]!.handlers.open("json");
+    connection.send(channels.join(lobby)!);
+    deliver(0, { type: "subscribed", channel: lobby, id: parse(sockets[0]!.sent[0]).id, seq: latest });
+  };
+  return { connection, channels, sockets, statuses, deliver, joinLobby };
+}
+
 describe("channel names", () => {
   it("accept 1–5 segments of [A-Za-z0-9_-]{1,64}, at most 255 characters", () => {
     const segment64 = "a".repeat(64);
@@ -263,40 +301,47 @@ describe("resuming after a reconnect", () => {
   it("happens on every reopen of the connection: the page's wiring resubscribes on the new socket with since", async () => {
     vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z") });
     try {
-      const sockets: { handlers: SocketHandlers; sent: string[] }[] = [];
-      const channels = new Channels();
-      const token = { token: "h.p.s", claims: { sub: alice.userId, iat: 0, exp: 3600 }, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
-      const connection: Connection = new Connection({
-        url: "wss://example.com/dev",
-        protocol: "json",
-        tokens: { current: () => token, refresh: async () => token },
-        random: () => 0.5,
-        createSocket: (_url, _protocols, handlers) => {
-          const socket = { handlers, sent: [] as string[] };
-          sockets.push(socket);
-          return { send: (data) => socket.sent.push(data), close: () => undefined };
-        },
-        // As main.ts does: resubscribe on open, feed channel frames in, send what they ask.
-        onState: (state) => {
-          if (state.status === "open") for (const frame of channels.resubscribe()) connection.send(frame);
-        },
-        onMessage: (data) => {
-          const incoming = classify(data);
-          if (incoming.kind === "channel") for (const frame of channels.handle(incoming.frame)) connection.send(frame);
-        },
-      });
-      connection.start();
-      sockets[0]!.handlers.open("json");
-      connection.send(channels.join(lobby)!);
-      const subscribe = parse(sockets[0]!.sent[0]);
-      sockets[0]!.handlers.message(JSON.stringify({ type: "subscribed", channel: lobby, id: subscribe.id, seq: 2 }));
-      sockets[0]!.handlers.message(JSON.stringify(message(3)));
+      const { sockets, deliver, joinLobby } = wiredPage();
+      joinLobby(2);
+      deliver(0, message(3));
 
       sockets[0]!.handlers.close({ code: 1006, reason: "" });
       await vi.runOnlyPendingTimersAsync();
       sockets[1]!.handlers.open("json");
 
       expect(sockets[1]!.sent.map(parse)).toEqual([{ action: "subscribe", channel: lobby, id: expect.any(String), since: 3 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("handing over to a new connection (the server's reconnect frame)", () => {
+  it("opens a second socket, resubscribes there with since, closes the first with 1000, and shows every message once, with no reconnecting state", () => {
+    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z") });
+    try {
+      const { channels, sockets, statuses, deliver, joinLobby } = wiredPage();
+      joinLobby(2);
+      deliver(0, message(3));
+      deliver(0, message(4));
+
+      deliver(0, { type: "reconnect", reason: "connection-limit", closeAt: "2026-01-01T02:00:00.000Z" });
+      expect(sockets).toHaveLength(2);
+      deliver(0, message(5)); // the first connection still delivers while the second opens
+      sockets[1]!.handlers.open("json");
+
+      expect(sockets[1]!.sent.map(parse)).toEqual([{ action: "subscribe", channel: lobby, id: expect.any(String), since: 5 }]);
+      expect(sockets[0]!.closedWith).toEqual({ code: 1000, reason: "handover" });
+      deliver(0, message(6)); // too late: the first is closed, the second replays it
+      const resume = parse(sockets[1]!.sent[0]);
+      deliver(1, message(5)); // in flight around the subscribe
+      deliver(1, { type: "subscribed", channel: lobby, id: resume.id, seq: 6, resumed: true });
+      deliver(1, message(6));
+      deliver(1, message(7));
+
+      expect(seqs(channels)).toEqual([3, 4, 5, 6, 7]);
+      expect(channels.get(lobby)).toMatchObject({ status: "joined", seq: 7, unrecovered: false });
+      expect(statuses).toEqual(["connecting", "open", "open"]);
     } finally {
       vi.useRealTimers();
     }
@@ -343,6 +388,20 @@ describe("errors", () => {
 
     expect(channels.get("private/x")).toMatchObject({ status: "refused", error: "Could not join private/x: Forbidden (Forbidden)" });
     expect(channels.get(lobby)).toMatchObject({ status: "joined", sending: [], error: 'Not published: "too fast": Slow down (TooManyRequests)' });
+  });
+
+  it("TooManyRequests says how long to wait, on the channel whose request was dropped", () => {
+    const channels = joined(0);
+    const publish = parse(channels.publish(lobby, "too fast"));
+    const presence = parse(channels.presence(lobby));
+    const error = classify(JSON.stringify({ error: { code: "TooManyRequests", message: "More than 40 frames in 2 s; wait before sending more", retryAfterMs: 1200 }, id: publish.id }));
+
+    expect(error).toMatchObject({ kind: "error", code: "TooManyRequests", retryAfterMs: 1200 });
+    channels.handleError(error as Extract<typeof error, { kind: "error" }>);
+    expect(channels.get(lobby)).toMatchObject({ sending: [], error: 'Not published: "too fast": slow down: try again in 2 s' });
+
+    channels.handleError({ code: "TooManyRequests", message: "", retryAfterMs: 1, id: presence.id as string });
+    expect(channels.get(lobby)!.error).toBe("Could not list the members: slow down: try again in 1 s");
   });
 
   it("without a known id, go to the channel they name; otherwise they are not the channels' (the page logs them)", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { backoffDelay, refreshDelay } from "../../web/src/backoff.js";
 import { cloudWebClientConfig, localWebClientConfig, parseWebClientConfig } from "../../web/src/config.js";
 import { readClaims } from "../../web/src/jwt.js";
-import { classify, frameFor, maxFrameBytes } from "../../web/src/protocol.js";
+import { classify, describeError, frameFor, maxFrameBytes, reauthAnswer, reauthFrame } from "../../web/src/protocol.js";
 import { contentSecurityPolicy, contentTypeOf } from "../../web/site.js";
 
 describe("the page's config.json", () => {
@@ -40,6 +40,18 @@ describe("the page's config.json", () => {
     expect(() => parseWebClientConfig({ ...good, cognitoEndpoint: "nope" })).toThrow(/"cognitoEndpoint" is not a URL/);
     expect(() => parseWebClientConfig({ ...good, environment: "prod" })).toThrow(/"environment"/);
     expect(() => parseWebClientConfig({ ...good, localConfirmSignUpUrl: "/local/confirm-sign-up" })).toThrow(/local stack only/);
+    expect(() => parseWebClientConfig({ ...good, selfSignUp: "false" })).toThrow(/"selfSignUp" must be true or false/);
+  });
+
+  it("carries selfSignUp when the stack gives it; a file without it (written before it existed) still reads", () => {
+    const cloud = cloudWebClientConfig({ webSocketUrl: "wss://abc.example.com/dev", userPoolId: "eu-west-1_AbCdEf123", userPoolClientId: "client", selfSignUp: false });
+    const local = localWebClientConfig({ webSocketUrl: "ws://127.0.0.1:3001/local", userPoolClientId: "client", region: "us-east-1", cognitoEndpoint: "http://127.0.0.1:9229", selfSignUp: true });
+    const older = cloudWebClientConfig({ webSocketUrl: "wss://abc.example.com/dev", userPoolId: "eu-west-1_AbCdEf123", userPoolClientId: "client" });
+
+    expect(cloud.selfSignUp).toBe(false);
+    expect(local.selfSignUp).toBe(true);
+    for (const config of [cloud, local, older]) expect(parseWebClientConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
+    expect("selfSignUp" in parseWebClientConfig(older)).toBe(false);
   });
 });
 
@@ -54,6 +66,28 @@ describe("frames", () => {
   it("are refused before sending when API Gateway would close the connection for them", () => {
     expect(() => frameFor({ kind: "sendtouser", userId: " ", text: "hi" })).toThrow(/user id/);
     expect(() => frameFor({ kind: "broadcast", text: "é".repeat(maxFrameBytes / 2) })).toThrow(/at most 32768/);
+  });
+
+  it("an error frame keeps TooManyRequests' wait, which is shown in whole seconds, rounded up", () => {
+    const error = classify('{"error":{"code":"TooManyRequests","message":"More than 40 frames in 2 s","retryAfterMs":1001}}');
+
+    expect(error).toEqual({ kind: "error", code: "TooManyRequests", message: "More than 40 frames in 2 s", retryAfterMs: 1001 });
+    expect(describeError(error as Extract<typeof error, { kind: "error" }>)).toBe("slow down: try again in 2 s");
+    expect(describeError({ code: "TooManyRequests", message: "", retryAfterMs: 0 })).toBe("slow down: try again in 1 s");
+    expect(describeError({ code: "Forbidden", message: "Forbidden" })).toBe("Forbidden (Forbidden)");
+    expect(classify('{"error":{"code":"TooManyRequests","message":"m","retryAfterMs":"soon"}}')).not.toHaveProperty("retryAfterMs");
+  });
+
+  it("reauth: the request, and which frames answer it (an echo of the request is a refusal too)", () => {
+    const request = reauthFrame("h.p.s", "reauth-1");
+
+    expect(JSON.parse(request)).toEqual({ action: "reauth", token: "h.p.s", id: "reauth-1" });
+    expect(reauthAnswer('{"type":"reauthenticated","id":"reauth-1","expiresAt":1767229200}', "reauth-1")).toEqual({ accepted: true });
+    expect(reauthAnswer('{"error":{"code":"Unauthorized","message":"m"},"id":"reauth-1"}', "reauth-1")).toEqual({ accepted: false, reason: "Unauthorized" });
+    expect(reauthAnswer(request, "reauth-1")).toMatchObject({ accepted: false });
+    for (const other of ['{"type":"reauthenticated","id":"reauth-10","expiresAt":1}', '{"error":{"code":"Unauthorized"}}', "reauth-1", '"reauth-1"']) {
+      expect(reauthAnswer(other, "reauth-1"), other).toBeUndefined();
+    }
   });
 
   it("received are told apart: identity, error frames, echoes of our own frame, anything else as text", () => {

@@ -42,6 +42,7 @@ function harness(options: Partial<ConnectionOptions> & { tokens?: ReturnType<typ
   const sockets: FakeSocket[] = [];
   const states: ConnectionState[] = [];
   const messages: string[] = [];
+  const notices: string[] = [];
   const tokens = options.tokens ?? tokenSource();
   const connection = new Connection({
     url,
@@ -49,6 +50,7 @@ function harness(options: Partial<ConnectionOptions> & { tokens?: ReturnType<typ
     random: () => 0.5,
     onState: (state) => states.push(state),
     onMessage: (data) => messages.push(data),
+    onNotice: (text) => notices.push(text),
     createSocket: (socketUrl, protocols, handlers) => {
       const socket: FakeSocket = { url: socketUrl, protocols, handlers, sent: [] };
       sockets.push(socket);
@@ -61,7 +63,7 @@ function harness(options: Partial<ConnectionOptions> & { tokens?: ReturnType<typ
     tokens,
   });
   const last = () => sockets.at(-1)!;
-  return { connection, sockets, states, messages, tokens, last, status: () => connection.state.status };
+  return { connection, sockets, states, messages, notices, tokens, last, status: () => connection.state.status };
 }
 
 /** Lets pending promise callbacks (token refreshes) run. */
@@ -210,6 +212,27 @@ describe("a failed handshake (a 401, a 500 and no network all look alike: close 
     expect(sockets).toHaveLength(5);
   });
 
+  it("refused for too many connections of the account (a 429, which a browser sees as 1006): says so, retries a bounded number of times, then stops for good", async () => {
+    const { connection, sockets, states, last } = harness();
+    connection.start();
+    await settle();
+
+    for (let i = 0; i < 20; i++) {
+      last().handlers.close({ code: 1006, reason: "" });
+      await settle();
+      await vi.advanceTimersByTimeAsync(2 * minute);
+    }
+
+    const waits = states.filter((state) => state.status === "waiting");
+    expect(waits.length).toBeGreaterThan(0);
+    for (const wait of waits) expect(wait.reason).toContain("too many connections for this account");
+    expect(states.at(-1)).toMatchObject({ status: "failed", signInAgain: false, reason: expect.stringContaining("too many connections for this account") });
+    const attempts = sockets.length;
+    expect(attempts).toBeLessThanOrEqual(9); // maxHandshakeFailures (8), plus the failure that renewed the token
+    await vi.advanceTimersByTimeAsync(5 * 60 * minute);
+    expect(sockets).toHaveLength(attempts);
+  });
+
   it("with an older token: renews it once at Cognito and retries at once with the new token", async () => {
     const tokens = tokenSource(token(60 * minute, Date.now() - 10 * minute));
     const { connection, sockets, last } = harness({ tokens });
@@ -284,7 +307,7 @@ describe("a failed handshake (a 401, a 500 and no network all look alike: close 
 });
 
 describe("token refresh while connected", () => {
-  it("renews the ID token five minutes before it expires and reconnects with it", async () => {
+  it("renews the ID token five minutes before it expires and, with a server that does not renew in place, reconnects with it", async () => {
     const { connection, sockets, last, tokens } = harness();
     connection.start();
     await settle();
@@ -294,6 +317,7 @@ describe("token refresh while connected", () => {
     expect(tokens.refreshes).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
     await settle();
+    await vi.advanceTimersByTimeAsync(10_000); // the reauth goes unanswered
 
     expect(tokens.refreshes).toBe(1);
     expect(sockets[0]!.closedWith).toEqual({ code: 1000, reason: "token refreshed" });
@@ -342,6 +366,218 @@ describe("token refresh while connected", () => {
     expect(sockets[0]!.closedWith?.code).toBe(1000);
     expect(sockets).toHaveLength(1);
     expect(states.at(-1)).toMatchObject({ status: "failed", signInAgain: true });
+  });
+});
+
+describe("renewing the sign-in on the open connection (reauth)", () => {
+  /** Opens a connection and runs it to its first renewal: the reauth frame is on the socket. */
+  async function renewing(options: Parameters<typeof harness>[0] = {}) {
+    const opened = harness(options);
+    opened.connection.start();
+    await settle();
+    opened.last().handlers.open("json");
+    await vi.advanceTimersByTimeAsync(55 * minute);
+    await settle();
+    const request = JSON.parse(opened.last().sent.at(-1)!) as { action: string; token: string; id: string };
+    return { ...opened, request };
+  }
+  const reply = (frame: object) => JSON.stringify(frame);
+
+  it("sends the renewed ID token with reauth on the same socket; reauthenticated keeps the connection and times the next renewal from the new token", async () => {
+    const { sockets, last, tokens, states, messages, request, status } = await renewing();
+    const renewed = tokens.current()!;
+
+    expect(request).toEqual({ action: "reauth", token: renewed.token, id: expect.any(String) });
+    const statesBefore = states.length;
+    last().handlers.message(reply({ type: "reauthenticated", id: request.id, expiresAt: renewed.expiresAt / 1000 }));
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]!.closedWith).toBeUndefined();
+    expect(status()).toBe("open");
+    expect(states.length).toBe(statesBefore); // nothing but "open" ever reported
+    expect(messages).toEqual([]); // the answer is the connection's, not the page's
+
+    // The new token was received at 55 min and lives an hour: the next renewal is at 110 min, on the same socket.
+    await vi.advanceTimersByTimeAsync(54 * minute - 1);
+    expect(tokens.refreshes).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(tokens.refreshes).toBe(2);
+    expect(sockets).toHaveLength(1);
+    expect(JSON.parse(sockets[0]!.sent.at(-1)!)).toEqual({ action: "reauth", token: tokens.current()!.token, id: expect.any(String) });
+    expect(JSON.parse(sockets[0]!.sent.at(-1)!).id).not.toBe(request.id);
+  });
+
+  it("falls back to reconnecting with the renewed token when the server refuses it (Unauthorized)", async () => {
+    const { sockets, last, tokens, messages, notices, request, status } = await renewing();
+
+    last().handlers.message(reply({ error: { code: "Unauthorized", message: "The token was refused; the connection keeps its current expiry" }, id: request.id }));
+    await settle();
+
+    expect(sockets[0]!.closedWith).toEqual({ code: 1000, reason: "token refreshed" });
+    expect(sockets).toHaveLength(2);
+    expect(sockets[1]!.protocols[1]).toBe(tokens.current()!.token);
+    expect(messages).toEqual([]);
+    expect(notices.at(-1)).toMatch(/did not renew the sign-in on this connection \(Unauthorized\); reconnecting/);
+    sockets[1]!.handlers.open("json");
+    expect(status()).toBe("open");
+  });
+
+  it("falls back to reconnecting when no answer comes within reauthTimeoutMs, and ignores a late answer", async () => {
+    const { sockets, last, request } = await renewing({ reauthTimeoutMs: 5000 });
+    const first = last();
+
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(first.closedWith).toEqual({ code: 1000, reason: "token refreshed" });
+    expect(sockets).toHaveLength(2);
+
+    first.handlers.message(reply({ type: "reauthenticated", id: request.id, expiresAt: 1 }));
+    last().handlers.open("json");
+    await vi.advanceTimersByTimeAsync(10 * minute);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it("takes its request echoed back (a server without the reauth route) as a refusal, and never shows it: it holds the token", async () => {
+    const consoleSpies = (["log", "info", "warn", "error", "debug"] as const).map((method) => vi.spyOn(console, method));
+    try {
+      const { sockets, last, messages, notices, states, request } = await renewing();
+
+      last().handlers.message(reply(request));
+      await settle();
+
+      expect(sockets).toHaveLength(2);
+      const seen = JSON.stringify([messages, notices, states, consoleSpies.map((spy) => spy.mock.calls)]);
+      expect(seen).not.toContain(request.token);
+      expect(seen).not.toContain(sockets[0]!.protocols[1]);
+    } finally {
+      for (const spy of consoleSpies) spy.mockRestore();
+    }
+  });
+
+  it("passes every other frame on while waiting for the answer", async () => {
+    const { last, messages, request } = await renewing();
+
+    last().handlers.message("hello");
+    last().handlers.message(reply({ type: "published", channel: "public/lobby", id: "r1", seq: 1 }));
+    last().handlers.message(reply({ type: "reauthenticated", id: request.id, expiresAt: 1 }));
+
+    expect(messages).toEqual(["hello", reply({ type: "published", channel: "public/lobby", id: "r1", seq: 1 })]);
+  });
+});
+
+describe("handover (the server closes the connection soon)", () => {
+  async function open(options: Parameters<typeof harness>[0] = {}) {
+    const opened = harness(options);
+    opened.connection.start();
+    await settle();
+    opened.last().handlers.open("json");
+    return opened;
+  }
+
+  it("opens a second socket while the first goes on, reports open again once it is open, and only then closes the first with 1000; the state never leaves open", async () => {
+    const states: ConnectionState[] = [];
+    /** Whether the first socket was still open when "open" was reported for the second. */
+    const firstOpenWhenReported: boolean[] = [];
+    let opened: ReturnType<typeof harness> | undefined;
+    opened = await open({
+      onState: (state) => {
+        states.push(state);
+        if (state.status === "open" && opened?.sockets.length === 2) firstOpenWhenReported.push(opened.sockets[0]!.closedWith === undefined);
+      },
+    });
+    const { connection, sockets, messages, tokens } = opened;
+    states.length = 0;
+
+    connection.handover();
+    const [first, second] = sockets;
+    expect(second!.protocols).toEqual(["json", tokens.current()!.token]);
+    expect(connection.send("still the first")).toBe(true);
+    first!.handlers.message("from the first");
+
+    second!.handlers.open("json");
+    expect(connection.send("on the second")).toBe(true);
+
+    expect(first!.sent).toEqual(["still the first"]);
+    expect(second!.sent).toEqual(["on the second"]);
+    expect(firstOpenWhenReported).toEqual([true]);
+    expect(first!.closedWith).toEqual({ code: 1000, reason: "handover" });
+    expect(states).toEqual([{ status: "open", protocol: "json" }]);
+    // Late frames of the first are dropped (the second resumes after what was received), its close changes nothing.
+    first!.handlers.message("late");
+    first!.handlers.close({ code: 1000, reason: "handover" });
+    second!.handlers.message("from the second");
+    await vi.advanceTimersByTimeAsync(30 * minute);
+    expect(messages).toEqual(["from the first", "from the second"]);
+    expect(states).toEqual([{ status: "open", protocol: "json" }]);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it("when the replacement cannot open (429 at the connection cap looks like any failed handshake): the first stays, and its close is followed by the usual reconnect", async () => {
+    const { connection, sockets, states, notices } = await open();
+    const statesBefore = states.length;
+
+    connection.handover();
+    sockets[1]!.handlers.close({ code: 1006, reason: "" });
+    await vi.advanceTimersByTimeAsync(10 * minute);
+
+    expect(sockets).toHaveLength(2);
+    expect(sockets[0]!.closedWith).toBeUndefined();
+    expect(states.length).toBe(statesBefore);
+    expect(connection.send("still here")).toBe(true);
+    expect(notices.at(-1)).toMatch(/could not open; this one stays until the server closes it/);
+
+    sockets[0]!.handlers.close({ code: 1001, reason: "Going away" });
+    expect(connection.state.status).toBe("waiting");
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(sockets).toHaveLength(3);
+  });
+
+  it("when the first closes before the replacement opens, the replacement carries on as the connection", async () => {
+    const { connection, sockets, states } = await open();
+    connection.handover();
+
+    sockets[0]!.handlers.close({ code: 1001, reason: "Going away" });
+    expect(states.at(-1)).toEqual({ status: "connecting", attempt: 0 });
+    sockets[1]!.handlers.open("json");
+
+    expect(connection.state.status).toBe("open");
+    expect(sockets).toHaveLength(2);
+    expect(connection.send("x")).toBe(true);
+    expect(sockets[1]!.sent).toEqual(["x"]);
+  });
+
+  it("happens once at a time, only while open, and stop() closes both sockets", async () => {
+    const idle = harness();
+    idle.connection.handover();
+    expect(idle.sockets).toHaveLength(0);
+
+    const { connection, sockets } = await open();
+    connection.handover();
+    connection.handover();
+    expect(sockets).toHaveLength(2);
+
+    connection.stop();
+    expect(sockets.map((socket) => socket.closedWith?.code)).toEqual([1000, 1000]);
+    sockets[1]!.handlers.open("json");
+    expect(connection.state).toEqual({ status: "idle" });
+  });
+
+  it("moves the token renewal to the replacement", async () => {
+    const { connection, sockets, tokens } = await open();
+    await vi.advanceTimersByTimeAsync(30 * minute);
+    connection.handover();
+    sockets[1]!.handlers.open("json");
+
+    await vi.advanceTimersByTimeAsync(25 * minute);
+    await settle();
+
+    expect(tokens.refreshes).toBe(1);
+    expect(JSON.parse(sockets[1]!.sent.at(-1)!)).toMatchObject({ action: "reauth" });
+    expect(sockets[0]!.sent).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWebClient, webClientFiles, webClientIsStale } from "../../web/build.js";
+import { buildWebClient, webClientFiles, webClientIsStale } from "../../build/web-client.js";
 import { freePort } from "../../local/ports.js";
 import { localConfirmSignUpPath, startWebServer, type LocalWebServer } from "../../local/web-server.js";
 

@@ -7,11 +7,11 @@
  * - A connection that drops is reopened after an exponential backoff with jitter.
  * - A failed handshake is opaque in a browser (close 1006, no HTTP status): a 401 for a bad token
  *   looks exactly like a 500 during a JWKS outage, a 429 for too many connections of the account,
- *   or a network failure. So the token is checked
- *   first: expired, or not vouched for by Cognito recently, it is refreshed once (Cognito refusing
- *   the refresh token ends the session: "sign in again", no retry). With a token Cognito has just
- *   issued, failures are the server's: retried with backoff (a JWKS outage recovers by itself),
- *   but only `maxHandshakeFailures` times in a row, then the page stops and says so.
+ *   or a network failure. So the token is checked first: expired, or not vouched for by Cognito
+ *   recently, it is refreshed once (Cognito refusing the refresh token ends the session: "sign in
+ *   again", no retry). With a token Cognito has just issued, failures are the server's: retried
+ *   with backoff (a JWKS outage recovers by itself, a connection of the account may close), but
+ *   only `maxHandshakeFailures` times in a row, then the page stops and says so.
  * - The ID token is refreshed `refreshMarginMs` before it expires and handed to the server on the
  *   open socket (`reauth`), so that the connection goes on; refused, or unanswered within
  *   `reauthTimeoutMs`, the connection is reopened with the new token instead. The token only ever

@@ -2,13 +2,14 @@
  * The page: DOM wiring only. Every decision (tokens, reconnects, frames) lives in the pure modules
  * beside this one. Text from the network is only ever set as textContent, never as HTML.
  */
-import { CognitoError, createCognitoApi, describeCognitoError } from "./cognito.js";
+import { mountAuthPanel } from "./auth-panel.js";
+import { createCognitoApi, describeCognitoError } from "./cognito.js";
 import { parseWebClientConfig, type WebClientConfig } from "./config.js";
 import { Channels } from "./channels.js";
 import { mountChannelsPanel } from "./channels-panel.js";
 import { Connection, type ConnectionState, type SocketFactory } from "./connection.js";
 import { element, hide, show, timeElement } from "./dom.js";
-import { classify, frameFor, FrameError, type Outgoing } from "./protocol.js";
+import { classify, describeError, frameFor, FrameError, type Outgoing } from "./protocol.js";
 import { Session } from "./session.js";
 
 /** The application subprotocol `$connect` selects; the ID token is offered after it. */
@@ -20,19 +21,6 @@ const ui = {
   environment: element("environment"),
   connection: element("connection"),
   connectionText: element("connection-text"),
-  authPanel: element("auth-panel"),
-  authTitle: element("auth-title"),
-  signInForm: element<HTMLFormElement>("sign-in-form"),
-  email: element<HTMLInputElement>("email"),
-  password: element<HTMLInputElement>("password"),
-  signIn: element<HTMLButtonElement>("sign-in"),
-  signUp: element<HTMLButtonElement>("sign-up"),
-  confirmForm: element<HTMLFormElement>("confirm-form"),
-  confirmEmail: element("confirm-email"),
-  code: element<HTMLInputElement>("code"),
-  confirmCancel: element<HTMLButtonElement>("confirm-cancel"),
-  authError: element("auth-error"),
-  authNote: element("auth-note"),
   appPanel: element("app-panel"),
   userEmail: element("user-email"),
   userSub: element("user-sub"),
@@ -110,15 +98,7 @@ async function main(): Promise<void> {
     show(ui.fatal, `This page cannot start: ${error instanceof Error ? error.message : String(error)}`);
     return;
   }
-  if (config.environment === "local") {
-    show(ui.environment, "local stack · development tokens");
-    show(
-      ui.authNote,
-      config.localConfirmSignUpUrl
-        ? "Local stack: new accounts are confirmed at once by the local web server (development only)."
-        : "Local stack: the confirmation code of a new account is in .local/cognito/cognito-local.log.",
-    );
-  }
+  if (config.environment === "local") show(ui.environment, "local stack · development tokens");
 
   const cognito = createCognitoApi({ endpoint: config.cognitoEndpoint, clientId: config.userPoolClientId, fetch: (input, init) => fetch(input, init) });
   const session = new Session({ cognito, storage: window.sessionStorage, storageKey: `websocket-cognito:${config.userPoolClientId}` });
@@ -149,6 +129,7 @@ async function main(): Promise<void> {
       lastStatus = state.status;
       channelsPanel.setConnected(state.status === "open");
     },
+    onNotice: (text) => log("system", "connection", text),
     onMessage: (data) => {
       const incoming = classify(data);
       switch (incoming.kind) {
@@ -157,15 +138,21 @@ async function main(): Promise<void> {
           log("in", "whoami", `connection ${incoming.connectionId}, user ${incoming.userId}`);
           break;
         case "error":
-          if (channels.handleError(incoming)) channelsPanel.render();
-          else log("error", incoming.code, incoming.message);
+          if (channels.handleError(incoming)) {
+            channelsPanel.render();
+            break;
+          }
+          log("error", incoming.code, describeError(incoming));
+          // Channel requests carry an id; a rate-limited frame without one came from the send form.
+          if (incoming.code === "TooManyRequests") show(ui.sendError, `Not sent: ${describeError(incoming)}.`);
           break;
         case "channel":
           for (const frame of channels.handle(incoming.frame)) connection.send(frame);
           channelsPanel.render();
           break;
         case "reconnect":
-          log("system", "reconnect", `the server closes this connection at ${incoming.closeAt} (${incoming.reason}); the page reconnects and resumes its channels`);
+          log("system", "reconnect", `the server closes this connection at ${incoming.closeAt} (${incoming.reason}); the page hands over to a new one and resumes its channels there`);
+          connection.handover();
           break;
         case "echo":
           log("in", "echo", incoming.text);
@@ -179,15 +166,17 @@ async function main(): Promise<void> {
 
   const channelsPanel = mountChannelsPanel({ channels, send: (frame) => connection.send(frame), self: () => session.user?.sub });
 
+  const authPanel = mountAuthPanel({
+    config,
+    cognito,
+    signIn: (email, password) => session.signIn(email, password),
+    onSignedIn: () => showApp(),
+    fetch: (input, init) => fetch(input, init),
+  });
+
   const showSignIn = (message?: string) => {
     hide(ui.appPanel);
-    hide(ui.confirmForm);
-    show(ui.signInForm);
-    ui.authTitle.textContent = "Sign in";
-    ui.password.value = "";
-    if (message) show(ui.authError, message);
-    else hide(ui.authError);
-    show(ui.authPanel);
+    authPanel.show(message);
   };
 
   const showApp = () => {
@@ -195,7 +184,7 @@ async function main(): Promise<void> {
     ui.userEmail.textContent = user?.email ?? "";
     ui.userSub.textContent = user?.sub ?? "";
     if (!ui.targetUser.value && user) ui.targetUser.value = user.sub;
-    hide(ui.authPanel);
+    authPanel.hide();
     show(ui.appPanel);
     connection.start();
   };
@@ -208,100 +197,6 @@ async function main(): Promise<void> {
     showSignIn(message);
   };
 
-  const busy = async (buttons: HTMLButtonElement[], work: () => Promise<void>) => {
-    for (const button of buttons) button.disabled = true;
-    try {
-      await work();
-    } finally {
-      for (const button of buttons) button.disabled = false;
-    }
-  };
-
-  const credentials = (): { email: string; password: string } | undefined => {
-    const email = ui.email.value.trim();
-    const password = ui.password.value;
-    if (email === "" || password === "") {
-      show(ui.authError, "Enter your email and password.");
-      return undefined;
-    }
-    return { email, password };
-  };
-
-  const signIn = async (email: string, password: string) => {
-    try {
-      await session.signIn(email, password);
-      hide(ui.authError);
-      showApp();
-    } catch (error) {
-      if (error instanceof CognitoError && error.code === "UserNotConfirmedException") {
-        showConfirm(email);
-        return;
-      }
-      show(ui.authError, describeCognitoError(error, "sign-in"));
-    }
-  };
-
-  const showConfirm = (email: string) => {
-    ui.confirmEmail.textContent = email;
-    ui.authTitle.textContent = "Confirm your account";
-    hide(ui.signInForm);
-    hide(ui.authError);
-    show(ui.confirmForm);
-    ui.code.focus();
-  };
-
-  ui.signInForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const given = credentials();
-    if (given) void busy([ui.signIn, ui.signUp], () => signIn(given.email, given.password));
-  });
-
-  ui.signUp.addEventListener("click", () => {
-    const given = credentials();
-    if (!given) return;
-    void busy([ui.signIn, ui.signUp], async () => {
-      try {
-        const { userConfirmed } = await cognito.signUp(given.email, given.password);
-        if (!userConfirmed && config.localConfirmSignUpUrl) {
-          const response = await fetch(config.localConfirmSignUpUrl, {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ username: given.email }),
-          });
-          if (!response.ok) throw new Error(`the local web server could not confirm the account (HTTP ${response.status})`);
-        } else if (!userConfirmed) {
-          showConfirm(given.email);
-          return;
-        }
-        await signIn(given.email, given.password);
-      } catch (error) {
-        show(ui.authError, error instanceof CognitoError ? describeCognitoError(error, "sign-up") : `Sign-up failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    });
-  });
-
-  ui.confirmForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const email = ui.confirmEmail.textContent ?? "";
-    const code = ui.code.value.trim();
-    if (code === "") {
-      show(ui.authError, "Enter the confirmation code.");
-      return;
-    }
-    void busy([element<HTMLButtonElement>("confirm")], async () => {
-      try {
-        await cognito.confirmSignUp(email, code);
-      } catch (error) {
-        show(ui.authError, describeCognitoError(error, "confirm"));
-        return;
-      }
-      ui.code.value = "";
-      if (ui.password.value !== "") await signIn(email, ui.password.value);
-      else showSignIn();
-    });
-  });
-
-  ui.confirmCancel.addEventListener("click", () => showSignIn());
   ui.signOut.addEventListener("click", () => void endSession());
   ui.retry.addEventListener("click", () => (connection.state.status === "waiting" ? connection.retryNow() : connection.start()));
   ui.clearLog.addEventListener("click", () => ui.log.replaceChildren());

@@ -2,20 +2,18 @@
  * The web client's build: web/src/main.ts bundled by esbuild into dist/web/app.js, next to
  * index.html and styles.css. config.json is not part of it: whoever serves the page writes it.
  *
- *   npx tsx web/build.ts
- *
  * Every file is written to a temporary name and renamed, so that a server or an upload reading
  * dist/web while a build runs (tests build concurrently) never sees half a file.
  */
 import { build } from "esbuild";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeAtomically } from "../scripts/write-atomically.js";
-import { webClientDirectory } from "./site.js";
+import { webClientDirectory } from "../web/site.js";
+import { writeAtomically } from "./write-atomically.js";
 
-const webRoot = dirname(fileURLToPath(import.meta.url));
-const projectRoot = dirname(webRoot);
+const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const webRoot = join(projectRoot, "web");
 /** Where `buildWebClient` writes by default: dist/web of this project, whatever the working directory. */
 export const defaultWebClientOutput = join(projectRoot, webClientDirectory);
 /** Copied as they are. */
@@ -64,13 +62,4 @@ export async function ensureWebClient(outputDirectory: string = defaultWebClient
   if (!(await webClientIsStale(outputDirectory))) return "up to date";
   await buildWebClient(outputDirectory);
   return "built";
-}
-
-// Run as a script (not imported); import.meta.filename is a path, so spaces in it do not matter.
-if (import.meta.filename === process.argv[1]) {
-  const started = performance.now();
-  const outputDirectory = defaultWebClientOutput;
-  await buildWebClient(outputDirectory);
-  const sizes = await Promise.all(webClientFiles.map(async (name) => `${name} ${(await stat(join(outputDirectory, name))).size} B`));
-  console.log(`built the web client into ${relative(process.cwd(), outputDirectory) || "."} in ${Math.round(performance.now() - started)} ms: ${sizes.join(", ")}`);
 }
