@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { rateLimitAttributes as names } from "../functions/core/ports.js";
+import { tables } from "../functions/tables.js";
+import { tableArgs } from "./table.js";
 
 /**
  * The per-user rate limiter's counters: one item per user and window, expired by TTL shortly
@@ -12,16 +13,7 @@ export class RateLimitTable extends pulumi.ComponentResource {
 
   constructor(name: string, args: Record<string, never> = {}, opts?: pulumi.ComponentResourceOptions) {
     super("websocket-cognito:aws:RateLimitTable", name, args, opts);
-    const table = new aws.dynamodb.Table(
-      `${name}-table`,
-      {
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: names.bucket,
-        attributes: [{ name: names.bucket, type: "S" }],
-        ttl: { attributeName: names.ttl, enabled: true },
-      },
-      { parent: this },
-    );
+    const table = new aws.dynamodb.Table(`${name}-table`, tableArgs(tables.rateLimits), { parent: this });
     this.tableName = table.name;
     this.tableArn = table.arn;
     this.registerOutputs({ tableName: this.tableName, tableArn: this.tableArn });

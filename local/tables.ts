@@ -1,6 +1,6 @@
 /**
- * The tables as the local stack (dynalite) and the tests create them; infra/ declares the same:
- * the connections table, the channels' subscriptions and messages tables, and the rate limiter's.
+ * The tables as the local stack (dynalite) and the tests create them, from the descriptions infra/
+ * declares them by (functions/tables.ts).
  */
 import {
   CreateTableCommand,
@@ -9,8 +9,9 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { channelAttributes as channel, connectionAttributes as connection, rateLimitAttributes as rateLimit } from "../functions/core/ports.js";
+import { keyAttributes, tables, type TableDescription, type TableName } from "../functions/tables.js";
 
+/** The local physical name of each table, as the functions' settings name them. */
 export interface TableNames {
   readonly connectionsTableName: string;
   readonly userIndexName: string;
@@ -21,76 +22,65 @@ export interface TableNames {
 
 export const localTableNames: TableNames = {
   connectionsTableName: "connections",
-  userIndexName: connection.userIndexName,
+  userIndexName: tables.connections.index!.name,
   subscriptionsTableName: "subscriptions",
   channelMessagesTableName: "channel-messages",
   rateLimitsTableName: "rate-limits",
 };
 
+const physicalNames = (names: TableNames): Record<TableName, string> => ({
+  connections: names.connectionsTableName,
+  subscriptions: names.subscriptionsTableName,
+  channelMessages: names.channelMessagesTableName,
+  rateLimits: names.rateLimitsTableName,
+});
+
 /** What the TTL emulation needs of a table: its name and key attributes. */
 export interface TableKeys {
   readonly tableName: string;
   readonly keys: readonly string[];
+  readonly ttl: string;
 }
 
-export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
-  const string = (AttributeName: string) => ({ AttributeName, AttributeType: "S" as const });
-  return [
-    {
-      TableName: names.connectionsTableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [string(connection.partitionKey), string(connection.userId)],
-      KeySchema: [{ AttributeName: connection.partitionKey, KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        { IndexName: names.userIndexName, KeySchema: [{ AttributeName: connection.userId, KeyType: "HASH" }], Projection: { ProjectionType: "KEYS_ONLY" } },
-      ],
-    },
-    {
-      TableName: names.subscriptionsTableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [string(channel.channel), string(channel.member), string(channel.connectionId)],
-      KeySchema: [
-        { AttributeName: channel.channel, KeyType: "HASH" },
-        { AttributeName: channel.member, KeyType: "RANGE" },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: channel.connectionIndexName,
-          KeySchema: [{ AttributeName: channel.connectionId, KeyType: "HASH" }],
-          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["userId", "username"] },
-        },
-      ],
-    },
-    {
-      TableName: names.channelMessagesTableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [string(channel.channel), { AttributeName: channel.seq, AttributeType: "N" }],
-      KeySchema: [
-        { AttributeName: channel.channel, KeyType: "HASH" },
-        { AttributeName: channel.seq, KeyType: "RANGE" },
-      ],
-    },
-    {
-      TableName: names.rateLimitsTableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [string(rateLimit.bucket)],
-      KeySchema: [{ AttributeName: rateLimit.bucket, KeyType: "HASH" }],
-    },
-  ];
+function createTableInput(tableName: string, table: TableDescription): CreateTableCommandInput {
+  const { index } = table;
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: keyAttributes(table).map(({ name, type }) => ({ AttributeName: name, AttributeType: type })),
+    KeySchema: [
+      { AttributeName: table.hashKey.name, KeyType: "HASH" },
+      ...(table.rangeKey ? [{ AttributeName: table.rangeKey.name, KeyType: "RANGE" as const }] : []),
+    ],
+    ...(index
+      ? {
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: index.name,
+              KeySchema: [{ AttributeName: index.hashKey.name, KeyType: "HASH" }],
+              Projection: index.include ? { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.include] } : { ProjectionType: "KEYS_ONLY" },
+            },
+          ],
+        }
+      : {}),
+  };
 }
 
 /** The key attributes of each table, for deleting expired items. */
 export const tableKeys = (names: TableNames): TableKeys[] =>
-  tableDefinitions(names).map((table) => ({ tableName: table.TableName!, keys: table.KeySchema!.map((key) => key.AttributeName!) }));
+  (Object.entries(physicalNames(names)) as [TableName, string][]).map(([name, tableName]) => {
+    const table = tables[name];
+    return { tableName, keys: [table.hashKey, table.rangeKey].flatMap((key) => (key ? [key.name] : [])), ttl: table.ttl };
+  });
 
 /** Creates the tables that do not exist yet (a restarted local stack reuses its data). */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
-  for (const definition of tableDefinitions(names)) {
+  for (const [name, tableName] of Object.entries(physicalNames(names)) as [TableName, string][]) {
     try {
-      await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
-      await client.send(new CreateTableCommand(definition));
+      await client.send(new CreateTableCommand(createTableInput(tableName, tables[name])));
     }
   }
 }

@@ -4,7 +4,6 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { connectionAttributes } from "../functions/core/ports.js";
 import type { TableKeys } from "./tables.js";
 
 export interface TtlSweeper {
@@ -17,7 +16,7 @@ export interface TtlSweeper {
 export function startTtlSweeper(client: DynamoDBClient, tables: readonly TableKeys[], intervalMs: number, onError: (error: unknown) => void): TtlSweeper {
   const documents = DynamoDBDocumentClient.from(client);
 
-  async function sweepTable({ tableName, keys }: TableKeys): Promise<number> {
+  async function sweepTable({ tableName, keys, ttl }: TableKeys): Promise<number> {
     let deleted = 0;
     const names = Object.fromEntries(keys.map((key, index) => [`#k${index}`, key]));
     const pages = paginateScan(
@@ -26,7 +25,7 @@ export function startTtlSweeper(client: DynamoDBClient, tables: readonly TableKe
         TableName: tableName,
         ProjectionExpression: Object.keys(names).join(", "),
         FilterExpression: "#ttl < :now",
-        ExpressionAttributeNames: { ...names, "#ttl": connectionAttributes.ttl },
+        ExpressionAttributeNames: { ...names, "#ttl": ttl },
         ExpressionAttributeValues: { ":now": Math.floor(Date.now() / 1000) },
       },
     );

@@ -1,14 +1,15 @@
 /** The rate limiter's window counter on DynamoDB: one conditional `UpdateItem` per frame, no read. */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { TakeFrame } from "../core/rate-limit.js";
 import { rateLimitAttributes as names } from "../core/ports.js";
+import { conditionalWrite } from "./conditional-write.js";
 
 export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): TakeFrame {
   const documents = DynamoDBDocumentClient.from(client);
-  return async (userId, window, burst) => {
-    try {
-      await documents.send(
+  return (userId, window, burst) =>
+    conditionalWrite(
+      documents.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { [names.bucket]: `${userId}#${window.index}` },
@@ -18,11 +19,6 @@ export function createDynamoDbFrameCounter({ client, tableName }: { client: Dyna
           // A minute past the window's end: long enough for clock skew between instances.
           ExpressionAttributeValues: { ":one": 1, ":burst": burst, ":ttl": Math.ceil(window.endsAt / 1000) + 60 },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  };
+      ),
+    );
 }

@@ -1,5 +1,5 @@
 /** ConnectionStore on DynamoDB: one item per connection, a GSI on `userId`. */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -9,6 +9,7 @@ import {
   paginateQuery,
   paginateScan,
 } from "@aws-sdk/lib-dynamodb";
+import { conditionalWrite } from "./conditional-write.js";
 import { connectionAttributes, handshakeGraceMs, type ConnectionRecord, type ConnectionStore } from "../core/ports.js";
 
 export interface DynamoDbStoreOptions {
@@ -36,8 +37,9 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
       await documents.send(new DeleteCommand({ TableName: tableName, Key: { [key]: connectionId } }));
     },
     async removeStale(connectionId) {
-      try {
-        await documents.send(
+      // Too young to be stale (or already gone): kept, as the condition says.
+      await conditionalWrite(
+        documents.send(
           new DeleteCommand({
             TableName: tableName,
             Key: { [key]: connectionId },
@@ -45,11 +47,8 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
             ExpressionAttributeNames: { "#connectedAt": "connectedAt" },
             ExpressionAttributeValues: { ":cutoff": Date.now() - handshakeGraceMs },
           }),
-        );
-      } catch (error) {
-        // Too young to be stale (or already gone): keep it, as the condition says.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
     async groupsOf(connectionId) {
       const { Item } = await documents.send(
@@ -57,9 +56,9 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
       );
       return (Item?.groups as string[] | undefined) ?? [];
     },
-    async reauthenticate(connectionId, userId, tokenExpiresAt, groups) {
-      try {
-        await documents.send(
+    reauthenticate(connectionId, userId, tokenExpiresAt, groups) {
+      return conditionalWrite(
+        documents.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { [key]: connectionId },
@@ -68,12 +67,8 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
             ExpressionAttributeNames: { "#expires": connectionAttributes.tokenExpiresAt, "#groups": "groups", "#user": connectionAttributes.userId },
             ExpressionAttributeValues: { ":expires": tokenExpiresAt, ":groups": [...groups], ":user": userId },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+        ),
+      );
     },
     async *dueForHandover(cutoffMs) {
       const pages = paginateScan(paging, {
@@ -87,9 +82,9 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
         yield (page.Items ?? []).map((item) => ({ connectionId: String(item[key]), connectedAt: Number(item.connectedAt) }));
       }
     },
-    async markHandover(connectionId, nowMs) {
-      try {
-        await documents.send(
+    markHandover(connectionId, nowMs) {
+      return conditionalWrite(
+        documents.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { [key]: connectionId },
@@ -98,12 +93,8 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
             ExpressionAttributeNames: { "#told": "handoverAt", "#id": key },
             ExpressionAttributeValues: { ":now": nowMs },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+        ),
+      );
     },
     allConnectionIds() {
       return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));
