@@ -33,18 +33,6 @@ export const defaultChannelRules: readonly ChannelRule[] = [
   { channel: "users/{sub}", subscribe: ["authenticated"], publish: [] },
 ];
 
-/** The caller as rules see it. */
-export interface Caller {
-  readonly userId: string;
-  readonly groups: readonly string[];
-}
-
-/** Whether `caller` may `permission` on `channel` (a valid name): the first matching rule decides. */
-export function isAllowed(rules: readonly ChannelRule[], channel: string, caller: Caller, permission: Permission): boolean {
-  const rule = ruleFor(rules, channel, caller.userId);
-  return rule !== undefined && admits(rule, permission, caller.groups);
-}
-
 /** The first rule whose pattern matches the channel for this caller; undefined forbids. */
 export const ruleFor = (rules: readonly ChannelRule[], channel: string, sub: string): ChannelRule | undefined =>
   rules.find((candidate) => matches(candidate.channel, channel, sub));

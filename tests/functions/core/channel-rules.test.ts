@@ -1,10 +1,23 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultChannelRules, isAllowed, isChannelName, parseChannelRules, type ChannelRule } from "../../../functions/core/channel-rules.js";
+import {
+  admits,
+  defaultChannelRules,
+  isChannelName,
+  parseChannelRules,
+  ruleFor,
+  type ChannelRule,
+  type Permission,
+} from "../../../functions/core/channel-rules.js";
 import { readConfig } from "../../../infra/config.js";
 
 const alice = { userId: "alice-sub", groups: [] };
 const moderator = { userId: "mod-sub", groups: ["moderators"] };
+/** The decision channels.ts makes: the first matching rule, then its principals for the permission. */
+const isAllowed = (rules: readonly ChannelRule[], channel: string, caller: { userId: string; groups: readonly string[] }, permission: Permission) => {
+  const found = ruleFor(rules, channel, caller.userId);
+  return found !== undefined && admits(found, permission, caller.groups);
+};
 const rule = (channel: string, subscribe: ChannelRule["subscribe"], publish: ChannelRule["publish"] = []): ChannelRule => ({ channel, subscribe, publish });
 
 describe("channel names", () => {
@@ -15,7 +28,7 @@ describe("channel names", () => {
   );
 });
 
-describe("isAllowed", () => {
+describe("ruleFor and admits", () => {
   it("takes the first rule whose pattern matches, and forbids when none does", () => {
     const rules = [rule("news/*", ["authenticated"], ["group:moderators"]), rule("news/*", ["authenticated"], ["authenticated"])];
     expect(isAllowed(rules, "news/today", moderator, "publish")).toBe(true);
