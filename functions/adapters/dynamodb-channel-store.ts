@@ -7,14 +7,8 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  paginateQuery,
-  type BatchWriteCommandOutput,
+  BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand,
+  UpdateCommand, paginateQuery, type BatchWriteCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import { channelAttributes as names, type ChannelStore, type Member, type StoredMessage, type Subscription } from "../core/ports.js";
 

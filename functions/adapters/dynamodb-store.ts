@@ -1,14 +1,6 @@
 /** ConnectionStore on DynamoDB: one item per connection, a GSI on `userId`. */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  paginateQuery,
-  paginateScan,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { conditionalWrite } from "./conditional-write.js";
 import { connectionAttributes, handshakeGraceMs, type ConnectionRecord, type ConnectionStore } from "../core/ports.js";
 
