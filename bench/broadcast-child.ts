@@ -18,6 +18,7 @@ import { fanOut } from "../functions/core/fan-out.js";
 import type { Notifier } from "../functions/core/ports.js";
 import { defaults } from "../functions/settings/schema.js";
 import { connectionIds } from "./lib/connection-ids.js";
+import { reportOutcome } from "./lib/sender-process.js";
 
 export interface BroadcastOutcome {
   readonly variant: string;
@@ -79,7 +80,7 @@ function sdkNotifier(maxSockets: number): Notifier {
   };
   // Only `send` is measured; the rest of the interface refuses.
   const notMeasured = () => Promise.reject(new Error("not measured"));
-  return { send: post, close: notMeasured, exists: notMeasured } as Notifier;
+  return { send: post, close: notMeasured, exists: notMeasured };
 }
 
 async function run(): Promise<BroadcastOutcome> {
@@ -143,13 +144,4 @@ async function run(): Promise<BroadcastOutcome> {
   return { ...base, answered: tally.delivered + tally.gone, ...tally, elapsedMs, cpuMicrosPerPost, stoppedAtBudget };
 }
 
-run().then(
-  (outcome) => {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+reportOutcome(run());

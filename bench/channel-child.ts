@@ -22,9 +22,9 @@ import type { FanOutReport } from "../functions/core/fan-out.js";
 import { defaults } from "../functions/settings/schema.js";
 import { createMessaging } from "../functions/wiring.js";
 import { localTableNames } from "../local/tables.js";
+import { reportOutcome } from "./lib/sender-process.js";
 
 export interface ChannelOutcome {
-  readonly channel: string;
   /** The publish's own fan-out (the `message` frames); undefined when it timed out. */
   readonly report?: FanOutReport;
   /** Posts to `@connections`, by the frame's type. */
@@ -46,11 +46,11 @@ export interface ChannelOutcome {
 }
 
 export interface ResumeOutcome {
+  /** Messages replayed. */
   readonly replayed: number;
   readonly resumed: boolean;
   /** `subscribe` called → its last reply answered. */
   readonly elapsedMs: number;
-  readonly posts: number;
 }
 
 const [mode, channel, endpoint, dynamoDbEndpoint, warmChannel, timeoutText, fileLimit] = process.argv.slice(2) as [
@@ -116,10 +116,7 @@ async function resume(): Promise<ResumeOutcome> {
   await publishFromServer(warmChannel, data, channelDependencies);
   for (let i = 0; i < replayed; i += 1) await publishFromServer(channel, data, channelDependencies);
   const connectionId = Buffer.from(`cresume${Date.now()}`).toString("base64");
-  // The default rules admit any user, so the sender's groups are never read: none, in whichever
-  // shape the core takes them (a list, or a function that reads them).
-  const groups = (async () => []) as unknown as Sender["groups"];
-  const sender: Sender = { connectionId, userId: "resumer", username: "resumer", groups, ttl: Math.floor(Date.now() / 1000) + 3600 };
+  const sender: Sender = { connectionId, userId: "resumer", username: "resumer", groups: async () => [], ttl: Math.floor(Date.now() / 1000) + 3600 };
   let resumed = false;
   Object.assign(posts, { message: 0, leave: 0, other: 0 });
   const reply = async (frame: string) => {
@@ -128,7 +125,7 @@ async function resume(): Promise<ResumeOutcome> {
   };
   const started = performance.now();
   await subscribe(parseSubscribe(JSON.stringify({ action: "subscribe", channel, since: 0 })), sender, reply, channelDependencies);
-  return { replayed: posts.message, resumed, elapsedMs: performance.now() - started, posts: posts.message + posts.other };
+  return { replayed: posts.message, resumed, elapsedMs: performance.now() - started };
 }
 
 async function run(): Promise<ChannelOutcome> {
@@ -145,7 +142,6 @@ async function run(): Promise<ChannelOutcome> {
   const { user, system } = process.cpuUsage(cpu);
   const total = posts.message + posts.leave + posts.other;
   return {
-    channel,
     ...(published ? { report: published.report } : {}),
     posts: { ...posts },
     messagesDelivered,
@@ -160,13 +156,4 @@ async function run(): Promise<ChannelOutcome> {
   };
 }
 
-(mode === "resume" ? resume() : run()).then(
-  (outcome) => {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+reportOutcome(mode === "resume" ? resume() : run());
