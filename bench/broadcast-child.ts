@@ -89,11 +89,8 @@ async function run(): Promise<BroadcastOutcome> {
     // The functions' default `postConcurrency` (POST_CONCURRENCY), sockets as many.
     const concurrency = defaults.postConcurrency;
     const notifier = variant === "ours" ? createManagementNotifier({ endpoint, maxSockets: concurrency, ...identity }) : sdkNotifier(concurrency);
-    // Stale records are not deleted here (no table): every variant only posts. (Both names of the
-    // store's method, as the store interface is being renamed.)
-    const noop = async () => undefined;
-    const store = { remove: noop, removeStale: noop };
-    const dependencies = { store, notifier, concurrency };
+    // Gone connections are not ended here (no table): every variant only posts.
+    const dependencies = { forget: async () => undefined, notifier, concurrency };
     await fanOut(pages(warmup), data, dependencies);
     const started = performance.now();
     const cpu = process.cpuUsage();

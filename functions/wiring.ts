@@ -7,7 +7,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbChannelStore } from "./adapters/dynamodb-channel-store.js";
 import { createDynamoDbStore } from "./adapters/dynamodb-store.js";
 import type { ManagementNotifier } from "./adapters/management-notifier.js";
-import { forgetConnection, type ChannelDependencies, type ChannelPolicy } from "./core/channels.js";
+import pMap from "p-map";
+import { forgetConnections, type ChannelDependencies, type ChannelPolicy } from "./core/channels.js";
 import type { FanOutDependencies } from "./core/fan-out.js";
 import type { ConnectionStore } from "./core/ports.js";
 
@@ -39,12 +40,10 @@ export function createMessaging({ dynamodb, notifier, tables, policy, concurrenc
     messagesTableName: tables.channelMessagesTableName,
   });
   const fanOutDependencies: FanOutDependencies = {
-    // A connection found gone (410) anywhere: its record and subscriptions go, and its channels hear it left.
-    store: {
-      async removeStale(connectionId) {
-        await store.removeStale(connectionId);
-        await forgetConnection(connectionId, channelDependencies);
-      },
+    // Connections found gone (410) anywhere: their records and subscriptions go, and their channels hear they left.
+    async forget(connectionIds) {
+      await pMap(connectionIds, (connectionId) => store.removeStale(connectionId), { concurrency });
+      await forgetConnections(connectionIds, channelDependencies);
     },
     notifier,
     concurrency,

@@ -15,6 +15,7 @@ import {
   type SubscribeRequest,
 } from "./channel-frames.js";
 import { admits, namesGroups, ruleFor, type ChannelRule, type Permission } from "./channel-rules.js";
+import pMap from "p-map";
 import { RequestError } from "./errors.js";
 import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
 import type { ChannelStore, Member, StoredMessage } from "./ports.js";
@@ -30,7 +31,7 @@ export interface ChannelPolicy {
 
 export interface ChannelDependencies {
   readonly channels: ChannelStore;
-  /** The fan-out's notifier and bounds; its `removeStale` should be `forgetConnection`'s. */
+  /** The fan-out's notifier and bounds; its `forget` should end with `forgetConnections`. */
   readonly fanOut: FanOutDependencies;
   readonly policy: ChannelPolicy;
   readonly now: () => Date;
@@ -137,12 +138,14 @@ export async function presence(request: ChannelRequest, sender: Sender, reply: R
 }
 
 /**
- * Ends every subscription of a connection that is gone (`$disconnect`, a 410, an expired record)
- * and tells each channel the user left where this was their last connection on it.
+ * Ends every subscription of connections that are gone (`$disconnect`, a 410, an expired record)
+ * and tells each channel a user left where that was their last connection on it. Every
+ * subscription goes before any `leave`, so that no `leave` is posted to another departed one.
  */
-export async function forgetConnection(connectionId: string, dependencies: ChannelDependencies): Promise<void> {
-  const subscriptions = await dependencies.channels.removeConnection(connectionId);
-  for (const subscription of subscriptions) await leaveIfLast(subscription.channel, subscription, connectionId, dependencies);
+export async function forgetConnections(connectionIds: readonly string[], dependencies: ChannelDependencies): Promise<void> {
+  const { channels, fanOut: fanOutDependencies } = dependencies;
+  const ended = (await pMap(connectionIds, (connectionId) => channels.removeConnection(connectionId), { concurrency: fanOutDependencies.concurrency })).flat();
+  for (const subscription of ended) await leaveIfLast(subscription.channel, subscription, subscription.connectionId, dependencies);
 }
 
 async function leaveIfLast(channel: string, member: Member, connectionId: string, dependencies: ChannelDependencies): Promise<void> {

@@ -1,7 +1,7 @@
 /** `$disconnect`: forget the connection and its subscriptions; its channels hear it left. */
 import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
 import { describe, logger, withLambdaContext } from "./shared/logger.js";
-import { forgetConnection } from "../core/channels.js";
+import { forgetConnections } from "../core/channels.js";
 import { channelDependencies, store } from "./shared/messaging.js";
 
 export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
@@ -9,7 +9,7 @@ export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<
   logger.appendKeys({ connectionId });
   try {
     await store.remove(connectionId);
-    await forgetConnection(connectionId, channelDependencies);
+    await forgetConnections([connectionId], channelDependencies);
     logger.info("disconnected", { disconnectStatusCode, disconnectReason });
   } catch (error) {
     // The records' TTL (and the 410 path) will remove them later.

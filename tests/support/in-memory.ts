@@ -85,7 +85,11 @@ export class RecordingNotifier implements Notifier {
     return "delivered";
   }
 
+  /** Every send, answered or not, in order. */
+  readonly attempts: string[] = [];
+
   async send(connectionId: string, data: string): Promise<Delivery> {
+    this.attempts.push(connectionId);
     this.inFlight += 1;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     await new Promise((resolve) => setTimeout(resolve, 1));

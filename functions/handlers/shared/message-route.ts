@@ -44,7 +44,7 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
 
 async function replyTo(connectionId: string, data: string): Promise<void> {
   try {
-    if ((await notifier.send(connectionId, data)) === "gone") await fanOutDependencies.store.removeStale(connectionId);
+    if ((await notifier.send(connectionId, data)) === "gone") await fanOutDependencies.forget([connectionId]);
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }

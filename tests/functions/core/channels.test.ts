@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { forgetConnection, presence, subscribe, unsubscribe, type ChannelDependencies, type Sender } from "../../../functions/core/channels.js";
+import { forgetConnections, presence, publishFromServer, subscribe, unsubscribe, type ChannelDependencies, type Sender } from "../../../functions/core/channels.js";
 import { defaultChannelRules } from "../../../functions/core/channel-rules.js";
-import { farFuture, InMemoryChannelStore, InMemoryStore, RecordingNotifier } from "../../support/in-memory.js";
+import { farFuture, InMemoryChannelStore, RecordingNotifier } from "../../support/in-memory.js";
 
 function setup() {
   const channels = new InMemoryChannelStore();
   const notifier = new RecordingNotifier();
   const dependencies: ChannelDependencies = {
     channels,
-    fanOut: { store: new InMemoryStore(), notifier, concurrency: 4 },
+    fanOut: { forget: (ids) => forgetConnections(ids, dependencies), notifier, concurrency: 4 },
     policy: { rules: defaultChannelRules, historySeconds: 60, replayLimit: 10, maxSubscriptionsPerConnection: 5 },
     now: () => new Date(1_000_000_000_000),
   };
@@ -32,7 +32,7 @@ describe("join and leave", () => {
 
     await unsubscribe({ channel: "public/x" }, first, reply, dependencies);
     expect(joinsAndLeaves("w")).toEqual(["join"]);
-    await forgetConnection("a2", dependencies);
+    await forgetConnections(["a2"], dependencies);
     expect(joinsAndLeaves("w")).toEqual(["join", "leave"]);
   });
 
@@ -54,5 +54,27 @@ describe("resume", () => {
     }
     await subscribe({ channel: "public/x", since: 0, id: "s" }, sender("a1", "alice"), reply, dependencies);
     expect(replies).toEqual([JSON.stringify({ type: "subscribed", channel: "public/x", id: "s", seq: 3, resumed: false })]);
+  });
+});
+
+describe("connections found gone during a publish", () => {
+  it("are ended after the message reached every live subscriber, all before any leave, so no leave goes to a departed one", async () => {
+    const { dependencies, sender, reply, notifier } = setup();
+    const live = ["l1", "l2", "l3"];
+    const gone = ["g1", "g2", "g3"];
+    for (const id of [...live, ...gone]) await subscribe({ channel: "public/x" }, sender(id, `user-${id}`), reply, dependencies);
+    for (const id of gone) notifier.gone.add(id);
+    notifier.sent.length = 0;
+    notifier.attempts.length = 0;
+
+    const { report } = await publishFromServer("public/x", '"hi"', dependencies);
+
+    expect(report).toMatchObject({ recipients: 6, delivered: 3, gone: 3, failed: 0 });
+    expect(notifier.attempts.filter((id) => gone.includes(id)).sort()).toEqual(gone);
+    for (const id of live) {
+      const frames = notifier.sent.filter(([to]) => to === id).map(([, frame]) => JSON.parse(frame));
+      expect(frames.map((frame) => frame.type)).toEqual(["message", "leave", "leave", "leave"]);
+      expect(frames.slice(1).map((frame) => frame.member.userId).sort()).toEqual(gone.map((g) => `user-${g}`));
+    }
   });
 });

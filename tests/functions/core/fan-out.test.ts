@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { closeAll, fanOut } from "../../../functions/core/fan-out.js";
 import { InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
 
+/** What the functions do with gone connections, reduced to their records. */
+const forgetIn = (store: InMemoryStore) => async (ids: readonly string[]) => void (await Promise.all(ids.map((id) => store.removeStale(id))));
+
 async function storeWith(count: number, pageSize = 3) {
   const store = new InMemoryStore(pageSize);
   for (let i = 0; i < count; i++) await store.save(record(`c${i}`));
@@ -12,7 +15,7 @@ describe("fanOut", () => {
   it("delivers to every id of every page", async () => {
     const store = await storeWith(10);
     const notifier = new RecordingNotifier();
-    const report = await fanOut(store.allConnectionIds(), "hi", { store, notifier, concurrency: 4 });
+    const report = await fanOut(store.allConnectionIds(), "hi", { forget: forgetIn(store), notifier, concurrency: 4 });
     expect(notifier.sent.map(([id]) => id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`).sort());
     expect(notifier.sent.every(([, data]) => data === "hi")).toBe(true);
     expect(report).toEqual({ recipients: 10, delivered: 10, gone: 0, failed: 0, errors: {} });
@@ -21,7 +24,7 @@ describe("fanOut", () => {
   it("keeps exactly the configured number of posts in flight, not one, not all", async () => {
     const store = await storeWith(40, 7);
     const notifier = new RecordingNotifier();
-    await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 5 });
+    await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 5 });
     expect(notifier.peakInFlight).toBe(5);
   });
 
@@ -29,7 +32,7 @@ describe("fanOut", () => {
     const store = await storeWith(5);
     const notifier = new RecordingNotifier();
     notifier.gone.add("c1").add("c3");
-    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 2 });
+    const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 2 });
     expect([...store.records.keys()].sort()).toEqual(["c0", "c2", "c4"]);
     expect(report).toMatchObject({ recipients: 5, delivered: 3, gone: 2, failed: 0 });
   });
@@ -39,7 +42,7 @@ describe("fanOut", () => {
     const notifier = new RecordingNotifier();
     notifier.failing.set("c0", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
     notifier.failing.set("c4", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
-    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 3 });
+    const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 3 });
     expect(report).toEqual({ recipients: 6, delivered: 4, gone: 0, failed: 2, errors: { LimitExceededException: 2 } });
     expect(store.records.size).toBe(6);
   });
@@ -51,7 +54,7 @@ describe("fanOut", () => {
     };
     const notifier = new RecordingNotifier();
     notifier.gone.add("c1");
-    const report = await fanOut(store.allConnectionIds(), "x", { store, notifier, concurrency: 2 });
+    const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 2 });
     expect(report).toMatchObject({ delivered: 1, gone: 0, failed: 1, errors: { ProvisionedThroughputExceededException: 1 } });
   });
 
@@ -65,7 +68,7 @@ describe("fanOut", () => {
       sentWhenLastPageRequested = notifier.sent.length;
       yield ["e"];
     }
-    await fanOut(pages(), "x", { store: new InMemoryStore(), notifier, concurrency: 2 });
+    await fanOut(pages(), "x", { forget: forgetIn(new InMemoryStore()), notifier, concurrency: 2 });
     expect(sentWhenLastPageRequested).toBeGreaterThan(0);
     expect(notifier.sent).toHaveLength(5);
   });
@@ -79,7 +82,7 @@ describe("closeAll", () => {
     }
     const notifier = new RecordingNotifier();
     notifier.gone.add("old2");
-    const report = await closeAll(store.expiredConnectionIds(200), { store, notifier, concurrency: 2 });
+    const report = await closeAll(store.expiredConnectionIds(200), { forget: forgetIn(store), notifier, concurrency: 2 });
     expect(notifier.closed.sort()).toEqual(["old1", "old3"]);
     expect(notifier.sent).toEqual([]);
     expect(report).toMatchObject({ recipients: 3, delivered: 2, gone: 1, failed: 0 });
