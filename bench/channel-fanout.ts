@@ -272,15 +272,15 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     "Where the time goes. Every subscriber live, the publish posts as the broadcast does once it has taken its seq,",
     `stored its retained copy and read the first page of the Query: its first post goes out after ${firstPost(1000)} at 1,000 and`,
     `${firstPost(5000)} at 5,000: the functions' store reads the channel in pages of up to 1 MB (its \`pageSize\` is unset), about`,
-    "5,000 subscriptions, so no post starts before all of a channel this size is read. With gone subscribers, each 410 is",
-    "cleaned up inside the fan-out's slot (the record's conditional delete, then the connection's subscriptions: a Query",
-    `on the index, a batch delete, a Query for the user's other connections): that alone made the publish ${ratio(cleanUp)} slower at 1,000 (last row; dynalite is`,
-    "slower than DynamoDB). And where the user had no other connection on the channel, `leave` goes to the whole channel",
-    "from inside that slot, through the same 50 sockets: each gone subscriber holds its slot for N more posts, and the",
-    "`leave` posts meet the other gone subscribers, whose 410s start the same clean-up again.",
+    "5,000 subscriptions, so no post starts before all of a channel this size is read. With gone subscribers, the",
+    "message goes to every subscriber first; the connections found gone are then ended together (their records, then all",
+    "their subscriptions: a Query on the index and a batch delete each, then a Query for each user's other connections):",
+    `that alone made the publish ${ratio(cleanUp)} slower at 1,000 (last row; dynalite is slower than DynamoDB). Where a`,
+    "departed user had no other connection on the channel, `leave` then goes to every remaining subscriber: one fan-out per",
+    "departed user, so N × (gone users) posts, none of them to another departed connection.",
     findings.channelTimedOutAt1000 > 0
-      ? `Fifty gone subscribers hold all fifty slots: by the timeout the publish had posted ${leaves} \`leave\` frames, seen ${gone} 410s and\n` +
-          `reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers. On Lambda the invocation ends there: the rest of the channel never gets the message.`
+      ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames\n` +
+          "of the 90,000 that 100 departures in a channel of 1,000 take: what is cut off is the tail of the departures' `leave`, not the message."
       : `At 1,000 the publish posted ${leaves} \`leave\` frames and saw ${gone} 410s.`,
     "",
     `**Resume** in the same model: \`subscribe\` with \`since\` on a channel of ${result.resumes[0]?.replayed ?? "–"} retained messages, its replies (\`subscribed\`,`,
