@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch } from "../functions/jwks.js";
 import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
-import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
+import { functionEnvironment, type SettingsBlocks } from "../functions/settings/environment.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { ConfigOf } from "../functions/settings/schema.js";
 import type { AuthorizerPolicySettings } from "./config.js";
@@ -142,8 +142,12 @@ export class RouteFunctions extends pulumi.ComponentResource {
           rateLimitsTableName,
           managementApiUrl: endpoints.managementApiUrl,
         }));
+      // Each function waits only for the blocks it reads: the authorizer's does not wait for the API.
+      const blocks = { authorizer, messaging };
       return (fn: FunctionName, definition: FunctionDefinition) =>
-        pulumi.all([authorizer, messaging]).apply(([a, m]) => functionEnvironment(fn, blocksFor(definition.settings, { authorizer: a, messaging: m })));
+        pulumi
+          .all(Object.fromEntries(definition.settings.map((kind) => [kind, blocks[kind] as pulumi.Output<unknown>])))
+          .apply((read) => functionEnvironment(fn, read as SettingsBlocks));
     }
 
     function resolveGrantResources(): pulumi.Output<GrantResources> {

@@ -1,12 +1,13 @@
 /** `maxConnectionsPerUser`: whether a user may open one more connection. */
+import type { FanOutDependencies } from "./fan-out.js";
 import type { ConnectionStore } from "./ports.js";
 
 export interface CapDependencies {
   readonly store: Pick<ConnectionStore, "connectionIdsOfUser">;
   /** Whether API Gateway still knows a connection. */
   readonly exists: (connectionId: string) => Promise<boolean>;
-  /** Ends a connection found gone: its record and subscriptions. */
-  readonly forget: (connectionId: string) => Promise<void>;
+  /** Ends the connections found gone (their records and subscriptions), as a fan-out does. */
+  readonly forget: FanOutDependencies["forget"];
 }
 
 /**
@@ -20,10 +21,12 @@ export async function hasRoomFor(userId: string, max: number, { store, exists, f
   for await (const page of store.connectionIdsOfUser(userId)) ids.push(...page);
   if (ids.length < max) return true;
   let open = 0;
+  const gone: string[] = [];
   for (const id of ids) {
     if (await exists(id)) open += 1;
-    else await forget(id);
+    else gone.push(id);
     if (open >= max) return false;
   }
+  await forget(gone);
   return true;
 }

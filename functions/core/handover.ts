@@ -5,6 +5,7 @@
  * connection, resubscribe with `since`, and close the old one with nothing lost.
  */
 import pMap from "p-map";
+import type { FanOutDependencies } from "./fan-out.js";
 import type { ConnectionStore, Delivery, Notifier } from "./ports.js";
 
 export const handoverLeadMs = (connectionLimitMs: number): number => Math.min(5 * 60_000, connectionLimitMs / 4);
@@ -12,9 +13,11 @@ export const handoverLeadMs = (connectionLimitMs: number): number => Math.min(5 
 export const reconnectFrame = (closeAt: Date): string => JSON.stringify({ type: "reconnect", reason: "connection-limit", closeAt: closeAt.toISOString() });
 
 export interface HandoverDependencies {
-  readonly store: Pick<ConnectionStore, "dueForHandover" | "markHandover" | "removeStale">;
+  readonly store: Pick<ConnectionStore, "dueForHandover" | "markHandover">;
   readonly notifier: Pick<Notifier, "send">;
   readonly concurrency: number;
+  /** Ends the connections found gone, as a fan-out does (`FanOutDependencies.forget`). */
+  readonly forget: FanOutDependencies["forget"];
 }
 
 export interface HandoverReport {
@@ -24,8 +27,9 @@ export interface HandoverReport {
 }
 
 /** Tells every connection near its limit, once (a mark on its record keeps a later sweep from repeating it). */
-export async function announceHandovers(nowMs: number, connectionLimitMs: number, { store, notifier, concurrency }: HandoverDependencies): Promise<HandoverReport> {
+export async function announceHandovers(nowMs: number, connectionLimitMs: number, { store, notifier, concurrency, forget }: HandoverDependencies): Promise<HandoverReport> {
   const report: HandoverReport = { told: 0, gone: 0, failed: 0 };
+  const gone: string[] = [];
   const cutoff = nowMs - (connectionLimitMs - handoverLeadMs(connectionLimitMs));
   for await (const page of store.dueForHandover(cutoff)) {
     await pMap(
@@ -39,13 +43,15 @@ export async function announceHandovers(nowMs: number, connectionLimitMs: number
           report.failed += 1;
           return;
         }
-        if (delivery === "gone") {
-          report.gone += 1;
-          await store.removeStale(connectionId);
-        } else report.told += 1;
+        if (delivery === "gone") gone.push(connectionId);
+        else report.told += 1;
       },
       { concurrency },
     );
+  }
+  if (gone.length > 0) {
+    await forget(gone);
+    report.gone = gone.length;
   }
   return report;
 }

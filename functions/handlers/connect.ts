@@ -10,7 +10,7 @@ import type { WebSocketEvent, WebSocketResult } from "./shared/events.js";
 import { describe, logger, withLambdaContext } from "./shared/logger.js";
 import { fanOutDependencies, notifier, settings, store } from "./shared/messaging.js";
 
-const cap = { store, exists: notifier.exists, forget: (connectionId: string) => fanOutDependencies.forget([connectionId]) };
+const cap = { store, exists: notifier.exists, forget: fanOutDependencies.forget };
 
 export const handler = withLambdaContext(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const { connectionId, connectedAt, authorizer } = event.requestContext;

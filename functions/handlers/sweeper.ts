@@ -13,7 +13,6 @@ export const handler = withLambdaContext(async (): Promise<void> => {
   const now = Date.now();
   const { recipients, delivered, ...rest } = await closeAll(store.expiredConnectionIds(Math.floor(now / 1000)), fanOutDependencies);
   logger.info("expired connections closed", { expired: recipients, closed: delivered, ...rest });
-  const forgetOne = (connectionId: string) => fanOutDependencies.forget([connectionId]);
-  const handovers = await announceHandovers(now, settings.connectionLimitMs, { ...fanOutDependencies, store: { ...store, removeStale: forgetOne } });
+  const handovers = await announceHandovers(now, settings.connectionLimitMs, { ...fanOutDependencies, store });
   if (handovers.told + handovers.gone + handovers.failed > 0) logger.info("told to reconnect", { ...handovers });
 });

@@ -112,6 +112,9 @@ export const record = (connectionId: string, userId = "user-1", tokenExpiresAt =
   ttl: farFuture,
 });
 
+/** What the functions do with gone connections (`FanOutDependencies.forget`), reduced to their records. */
+export const forgetIn = (store: InMemoryStore) => async (ids: readonly string[]) => void (await Promise.all(ids.map((id) => store.removeStale(id))));
+
 /** An epoch-seconds time no test reaches. */
 export const farFuture = 4_000_000_000;
 

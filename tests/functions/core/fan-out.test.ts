@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { closeAll, fanOut } from "../../../functions/core/fan-out.js";
-import { InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
-
-/** What the functions do with gone connections, reduced to their records. */
-const forgetIn = (store: InMemoryStore) => async (ids: readonly string[]) => void (await Promise.all(ids.map((id) => store.removeStale(id))));
+import { forgetIn, InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
 
 async function storeWith(count: number, pageSize = 3) {
   const store = new InMemoryStore(pageSize);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { announceHandovers, handoverLeadMs } from "../../../functions/core/handover.js";
-import { InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
+import { forgetIn, InMemoryStore, record, RecordingNotifier } from "../../support/in-memory.js";
 
 describe("announceHandovers", () => {
   const limit = 7_200_000;
@@ -12,9 +12,9 @@ describe("announceHandovers", () => {
     await store.save({ ...record("young"), connectedAt: now - limit + 6 * 60_000 });
     const notifier = new RecordingNotifier();
 
-    expect(await announceHandovers(now, limit, { store, notifier, concurrency: 2 })).toEqual({ told: 1, gone: 0, failed: 0 });
+    expect(await announceHandovers(now, limit, { store, notifier, concurrency: 2, forget: forgetIn(store) })).toEqual({ told: 1, gone: 0, failed: 0 });
     expect(notifier.sent).toEqual([["old", JSON.stringify({ type: "reconnect", reason: "connection-limit", closeAt: new Date(now + 4 * 60_000).toISOString() })]]);
-    expect(await announceHandovers(now + 30_000, limit, { store, notifier, concurrency: 2 })).toEqual({ told: 0, gone: 0, failed: 0 });
+    expect(await announceHandovers(now + 30_000, limit, { store, notifier, concurrency: 2, forget: forgetIn(store) })).toEqual({ told: 0, gone: 0, failed: 0 });
     expect(notifier.sent).toHaveLength(1);
   });
 
@@ -24,7 +24,7 @@ describe("announceHandovers", () => {
     const notifier = new RecordingNotifier();
     notifier.gone.add("gone");
     notifier.failing.set("failing", new Error("boom"));
-    expect(await announceHandovers(now, limit, { store, notifier, concurrency: 3 })).toEqual({ told: 1, gone: 1, failed: 1 });
+    expect(await announceHandovers(now, limit, { store, notifier, concurrency: 3, forget: forgetIn(store) })).toEqual({ told: 1, gone: 1, failed: 1 });
     expect([...store.records.keys()].sort()).toEqual(["failing", "fine"]);
   });
 
