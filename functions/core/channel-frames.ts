@@ -43,8 +43,15 @@ const isRequestId = (id: unknown): id is string => typeof id === "string" && id.
 
 export const parseChannelRequest = (body: string | undefined): ChannelRequest => channelRequest(parseFrameObject(body));
 
-function channelRequest({ id, channel }: Record<string, unknown>): ChannelRequest {
+/** A frame's optional `id`, which its reply echoes: 1 to 64 characters, else BadRequest. */
+export function requestIdOf({ id }: Record<string, unknown>): string | undefined {
   if (id !== undefined && !isRequestId(id)) throw new RequestError("BadRequest", '"id" must be a string of 1 to 64 characters');
+  return id;
+}
+
+function channelRequest(frame: Record<string, unknown>): ChannelRequest {
+  const id = requestIdOf(frame);
+  const { channel } = frame;
   if (!isChannelName(channel)) throw new RequestError("BadRequest", `"channel" must be a channel name: ${channelNameRule}`);
   return { channel, ...(id === undefined ? {} : { id }) };
 }

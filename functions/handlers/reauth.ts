@@ -2,7 +2,7 @@
 import { decide } from "../core/authorize.js";
 import { parseFrameObject } from "../core/requests.js";
 import { reauthenticate, reauthenticatedFrame } from "../core/reauth.js";
-import { echoOf } from "../core/channel-frames.js";
+import { requestIdOf } from "../core/channel-frames.js";
 import { logger } from "./shared/logger.js";
 import { messageRoute } from "./shared/message-route.js";
 import { store } from "./shared/messaging.js";
@@ -13,8 +13,9 @@ const dependencies = { decide: (token: unknown) => decide(token, verification), 
 
 export const handler = messageRoute(
   async (event) => {
-    const { token } = parseFrameObject(event.body);
-    const { id } = echoOf(event.body);
+    const frame = parseFrameObject(event.body);
+    const id = requestIdOf(frame);
+    const { token } = frame;
     const expiresAt = await reauthenticate({ token, ...(id === undefined ? {} : { id }) }, senderOf(event), dependencies);
     logger.info("reauthenticated", { expiresAt });
     return reauthenticatedFrame(id, expiresAt);

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
-import { request } from "../support/channel-frames.js";
+import { frame, request } from "../support/channel-frames.js";
 import { claimsOf, signAsCognitoLocal } from "../support/cognito-local-key.js";
 import { signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { TestClient } from "../support/ws-client.js";
@@ -73,6 +73,8 @@ describe("reauth", () => {
         id: kind.slice(0, 10),
       });
     }
+    await client.send(JSON.stringify({ action: "reauth", token: genuine, id: 42 }));
+    expect(await frame(client, (f) => f.error?.code === "BadRequest")).toEqual({ error: { code: "BadRequest", message: '"id" must be a string of 1 to 64 characters' } });
     // The old expiry stands: the sweeper closes the socket when it passes.
     expect((await client.closed).code).toBe(1000);
   });
