@@ -129,7 +129,9 @@ export function createDynamoDbChannelStore({ client, subscriptionsTableName, mes
         ConsistentRead: true,
         KeyConditionExpression: "#channel = :channel AND #seq BETWEEN :from AND :to",
         ...live,
-        ExpressionAttributeNames: { ...live.ExpressionAttributeNames, "#channel": names.channel, "#seq": names.seq },
+        // Only what a replay sends: fewer attributes to return and to unmarshal.
+        ProjectionExpression: "#seq, #frame",
+        ExpressionAttributeNames: { ...live.ExpressionAttributeNames, "#channel": names.channel, "#seq": names.seq, "#frame": "frame" },
         ExpressionAttributeValues: { ":channel": channel, ":from": after + 1, ":to": upTo, ":now": nowSeconds },
       });
       for await (const page of pages) for (const item of page.Items ?? []) found.push({ seq: Number(item.seq), frame: String(item.frame) });

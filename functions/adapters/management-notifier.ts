@@ -19,6 +19,8 @@ import { Agent as HttpsAgent } from "node:https";
 import type { Delivery, Notifier } from "../core/ports.js";
 import { ManagementApiError } from "./errors.js";
 
+type Method = "POST" | "DELETE" | "GET";
+
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
   readonly endpoint: string;
@@ -33,6 +35,12 @@ export interface ManagementNotifierOptions {
 }
 
 export interface ManagementNotifier extends Notifier {
+  /**
+   * Sends the frames to one connection in this order: each is posted once the previous one is
+   * answered, since API Gateway orders no posts in flight together. Stops at `gone`; throws on any
+   * other failure, leaving the rest unsent.
+   */
+  sendInOrder(connectionId: string, frames: readonly string[]): Promise<Delivery>;
   /** Closes the kept-alive sockets. */
   destroy(): void;
 }
@@ -52,7 +60,7 @@ export function createManagementNotifier({
   const retries = new StandardRetryStrategy(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
-  const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
+  const signed = async (method: Method, connectionId: string, body?: string): Promise<HttpRequest> => {
     const request = new HttpRequest({
       method,
       protocol: base.protocol,
@@ -65,7 +73,11 @@ export function createManagementNotifier({
       },
       body,
     });
-    const { response } = await http.handle((await signer.sign(request)) as HttpRequest);
+    return (await signer.sign(request)) as HttpRequest;
+  };
+
+  const attempt = async (request: Promise<HttpRequest>): Promise<Delivery> => {
+    const { response } = await http.handle(await request);
     // Read to the end in every case, so that the socket goes back to the pool.
     const answer = Buffer.from(await streamCollector(response.body)).toString();
     if (response.statusCode < 300) return "delivered";
@@ -76,11 +88,12 @@ export function createManagementNotifier({
 
   // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
   // `maxAttempts` attempts, with its backoff and its retry quota shared by all requests.
-  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
+  // A retry is signed again: its date is that of its own sending.
+  const call = async (method: Method, connectionId: string, body?: string, presigned?: Promise<HttpRequest>): Promise<Delivery> => {
     let token = await retries.acquireInitialRetryToken("execute-api");
-    for (;;) {
+    for (let request = presigned ?? signed(method, connectionId, body); ; request = signed(method, connectionId, body)) {
       try {
-        const delivery = await attempt(method, connectionId, body);
+        const delivery = await attempt(request);
         retries.recordSuccess(token);
         return delivery;
       } catch (error) {
@@ -97,8 +110,30 @@ export function createManagementNotifier({
     }
   };
 
+  // The next post is signed while the previous one is in flight, so that it goes out as soon as
+  // that one is answered. Signing waits for setImmediate: the previous request is written to its
+  // socket on the next tick, and signing before that would only delay it.
+  const signedLater = (connectionId: string, frame: string): Promise<HttpRequest> => {
+    const request = new Promise((resolve) => setImmediate(resolve)).then(() => signed("POST", connectionId, frame));
+    // Awaited by its own post; a post that is never made (after a gone or a failure) must not leave an unhandled rejection.
+    request.catch(() => undefined);
+    return request;
+  };
+
+  const sendInOrder = async (connectionId: string, frames: readonly string[]): Promise<Delivery> => {
+    let next: Promise<HttpRequest> | undefined;
+    for (const [index, frame] of frames.entries()) {
+      const answer = call("POST", connectionId, frame, next);
+      const following = frames[index + 1];
+      next = following === undefined ? undefined : signedLater(connectionId, following);
+      if ((await answer) === "gone") return "gone";
+    }
+    return "delivered";
+  };
+
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
+    sendInOrder,
     close: (connectionId) => call("DELETE", connectionId),
     exists: async (connectionId) => (await call("GET", connectionId)) === "delivered",
     destroy: () => http.destroy(),

@@ -46,8 +46,8 @@ export interface Sender extends Member {
   readonly ttl: number;
 }
 
-/** Sends one frame to the sender. */
-export type Reply = (frame: string) => Promise<void>;
+/** Sends frames to the sender, in this order. */
+export type Reply = (...frames: string[]) => Promise<void>;
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -62,34 +62,50 @@ export async function subscribe(request: SubscribeRequest, sender: Sender, reply
   const { channels, policy } = dependencies;
   const { channel } = request;
   await authorize(policy, channel, sender, "subscribe");
-  const held = await channels.channelsOf(sender.connectionId);
+  const now = dependencies.now();
+  // Read together; the second answer matters only for a connection new to the channel.
+  const [held, othersHere] = await Promise.all([
+    channels.channelsOf(sender.connectionId),
+    channels.hasOtherSubscription(channel, sender.userId, sender.connectionId, seconds(now)),
+  ]);
   if (!held.includes(channel) && held.length >= policy.maxSubscriptionsPerConnection) {
     throw new RequestError("LimitExceeded", `A connection may hold at most ${policy.maxSubscriptionsPerConnection} subscriptions`);
   }
-  const now = dependencies.now();
   // A renewal of this connection's own subscription is no join; nor is a second connection's.
-  const joins = !held.includes(channel) && !(await channels.hasOtherSubscription(channel, sender.userId, sender.connectionId, seconds(now)));
+  const joins = !held.includes(channel) && !othersHere;
   await channels.subscribe({ channel, connectionId: sender.connectionId, userId: sender.userId, username: sender.username, ttl: sender.ttl });
   // Read after the subscription is stored: every message with a later seq is published after it
   // and finds it, so the sender receives every message after `seq`.
-  const latest = await channels.latestSeq(channel);
+  const [latest, candidates] = await Promise.all([channels.latestSeq(channel), replayCandidates(request.since, channel, now, dependencies)]);
   if (request.since === undefined) {
     await reply(subscribedFrame(request, latest));
   } else {
-    const replay = await retained(request.since, latest, channel, now, dependencies);
-    await reply(subscribedFrame(request, latest, replay !== undefined));
-    for (const message of replay ?? []) await reply(message.frame);
+    const replay = replayable(request.since, latest, candidates, dependencies.policy);
+    // One sequence: each replayed message is posted once the one before it is answered.
+    await reply(subscribedFrame(request, latest, replay !== undefined), ...(replay ?? []).map((message) => message.frame));
   }
   if (joins) await tellOthers(channel, memberFrame("join", channel, sender), sender.connectionId, dependencies);
 }
 
-/** The messages after `since`, or undefined when not all of them can be replayed. */
-async function retained(since: number, latest: number, channel: string, now: Date, { channels, policy }: ChannelDependencies): Promise<StoredMessage[] | undefined> {
+/**
+ * What a resume from `since` may replay, read alongside the latest seq rather than after it: the
+ * retained messages up to `replayLimit` past `since`.
+ */
+async function replayCandidates(since: number | undefined, channel: string, now: Date, { channels, policy }: ChannelDependencies): Promise<StoredMessage[]> {
+  if (since === undefined || policy.historySeconds === 0 || policy.replayLimit === 0) return [];
+  return channels.messages(channel, since, since + policy.replayLimit, seconds(now));
+}
+
+/**
+ * The messages after `since` up to `latest`, or undefined when not all of them can be replayed: a gap
+ * longer than the limit, or a message expired or not yet stored (its publish took its seq before
+ * `latest` was read but had not stored it when the candidates were).
+ */
+function replayable(since: number, latest: number, candidates: readonly StoredMessage[], policy: ChannelPolicy): StoredMessage[] | undefined {
   const gap = latest - since;
   if (policy.historySeconds === 0 || gap < 0 || gap > policy.replayLimit) return undefined;
-  if (gap === 0) return [];
-  const messages = await channels.messages(channel, since, latest, seconds(now));
-  return messages.length === gap ? messages : undefined;
+  const replay = candidates.filter((message) => message.seq <= latest);
+  return replay.length === gap ? replay : undefined;
 }
 
 export async function unsubscribe(request: ChannelRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<void> {

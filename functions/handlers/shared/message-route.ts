@@ -12,10 +12,10 @@ import { fanOutDependencies, notifier, settings, takeFrame } from "./messaging.j
 const rateLimit = { rate: settings.userMessageRate, burst: settings.userMessageBurst };
 
 /**
- * What a route does with a frame: `reply` sends a frame to the sender at once (before a fan-out,
- * say); a returned string is sent back to the sender last.
+ * What a route does with a frame: `reply` sends frames to the sender at once (before a fan-out,
+ * say), in the order given; a returned string is sent back to the sender last.
  */
-export type RouteAction = (event: WebSocketEvent, reply: (frame: string) => Promise<void>) => Promise<string | void>;
+export type RouteAction = (event: WebSocketEvent, reply: (...frames: string[]) => Promise<void>) => Promise<string | void>;
 
 export interface RouteOptions {
   /** Error frames echo the request's `id` and channel (the channel routes' protocol). */
@@ -26,7 +26,7 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
   return withLambdaContext(async (event: WebSocketEvent) => {
     const { connectionId, routeKey } = event.requestContext;
     logger.appendKeys({ connectionId, routeKey });
-    const reply = (frame: string) => replyTo(connectionId, frame);
+    const reply = (...frames: string[]) => replyTo(connectionId, frames);
     let last: string | void;
     try {
       // Before anything else, fan-outs included: a frame over the user's rate is dropped here.
@@ -42,9 +42,9 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
   });
 }
 
-async function replyTo(connectionId: string, data: string): Promise<void> {
+async function replyTo(connectionId: string, frames: readonly string[]): Promise<void> {
   try {
-    if ((await notifier.send(connectionId, data)) === "gone") await fanOutDependencies.forget([connectionId]);
+    if ((await notifier.sendInOrder(connectionId, frames)) === "gone") await fanOutDependencies.forget([connectionId]);
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }

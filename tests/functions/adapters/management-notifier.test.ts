@@ -27,6 +27,8 @@ interface Answer {
   readonly headers?: Record<string, string>;
   /** Drop the connection instead of answering. */
   readonly reset?: boolean;
+  /** Answer this much later. */
+  readonly delayMs?: number;
 }
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
@@ -35,6 +37,8 @@ const region = "eu-west-1";
 const connectionId = "L0S+M9/cOCI=";
 
 let received: Received[] = [];
+/** Most requests the endpoint held unanswered at once. */
+let peakInFlight = 0;
 /** Answers for the next requests, in order; then 200. */
 let answers: Answer[] = [];
 let endpoint: string;
@@ -42,14 +46,20 @@ let close: () => Promise<void>;
 let notifier: ManagementNotifier | undefined;
 
 beforeAll(async () => {
+  let inFlight = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
+    inFlight += 1;
+    peakInFlight = Math.max(peakInFlight, inFlight);
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const { status, errorType, body = "", headers = {}, reset = false } = answers.shift() ?? { status: 200 };
-      if (reset) return void request.socket.destroy();
-      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
+      const { status, errorType, body = "", headers = {}, reset = false, delayMs = 0 } = answers.shift() ?? { status: 200 };
+      setTimeout(() => {
+        inFlight -= 1;
+        if (reset) return void request.socket.destroy();
+        response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -66,6 +76,7 @@ afterEach(() => {
   notifier = undefined;
   received = [];
   answers = [];
+  peakInFlight = 0;
 });
 
 const newNotifier = (options: Partial<Parameters<typeof createManagementNotifier>[0]> = {}) =>
@@ -197,6 +208,37 @@ describe("the management notifier", () => {
     const [post] = received as [Received];
     expect(post.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\/execute-api\/aws4_request/);
     expect(post.headers["x-amz-security-token"]).toBe("env-session");
+  });
+
+  it("sends frames in order, each once the one before it is answered, every one signed", async () => {
+    // The first answers come late: a later frame posted before them would overtake them.
+    answers = [{ status: 200, delayMs: 60 }, { status: 200, delayMs: 30 }];
+    const frames = ["one", "two", "three", "four"];
+    expect(await newNotifier().sendInOrder(connectionId, frames)).toBe("delivered");
+    expect(received.map((request) => request.body)).toEqual(frames);
+    expect(peakInFlight).toBe(1);
+    for (const request of received) expect(await signatureMatches(request)).toBe(true);
+  });
+
+  it("stops a sequence at a gone connection: the frames after it are not posted", async () => {
+    answers = [{ status: 200 }, { status: 410, errorType: "GoneException", body: '{"message":null}' }];
+    expect(await newNotifier().sendInOrder(connectionId, ["one", "two", "three", "four"])).toBe("gone");
+    expect(received.map((request) => request.body)).toEqual(["one", "two"]);
+  });
+
+  it("throws a failed frame of a sequence and posts none after it", async () => {
+    answers = [{ status: 200 }, { status: 403, errorType: "ForbiddenException", body: '{"message":"Forbidden"}' }];
+    await expect(newNotifier().sendInOrder(connectionId, ["one", "two", "three"])).rejects.toMatchObject({ name: "ForbiddenException" });
+    // Given time, the third (signed ahead) would show here had it been sent.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received.map((request) => request.body)).toEqual(["one", "two"]);
+  });
+
+  it("retries a frame of a sequence as a single post is retried, signed again, and keeps the order", async () => {
+    answers = [{ status: 200 }, { status: 500, errorType: "InternalServerErrorException", body: '{"message":"Internal server error"}' }];
+    expect(await newNotifier().sendInOrder(connectionId, ["one", "two", "three"])).toBe("delivered");
+    expect(received.map((request) => request.body)).toEqual(["one", "two", "two", "three"]);
+    for (const request of received) expect(await signatureMatches(request)).toBe(true);
   });
 
   it("refuses to start without a region, naming AWS_REGION", () => {

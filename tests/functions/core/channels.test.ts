@@ -14,9 +14,14 @@ function setup() {
   };
   const sender = (connectionId: string, userId: string): Sender => ({ connectionId, userId, username: `${userId}-name`, groups: async () => [], ttl: farFuture });
   const replies: string[] = [];
-  const reply = async (frame: string) => void replies.push(frame);
+  /** Each reply's frames, as one sequence. */
+  const sequences: string[][] = [];
+  const reply = async (...frames: string[]) => {
+    sequences.push(frames);
+    replies.push(...frames);
+  };
   const joinsAndLeaves = (to: string) => notifier.sent.filter(([id, frame]) => id === to && /"type":"(join|leave)"/.test(frame)).map(([, frame]) => JSON.parse(frame).type);
-  return { channels, notifier, dependencies, sender, reply, replies, joinsAndLeaves };
+  return { channels, notifier, dependencies, sender, reply, replies, sequences, joinsAndLeaves };
 }
 
 describe("join and leave", () => {
@@ -45,7 +50,40 @@ describe("join and leave", () => {
   });
 });
 
+/** Publishes the channel's next message as `deliver` stores it: seq first, then the retained copy. */
+async function store(channels: InMemoryChannelStore, channel: string) {
+  const seq = await channels.nextSeq(channel);
+  await channels.saveMessage(channel, { seq, frame: `m${seq}` }, farFuture);
+}
+
 describe("resume", () => {
+  it("replays the gap after `subscribed` as one reply, in seq order", async () => {
+    const { channels, dependencies, sender, reply, sequences } = setup();
+    for (let i = 0; i < 4; i++) await store(channels, "public/x");
+    await subscribe({ channel: "public/x", since: 1, id: "s" }, sender("a1", "alice"), reply, dependencies);
+    expect(sequences).toEqual([[JSON.stringify({ type: "subscribed", channel: "public/x", id: "s", seq: 4, resumed: true }), "m2", "m3", "m4"]]);
+  });
+
+  it("replays up to the seq it answers, leaving a message stored meanwhile to the fan-out", async () => {
+    const { channels, dependencies, sender, reply, replies } = setup();
+    for (let i = 0; i < 3; i++) await store(channels, "public/x");
+    // A publish lands between the latest seq's read and the retained messages' read.
+    const read = channels.messages.bind(channels);
+    channels.messages = async (...args) => {
+      await store(channels, "public/x");
+      return read(...args);
+    };
+    await subscribe({ channel: "public/x", since: 1, id: "s" }, sender("a1", "alice"), reply, dependencies);
+    expect(replies).toEqual([JSON.stringify({ type: "subscribed", channel: "public/x", id: "s", seq: 3, resumed: true }), "m2", "m3"]);
+  });
+
+  it("says resumed:false, replaying nothing, for a gap longer than the replay limit", async () => {
+    const { channels, dependencies, sender, reply, replies } = setup();
+    for (let i = 0; i < 12; i++) await store(channels, "public/x");
+    await subscribe({ channel: "public/x", since: 1, id: "s" }, sender("a1", "alice"), reply, dependencies);
+    expect(replies).toEqual([JSON.stringify({ type: "subscribed", channel: "public/x", id: "s", seq: 12, resumed: false })]);
+  });
+
   it("says resumed:false when a message inside the gap is no longer retained", async () => {
     const { channels, dependencies, sender, reply, replies } = setup();
     for (const seq of [1, 2, 3]) {
