@@ -12,7 +12,7 @@ export interface ManagedConnection {
   readonly connectedAt: number;
   readonly lastActiveAt: number;
   readonly identity: Identity;
-  /** Sends the bytes to the client as one text message. */
+  /** Sends the bytes to the client as one text message, after any sent before; settles once they are written. */
   post(data: Buffer): Promise<void>;
   /** Closes the connection with 1000 "Connection Closed Normally". */
   disconnect(): void;
@@ -93,7 +93,13 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
       }
       const connection = options.find(connectionId);
       if (!connection) return gone();
-      connection.post(Buffer.concat(chunks)).then(() => reply(200), gone);
+      // API Gateway's 200 says it took the message for the connection, not that the client has read
+      // it: the answer goes first, so that the caller's next post is on its way while this one is
+      // written. The message is handed to the socket in this same turn, before any later post can
+      // be read, so posts answered one after another reach the client in that order. A write that
+      // fails afterwards ends the connection, whose $disconnect follows.
+      reply(200);
+      connection.post(Buffer.concat(chunks)).catch(() => undefined);
     });
   };
 }

@@ -65,6 +65,24 @@ describe("gateway @connections management API", { timeout: 5000 }, () => {
     expect(client.messages).toHaveLength(1);
   });
 
+  it("answers a post once the message is taken for the connection, not once the client has read it; posts keep their order", async () => {
+    // Prepare: a client that reads nothing, so that its socket's buffers fill up.
+    const { client, connectionId, sdk } = await connected();
+    const raw = (client.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    const posts = 64;
+    const body = (index: number) => `${String(index).padStart(4, "0")}${"x".repeat(128 * 1024 - 4)}`;
+
+    // Act: 8 MB, each post sent once the one before it is answered.
+    for (let index = 0; index < posts; index++) await sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: body(index) }));
+    raw.resume();
+    await client.message(posts - 1);
+
+    // Assess
+    expect(client.messages.map((message) => Number(message.slice(0, 4)))).toEqual(Array.from({ length: posts }, (_, index) => index));
+    expect(client.messages.every((message, index) => message === body(index))).toBe(true);
+  });
+
   it("describes a connection with GetConnection; only client messages move lastActiveAt", async () => {
     // Prepare
     const { harness, client, connectionId, sdk } = await connected();
