@@ -57,9 +57,32 @@ export interface LogRecord {
 
 export type LogSink = (record: LogRecord) => void;
 
-export const defaultLogSink: LogSink = ({ stream, line }) => {
-  (stream === "stderr" ? process.stderr : process.stdout).write(`${line}\n`);
+/**
+ * Writes each line to this process's stdout or stderr, gathering the lines of one turn of the event
+ * loop into one write per stream, in order: the gateway logs a line per request, and a write per
+ * line cost it a system call each (and its reader, when stdout is a pipe, a wakeup). What is
+ * gathered when the process exits is written then.
+ */
+export const defaultLogSink: LogSink = (record) => {
+  if (gathered.push(record) > 1) return;
+  setImmediate(writeGathered);
+  if (!writesOnExit) process.once("exit", writeGathered);
+  writesOnExit = true;
 };
+
+let gathered: LogRecord[] = [];
+let writesOnExit = false;
+
+function writeGathered(): void {
+  const records = gathered;
+  gathered = [];
+  for (let index = 0; index < records.length; ) {
+    const { stream } = records[index]!;
+    let text = "";
+    for (; records[index]?.stream === stream; index++) text += `${records[index]!.line}\n`;
+    process[stream].write(text);
+  }
+}
 
 export function createFunctionHost(options: FunctionHostOptions): FunctionHost {
   const region = options.region ?? "us-east-1";
