@@ -92,7 +92,7 @@ export async function subscribe(request: SubscribeRequest, sender: Sender, reply
  * retained messages up to `replayLimit` past `since`.
  */
 async function replayCandidates(since: number | undefined, channel: string, now: Date, { channels, policy }: ChannelDependencies): Promise<StoredMessage[]> {
-  if (since === undefined || policy.historySeconds === 0 || policy.replayLimit === 0) return [];
+  if (since === undefined || policy.historySeconds === 0) return [];
   return channels.messages(channel, since, since + policy.replayLimit, seconds(now));
 }
 
