@@ -148,3 +148,12 @@ export const rateLimitAttributes = {
   /** Expires the item shortly after its window. */
   ttl: "ttl",
 } as const;
+
+/** Names shared by the delivery ledger and its table definitions (infra/ and local/). */
+export const deliveryAttributes = {
+  /** Partition key: a fan-out's id, or `pace` for the `@connections` pace counter. */
+  job: "job",
+  /** Sort key: `total`, `shard#{n}`, or (pace) the epoch second. */
+  part: "part",
+  ttl: "ttl",
+} as const;
