@@ -81,9 +81,6 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
         ExpressionAttributeValues: { ":now": nowMs },
       });
     },
-    allConnectionIds() {
-      return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));
-    },
     expiredConnectionIds(nowSeconds) {
       return ids(
         paginateScan(paging, {

@@ -50,8 +50,6 @@ export interface ConnectionStore {
   dueForHandover(cutoffMs: number): AsyncIterable<readonly { readonly connectionId: string; readonly connectedAt: number }[]>;
   /** Marks a connection told to reconnect; false when it already was (or is gone). */
   markHandover(connectionId: string, nowMs: number): Promise<boolean>;
-  /** Every stored connection id, a page at a time. */
-  allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */
   connectionIdsOfUser(userId: string): AsyncIterable<readonly string[]>;
   /**
@@ -129,8 +127,6 @@ export interface ChannelStore {
   channelsOf(connectionId: string): Promise<string[]>;
   /** Whether the user holds a live subscription to the channel from a connection other than this one. */
   hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number): Promise<boolean>;
-  /** The subscribed connection ids of a channel, a page at a time. */
-  subscriberIds(channel: string, nowSeconds: number): AsyncIterable<readonly string[]>;
   /** Distinct users with a live subscription. */
   members(channel: string, nowSeconds: number): Promise<Member[]>;
   /** The channel's latest seq; 0 before its first message. */
