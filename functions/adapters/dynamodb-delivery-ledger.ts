@@ -148,12 +148,14 @@ export interface DynamoDbPaceOptions extends DynamoDbDeliveryOptions {
 /**
  * The shared pace: a counter per second, raised by conditional updates in claims of a few
  * requests; a claim the second cannot hold waits for the next second. A worker spends what it
- * claimed before it claims again.
+ * claimed within that second, before it claims again; what is left when the second ends lapses, so
+ * that no second sees more than the rate.
  */
 export function createDynamoDbPace({ client, tableName, ratePerSecond, claim }: DynamoDbPaceOptions): Pace {
   const documents = DynamoDBDocumentClient.from(client);
   const size = Math.max(1, Math.min(claim, ratePerSecond));
   let available = 0;
+  let availableIn = 0;
   let claiming: Promise<void> | undefined;
 
   const take = async (): Promise<void> => {
@@ -173,7 +175,8 @@ export function createDynamoDbPace({ client, tableName, ratePerSecond, claim }: 
         ),
       );
       if (taken) {
-        available += size;
+        available = size;
+        availableIn = second;
         return;
       }
       // This second is spent: try again as the next begins (a little spread, so that workers do not collide).
@@ -182,6 +185,7 @@ export function createDynamoDbPace({ client, tableName, ratePerSecond, claim }: 
   };
 
   return async () => {
+    if (availableIn !== Math.floor(Date.now() / 1000)) available = 0;
     while (available === 0) {
       claiming ??= take().finally(() => (claiming = undefined));
       await claiming;
