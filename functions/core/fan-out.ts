@@ -79,6 +79,8 @@ async function forEachConnection(
       if (connectionId === undefined) return;
       await sleep(pausedUntil - Date.now());
       await pace?.();
+      // The wait may have used up the time: this one stays unsettled, for the next attempt.
+      if (stopping?.()) return;
       try {
         const delivery = await act(connectionId);
         if (delivery === "throttled") {
