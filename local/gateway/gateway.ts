@@ -49,6 +49,13 @@ export interface GatewayLimits {
    * `@connections` call) this long after connecting is closed, so idle sockets cannot pile up.
    */
   readonly handshakeTimeoutMs: number;
+  /**
+   * `@connections` requests per second (the account's throttle quota, which on AWS every API of the
+   * account and region shares); above it, and once the burst is spent, 429 `LimitExceededException`.
+   */
+  readonly connectionsApiRate: number;
+  /** The token bucket's capacity: how many requests above the rate a burst may bring. */
+  readonly connectionsApiBurst: number;
 }
 
 /** API Gateway's WebSocket quotas. */
@@ -58,7 +65,19 @@ export const apiGatewayLimits: GatewayLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   handshakeTimeoutMs: 10 * 1000,
+  connectionsApiRate: 10_000,
+  connectionsApiBurst: 5_000,
 };
+
+/** Faults for tests; none is ever on by default. */
+export interface GatewayFaults {
+  /**
+   * After this many `@connections` POSTs, each further POST is neither delivered nor answered until
+   * its caller's socket closes (as when a worker is ended by its timeout), then dropped; after the
+   * first drop, POSTs are served normally again.
+   */
+  readonly holdPostsAfter?: number;
+}
 
 export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
@@ -86,6 +105,8 @@ export interface GatewayOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Receives one JSON access-log line per event (never headers, query strings or tokens). */
   readonly log?: LogSink;
+  /** @default {} */
+  readonly faults?: GatewayFaults;
 }
 
 export interface Gateway {
@@ -158,6 +179,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Loopback names (and the gateway's own address) only: a page whose name was re-pointed at this
     // machine (DNS rebinding) sends its own name in Host and cannot reach the connections.
     hostAllowed: (name) => allowedHosts.has(name ?? ""),
+    rate: limits.connectionsApiRate,
+    burst: limits.connectionsApiBurst,
+    holdPostsAfter: options.faults?.holdPostsAfter,
     log: accessLog,
   });
   const server = createServer((request, response) => {
