@@ -1,10 +1,9 @@
-import { Sha256 } from "@smithy/core/checksum";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFunctionHost, type FunctionHost, type LogRecord } from "../../local/function-host.js";
 import { startLambdaEndpoint, type LambdaEndpoint, type LambdaEndpointOptions } from "../../local/lambda-endpoint.js";
+import { invokeLambda, type InvokeOptions } from "../support/lambda.js";
 
 const probe = "tests/local/fixtures/probe-function.mjs";
 const region = "eu-west-1";
@@ -19,15 +18,20 @@ describe("Lambda Invoke endpoint", { timeout: 20_000 }, () => {
     lambda = host = undefined;
   });
 
-  /** The endpoint in front of a function host running `alpha` (the probe bundle, 300 ms timeout). */
+  /** The endpoint in front of a function host running the probe bundle as `alpha`, and as `brief` with a 300 ms timeout. */
   async function start(options: Partial<LambdaEndpointOptions> = {}) {
     const logs: LogRecord[] = [];
-    host = createFunctionHost({ functions: { alpha: { bundle: probe, environment: {}, timeoutMs: 300 } }, region, accountId: account, log: (record) => logs.push(record) });
+    host = createFunctionHost({
+      functions: { alpha: { bundle: probe, environment: {} }, brief: { bundle: probe, environment: {}, timeoutMs: 300 } },
+      region,
+      accountId: account,
+      log: (record) => logs.push(record),
+    });
     lambda = await startLambdaEndpoint({
       host: "127.0.0.1",
       region,
       accountId: account,
-      functions: ["alpha"],
+      functions: ["alpha", "brief"],
       invoke: host.invoke,
       retryDelaysMs: [20, 40],
       log: (record) => logs.push(record),
@@ -55,24 +59,24 @@ describe("Lambda Invoke endpoint", { timeout: 20_000 }, () => {
   });
 
   it.each([
-    ["throws", { action: "throw", message: "boom" }, "Error", "boom"],
-    ["times out", { action: "sleep", ms: 5000 }, "Sandbox.Timedout", "Task timed out after 0.30 seconds"],
-  ])("runs an asynchronous invocation whose function %s three times in all, then logs one ERROR line naming the function, the request and the error, never the payload", async (_, payload, errorType, errorText) => {
+    ["throws", "alpha", { action: "throw", message: "boom" }, "Error", "boom"],
+    ["times out", "brief", { action: "sleep", ms: 5000 }, "Sandbox.Timedout", "Task timed out after 0.30 seconds"],
+  ])("runs an asynchronous invocation whose function %s three times in all, then logs one ERROR line naming the function, the request and the error, never the payload", async (_, functionName, payload, errorType, errorText) => {
     // Prepare
     const { endpoint, logs, parsed } = await start();
     const secret = `user-data-${randomUUID()}`;
 
     // Act
-    const response = await invoke(endpoint, "alpha", { ...payload, secret }, { type: "Event" });
+    const response = await invoke(endpoint, functionName, { ...payload, secret }, { type: "Event" });
     const requestId = response.headers.get("x-amzn-requestid");
 
     // Assess
     expect(response.status).toBe(202);
     await expect.poll(() => parsed().filter((line) => line.source === "lambda")).toEqual([
-      expect.objectContaining({ level: "ERROR", functionName: "alpha", requestId, attempts: 3, errorType, errorMessage: expect.stringContaining(errorText) }),
+      expect.objectContaining({ level: "ERROR", functionName, requestId, attempts: 3, errorType, errorMessage: expect.stringContaining(errorText) }),
     ]);
     // Every attempt ran under the same request id, as Lambda's retries do.
-    const attempts = parsed().filter((line) => line.source === "alpha" && line.level === "ERROR");
+    const attempts = parsed().filter((line) => line.source === functionName && line.level === "ERROR");
     expect(attempts.map((line) => line.requestId)).toEqual([requestId, requestId, requestId]);
     expect(logs.some((record) => record.line.includes(secret))).toBe(false);
   });
@@ -204,50 +208,6 @@ describe("Lambda Invoke endpoint", { timeout: 20_000 }, () => {
   });
 });
 
-interface InvokeOptions {
-  readonly type?: "Event" | "RequestResponse";
-  readonly qualifier?: string | undefined;
-  /** Sent as the Host header instead of the endpoint's own. */
-  readonly host?: string;
-}
-
-function invoke(endpoint: string, functionName: string, payload: unknown, options: InvokeOptions = {}): Promise<Response> {
-  return invokeRaw(endpoint, functionName, JSON.stringify(payload), options);
-}
-
-/** `Invoke` as the SDK's Lambda client sends it: the name URL-encoded in the path, SigV4-signed. */
-async function invokeRaw(endpoint: string, functionName: string, body: string, options: InvokeOptions = {}): Promise<Response> {
-  const url = new URL(endpoint);
-  const signer = new SignatureV4({ service: "lambda", region, credentials: { accessKeyId: "local", secretAccessKey: "local" }, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: "POST",
-    protocol: "http:",
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
-    query: options.qualifier === undefined ? {} : { Qualifier: options.qualifier },
-    headers: {
-      host: options.host ?? url.host,
-      "content-type": "application/octet-stream",
-      ...(options.type && { "x-amz-invocation-type": options.type }),
-    },
-    body,
-  });
-  const query = options.qualifier === undefined ? "" : `?Qualifier=${encodeURIComponent(options.qualifier)}`;
-  if (options.host === undefined) return fetch(`${endpoint}${signed.path}${query}`, { method: "POST", headers: withoutHost(signed.headers), body });
-  // fetch will not send a Host of our choosing; node:http will.
-  const { request } = await import("node:http");
-  return new Promise((resolve, reject) => {
-    const outgoing = request(`${endpoint}${signed.path}${query}`, { method: "POST", headers: signed.headers }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-      incoming.on("end", () => resolve(new Response(Buffer.concat(chunks).toString("utf8") || null, { status: incoming.statusCode!, headers: incoming.headers as Record<string, string> })));
-    });
-    outgoing.on("error", reject);
-    outgoing.end(body);
-  });
-}
-
-function withoutHost(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "host"));
-}
+const invoke = (endpoint: string, functionName: string, payload: unknown, options: InvokeOptions = {}) =>
+  invokeLambda(endpoint, region, functionName, JSON.stringify(payload), options);
+const invokeRaw = (endpoint: string, functionName: string, body: string, options: InvokeOptions = {}) => invokeLambda(endpoint, region, functionName, body, options);
