@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Invoke, LogSink } from "./function-host.js";
+import { decodeSegment, readBody, splitUrl } from "./http.js";
 import { listen, loopbackHosts } from "./ports.js";
 
 /** Lambda's payload quotas, in bytes. */
@@ -103,7 +104,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       request.resume();
       return fail(400, "InvalidParameterValueException", { Type: "User", message: `Unsupported invocation type: ${invocationType}` });
     }
-    const target = resolveFunction(decode(encodedName), new URLSearchParams(search ?? "").get("Qualifier") ?? undefined);
+    const target = resolveFunction(decodeSegment(encodedName), new URLSearchParams(search ?? "").get("Qualifier") ?? undefined);
     if ("error" in target) {
       request.resume();
       return fail(400, "InvalidParameterValueException", { Type: "User", message: target.error });
@@ -196,31 +197,4 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       await stopped;
     },
   };
-}
-
-/** The whole body, or its first `limit` bytes when it is longer; `size` counts every byte. */
-function readBody(request: IncomingMessage, limit: number): Promise<{ body: Buffer; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    request.on("end", () => resolve({ body: Buffer.concat(chunks), size }));
-    request.on("error", reject);
-  });
-}
-
-function splitUrl(url: string): [path: string, search: string | undefined] {
-  const index = url.indexOf("?");
-  return index < 0 ? [url, undefined] : [url.slice(0, index), url.slice(index + 1)];
-}
-
-function decode(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    return undefined;
-  }
 }

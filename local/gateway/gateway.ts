@@ -4,6 +4,7 @@
  * functions through an injected `invoke` and behaves, on the wire and in the events it sends,
  * the way API Gateway does (shared/reference/apigw-websocket.md).
  */
+import { splitUrl } from "../http.js";
 import { listen, loopbackHosts } from "../ports.js";
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
@@ -451,11 +452,6 @@ function refuse(socket: Duplex, status: number, message?: string): void {
   ];
   socket.once("finish", () => socket.destroy());
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
-}
-
-function splitUrl(url: string): [path: string, search: string | undefined] {
-  const index = url.indexOf("?");
-  return index < 0 ? [url, undefined] : [url.slice(0, index), url.slice(index + 1)];
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { decodeSegment, readBody } from "../http.js";
 import type { Identity } from "./events.js";
 
 /** An open connection, as the management API sees it. */
@@ -62,7 +63,7 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
     };
 
     const encodedId = route.exec((request.url ?? "").split("?")[0]!)?.[1];
-    const connectionId = encodedId === undefined ? undefined : decode(encodedId);
+    const connectionId = encodedId === undefined ? undefined : decodeSegment(encodedId);
     if (connectionId === undefined || !["POST", "GET", "DELETE"].includes(request.method ?? "") || !options.hostAllowed(request.headers.host)) {
       request.resume();
       return reply(403, JSON.stringify({ message: "Forbidden" }), "ForbiddenException");
@@ -96,14 +97,8 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
       return reply(204);
     }
 
-    // POST: read the whole body (so the client sees our answer, not a reset), keep at most the limit.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= options.maxPayloadBytes) chunks.push(chunk);
-    });
-    request.on("end", () => {
+    // POST
+    void readBody(request, options.maxPayloadBytes).then(({ body, size }) => {
       if (size > options.maxPayloadBytes) {
         return reply(413, JSON.stringify({ message: "Request entity too large" }), "PayloadTooLargeException");
       }
@@ -116,8 +111,8 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
       }
       const connection = options.find(connectionId);
       if (!connection) return gone();
-      connection.post(Buffer.concat(chunks)).then(() => reply(200), gone);
-    });
+      connection.post(body).then(() => reply(200), gone);
+    }, () => response.destroy());
   };
 }
 
@@ -140,10 +135,3 @@ function tokenBucket(rate: number, burst: number) {
   };
 }
 
-function decode(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    return undefined;
-  }
-}

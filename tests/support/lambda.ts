@@ -14,7 +14,7 @@ export interface InvokeOptions {
 /** `POST /2015-03-31/functions/{name}/invocations`, the name URL-encoded, SigV4-signed with dummy keys. */
 export async function invokeLambda(endpoint: string, region: string, functionName: string, body: string, options: InvokeOptions = {}): Promise<Response> {
   const url = new URL(endpoint);
-  const query = options.qualifier === undefined ? {} : { Qualifier: options.qualifier };
+  const query: Record<string, string> = options.qualifier === undefined ? {} : { Qualifier: options.qualifier };
   const signer = new SignatureV4({ service: "lambda", region, credentials: { accessKeyId: "local", secretAccessKey: "local" }, sha256: Sha256 });
   const signed = await signer.sign({
     method: "POST",
