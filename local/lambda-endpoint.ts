@@ -86,8 +86,9 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     const fail = (status: number, errorType: string, document: Record<string, string>) =>
       reply(status, JSON.stringify(document), { "x-amzn-ErrorType": errorType });
 
-    // Loopback names only (no DNS rebinding), and a signed request: a page in a browser can send
-    // neither a foreign Host nor an Authorization header to this endpoint.
+    // Loopback names only, and a signed request: a page re-pointed at this machine (DNS rebinding)
+    // sends its own name in Host, and no page may send an Authorization header here (that needs a
+    // CORS preflight, which this endpoint never grants).
     if (!allowedHosts.has(request.headers.host ?? "") || !request.headers.authorization?.startsWith("AWS4-")) {
       request.resume();
       return fail(403, "MissingAuthenticationTokenException", { message: "Missing Authentication Token" });

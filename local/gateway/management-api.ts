@@ -134,4 +134,3 @@ function tokenBucket(rate: number, burst: number) {
     },
   };
 }
-
