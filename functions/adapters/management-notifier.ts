@@ -54,9 +54,10 @@ export function createManagementNotifier({
     throw errorOf(response);
   };
 
-  // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
-  // `maxAttempts` attempts, with its backoff and its retry quota shared by all requests.
-  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
+  // The SDK's standard retries: transient errors (5xx, resets, timeouts), at most `maxAttempts`
+  // attempts, with its backoff and its retry quota shared by all requests. Throttling is answered
+  // at once to a fan-out, which slows all its senders down together; a lone request retries it.
+  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string, { answerThrottling = true } = {}): Promise<Delivery> => {
     let token = await retries.acquireInitialRetryToken("execute-api");
     for (;;) {
       try {
@@ -67,12 +68,11 @@ export function createManagementNotifier({
         const known = error as SdkError;
         const errorType = isThrottlingError(known) ? "THROTTLING" : isTransientError(known) ? "TRANSIENT" : undefined;
         if (errorType === undefined) throw error;
+        if (errorType === "THROTTLING" && answerThrottling) return "throttled";
         try {
           const retryAfterHint = error instanceof ManagementApiError ? error.retryAfter : undefined;
           token = await retries.refreshRetryTokenForRetry(token, { errorType, ...(retryAfterHint ? { retryAfterHint } : {}) });
         } catch {
-          // Still throttled after the retries: an answer the fan-out acts on (it slows down and sends again).
-          if (errorType === "THROTTLING") return "throttled";
           throw error;
         }
       }
@@ -82,11 +82,7 @@ export function createManagementNotifier({
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
     close: (connectionId) => call("DELETE", connectionId),
-    async exists(connectionId) {
-      const answer = await call("GET", connectionId);
-      if (answer === "throttled") throw new ManagementApiError("LimitExceededException", 429, "GetConnection stayed throttled after its retries");
-      return answer === "delivered";
-    },
+    exists: async (connectionId) => (await call("GET", connectionId, undefined, { answerThrottling: false })) === "delivered",
     destroy: () => http.destroy(),
   };
 }
