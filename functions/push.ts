@@ -33,6 +33,8 @@ export interface PushTarget {
 export interface PushOptions {
   /** Told of each shard delivered and of the summary, for a fan-out larger than one shard. */
   readonly progress?: (line: string) => void;
+  /** Recipients per shard. @default the `fanOutShardSize` default */
+  readonly shardSize?: number;
 }
 
 /** Long enough for any fan-out: a process has no Lambda timeout. */
@@ -53,7 +55,7 @@ export async function publishToChannel(target: PushTarget, channel: string, data
 
 async function withStack<T extends object>(
   target: PushTarget,
-  { progress = () => undefined }: PushOptions,
+  { progress = () => undefined, shardSize = defaults.fanOutShardSize }: PushOptions,
   use: (messaging: Messaging) => Promise<T>,
 ): Promise<T & { readonly summary?: FanOutSummary }> {
   const local = target.dynamoDbEndpoint !== undefined;
@@ -80,7 +82,7 @@ async function withStack<T extends object>(
     // Only the retention matters to a server-side publish: it is not subject to the rules.
     policy: { rules: [], historySeconds: target.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: 0 },
     concurrency: defaults.postConcurrency,
-    shardSize: defaults.fanOutShardSize,
+    shardSize,
     ...(deliveries && target.deliveries
       ? {
           workers: {

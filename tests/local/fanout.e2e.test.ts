@@ -6,7 +6,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { pushToUser } from "../../functions/push.js";
 import type { StackOutputs } from "../../local/outputs.js";
+import { localTableNames } from "../../local/tables.js";
 import { frame, framesOf, messagesOf, request } from "../support/channel-frames.js";
 import { signUp, startTestStack, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { TestClient } from "../support/ws-client.js";
@@ -65,6 +67,28 @@ describe("fan-outs through the deliver workers", () => {
     expect(summary).toMatchObject({ audience: "everyone", recipients: 10, delivered: 10, gone: 0, failed: 0, shards: 4 });
     await sleep(300);
     for (const client of clients) expect(client.messages.filter((text) => text === "to everyone")).toHaveLength(1);
+  });
+
+  it("deliver a server-side push larger than one shard in shards, telling each as it is done, everyone once", async () => {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(users[0]!)));
+    const { outputs } = stack;
+    const progress: string[] = [];
+    const pushed = await pushToUser(
+      {
+        ...localTableNames,
+        managementApiUrl: outputs.managementApiUrl,
+        channelHistorySeconds: outputs.channelHistorySeconds!,
+        region: outputs.region,
+        dynamoDbEndpoint: outputs.dynamoDbEndpoint!,
+        deliveries: { tableName: outputs.deliveriesTableName!, postRateLimit: outputs.postRateLimit! },
+      },
+      users[0]!.sub,
+      "from the server",
+      { shardSize: 2, progress: (line) => progress.push(line) },
+    );
+    expect(pushed.summary).toMatchObject({ audience: "user", recipients: 5, delivered: 5, shards: 3 });
+    expect(progress.filter((line) => line.startsWith("shard "))).toHaveLength(3);
+    for (const client of clients) expect(client.messages.filter((text) => text === "from the server")).toHaveLength(1);
   });
 
   it("acknowledge a channel publish with its seq and deliver it to every subscriber exactly once", async () => {
