@@ -17,10 +17,11 @@ import { ensureTables, localTableNames } from "../local/tables.js";
 import type { BroadcastOutcome } from "./broadcast-child.js";
 import type { ChannelOutcome, ResumeOutcome } from "./channel-child.js";
 import { bundleChild } from "./lib/bundle.js";
+import { Comparison } from "./lib/comparison.js";
 import { connectionIds, isStale } from "./lib/connection-ids.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
 import { runSender } from "./lib/sender-process.js";
-import { median, millis, ratio, seconds, table } from "./lib/stats.js";
+import { median, millis, ratio, seconds } from "./lib/stats.js";
 
 export const channelFanOutDefaults = {
   counts: [1000, 5000],
@@ -31,15 +32,13 @@ export const channelFanOutDefaults = {
   timeoutMs: defaults.lambdaTimeoutSeconds * 1000,
 } as const;
 
-const variants = ["broadcast", "live", "stale", "shared"] as const;
-type Variant = (typeof variants)[number];
-
-const labels: Record<Variant, string> = {
+const fanOuts = new Comparison({
   broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
   live: "**channel** publish, every subscriber live",
   stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` told to the channel",
   shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection: removed, no `leave`",
-};
+});
+type Variant = (typeof fanOuts.variants)[number];
 
 type Outcome = (BroadcastOutcome & { kind: "broadcast" }) | (ChannelOutcome & { kind: "channel" });
 
@@ -125,29 +124,25 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
     for (const count of options.counts) {
       const live = `bench/live-${count}`;
       await seed(documents, live, connectionIds(count, { staleEvery: 0 }));
-      outcomes[count] = { broadcast: [], live: [], stale: [], shared: [] };
-      for (let round = 0; round < options.rounds; round += 1) {
-        for (let j = 0; j < variants.length; j += 1) {
-          const variant = variants[(round + j) % variants.length]!;
-          let outcome: Outcome;
-          if (variant === "broadcast") {
-            endpoint.reset();
-            outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
-          } else {
-            // A 410 removes the connection's subscriptions on every channel: each publish with gone
-            // subscribers gets a channel and connection ids of its own.
-            const channel = variant === "live" ? live : `bench/${variant}-${count}-${round}`;
-            if (channel !== live) await seed(documents, channel, connectionIds(count, { prefix: `${variant}${round}` }), { sharedUsers: variant === "shared" });
-            endpoint.reset();
-            const args = ["publish", channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
-            outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
-          }
-          outcomes[count]![variant].push(outcome);
-          console.log(`  N=${count} ${variant}: ${summary(outcome)}`);
-          // Let the endpoint close the sender's sockets before the next run counts its own.
-          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      outcomes[count] = await fanOuts.interleave(options.rounds, async (variant, round) => {
+        let outcome: Outcome;
+        if (variant === "broadcast") {
+          endpoint.reset();
+          outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
+        } else {
+          // A 410 removes the connection's subscriptions on every channel: each publish with gone
+          // subscribers gets a channel and connection ids of its own.
+          const channel = variant === "live" ? live : `bench/${variant}-${count}-${round}`;
+          if (channel !== live) await seed(documents, channel, connectionIds(count, { prefix: `${variant}${round}` }), { sharedUsers: variant === "shared" });
+          endpoint.reset();
+          const args = ["publish", channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
+          outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
         }
-      }
+        console.log(`  N=${count} ${variant}: ${summary(outcome)}`);
+        // Let the endpoint close the sender's sockets before the next run counts its own.
+        await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        return outcome;
+      });
     }
     for (let round = 0; round < options.rounds; round += 1) {
       const args = ["resume", `public/resume-${round}`, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
@@ -249,7 +244,6 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
   const leaves = median(stale.map((o) => o.posts.leave));
   const gone = median(stale.map((o) => o.gone));
   const cleanUp = median(channelRuns(1000, "shared").map((o) => o.elapsedMs)) / median(channelRuns(1000, "live").map((o) => o.elapsedMs));
-  const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant], liveSubscribers(count, variant), options.timeoutMs))]);
   return [
     `One message published on a channel of N subscribers, against the broadcast's local \`@connections\` endpoint (${options.delayMs} ms per`,
     "post, 410 `GoneException` for one id in ten), by the messaging system the functions build (`publishFromServer`: the",
@@ -262,7 +256,7 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     "would. Each cell: time · outcome of the `message` posts (delivered + gone, or failures; when cut off, the live",
     "subscribers reached by then) · the Query's pages and the time spent waiting for them · the sender's CPU time per post.",
     "",
-    table(["fan-out", ...options.counts.map((count) => `N = ${count.toLocaleString("en-US")}`)], rows),
+    fanOuts.table(options.counts, (variant, count) => cell(result.outcomes[count]![variant], liveSubscribers(count, variant), options.timeoutMs)),
     "",
     `Channel, one subscriber in ten gone: ${findings.channelTimedOutAt1000 > 0 ? `**timed out** at ${seconds(options.timeoutMs)}` : `**${seconds(findings.channelAt1000Ms)}**`} for 1,000 subscribers (goal ≤ 0.6 s), ` +
       `**${findings.channelFailuresAt5000}** live subscribers not reached at 5,000 (goal: none)${findings.channelTimedOutAt5000 > 0 ? ", cut off by the timeout" : ""}.`,

@@ -181,8 +181,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
       // Recipients: every connection (broadcast), one user's (index), a channel's subscribers (forgetGone's Query).
       { resource: "connectionsTable", actions: ["dynamodb:Scan"] },
       { resource: "userIndex", actions: ["dynamodb:Query"] },
-      // Leases, checkpoints and totals of shards, and the pace counter: conditional updates only.
-      { resource: "deliveriesTable", actions: ["dynamodb:UpdateItem"] },
+      // Leases, checkpoints and totals of shards (a busy lease is told from a done shard by a read; totals sum the shards), and the pace counter.
+      { resource: "deliveriesTable", actions: ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"] },
     ],
   },
 };

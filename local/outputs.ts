@@ -13,6 +13,9 @@ export interface StackOutputs {
   readonly subscriptionsTableName?: string;
   readonly channelMessagesTableName?: string;
   readonly channelHistorySeconds?: number;
+  /** The deliver workers' checkpoints and pace: what a server-side fan-out larger than a shard needs. */
+  readonly deliveriesTableName?: string;
+  readonly postRateLimit?: number;
   /** Local stack only. */
   readonly cognitoEndpoint?: string;
   /** Local stack only. */

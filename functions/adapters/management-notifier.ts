@@ -7,17 +7,11 @@
  * client's; left out are its user-agent and invocation-id headers and its clock-skew correction
  * (Lambda's clock is kept in sync).
  */
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { Sha256 } from "@smithy/core/checksum";
-import { HttpRequest } from "@smithy/core/protocols";
-import { getRetryAfterHint, isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
-import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from "@smithy/types";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
+import { getRetryAfterHint, isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
 import type { Delivery, Notifier } from "../core/ports.js";
 import { ManagementApiError } from "./errors.js";
+import { createSignedHttp, type SignedResponse } from "./signed-http.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -41,37 +35,23 @@ export function createManagementNotifier({
   endpoint,
   maxSockets,
   region = process.env.AWS_REGION,
-  credentials = defaultProvider(),
+  credentials,
   maxAttempts = 3,
 }: ManagementNotifierOptions): ManagementNotifier {
   if (!region) throw new Error("the management API's region is unknown: pass `region` or set AWS_REGION");
   const base = new URL(endpoint);
-  const agent = { keepAlive: true, maxSockets };
-  const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
-  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
+  const http = createSignedHttp({ service: "execute-api", region, maxSockets, ...(credentials ? { credentials } : {}) });
   const retries = new StandardRetryStrategy(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
   const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
-    const request = new HttpRequest({
-      method,
-      protocol: base.protocol,
-      hostname: base.hostname,
-      ...(base.port ? { port: Number(base.port) } : {}),
-      path: connectionsPath + encodeURIComponent(connectionId),
-      headers: {
-        host: base.host,
-        ...(body === undefined ? {} : { "content-type": "application/octet-stream", "content-length": String(Buffer.byteLength(body)) }),
-      },
-      body,
-    });
-    const { response } = await http.handle((await signer.sign(request)) as HttpRequest);
-    // Read to the end in every case, so that the socket goes back to the pool.
-    const answer = Buffer.from(await streamCollector(response.body)).toString();
+    const url = new URL(base);
+    url.pathname = connectionsPath + encodeURIComponent(connectionId);
+    const response = await http.send(method, url, body, body === undefined ? {} : { "content-type": "application/octet-stream" });
     if (response.statusCode < 300) return "delivered";
     // 410 GoneException is an answer, not a failure: the connection no longer exists.
     if (response.statusCode === 410) return "gone";
-    throw errorOf(response, answer);
+    throw errorOf(response);
   };
 
   // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
@@ -91,6 +71,8 @@ export function createManagementNotifier({
           const retryAfterHint = error instanceof ManagementApiError ? error.retryAfter : undefined;
           token = await retries.refreshRetryTokenForRetry(token, { errorType, ...(retryAfterHint ? { retryAfterHint } : {}) });
         } catch {
+          // Still throttled after the retries: an answer the fan-out acts on (it slows down and sends again).
+          if (errorType === "THROTTLING") return "throttled";
           throw error;
         }
       }
@@ -100,16 +82,20 @@ export function createManagementNotifier({
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
     close: (connectionId) => call("DELETE", connectionId),
-    exists: async (connectionId) => (await call("GET", connectionId)) === "delivered",
+    async exists(connectionId) {
+      const answer = await call("GET", connectionId);
+      if (answer === "throttled") throw new ManagementApiError("LimitExceededException", 429, "GetConnection stayed throttled after its retries");
+      return answer === "delivered";
+    },
     destroy: () => http.destroy(),
   };
 }
 
-function errorOf(response: { statusCode: number; headers: Record<string, string | undefined> }, answer: string): ManagementApiError {
+function errorOf(response: SignedResponse): ManagementApiError {
   // Node lowercases header names. The type may carry a namespace (`aws#`) or a suffix (`:http://…`).
   const type = response.headers["x-amzn-errortype"]?.split(":")[0]?.split("#").at(-1);
   const { statusCode } = response;
-  return new ManagementApiError(type || `HTTP${statusCode}`, statusCode, messageOf(answer) ?? `the management API answered ${statusCode}`, getRetryAfterHint(response));
+  return new ManagementApiError(type || `HTTP${statusCode}`, statusCode, messageOf(response.body) ?? `the management API answered ${statusCode}`, getRetryAfterHint(response));
 }
 
 function messageOf(answer: string): string | undefined {

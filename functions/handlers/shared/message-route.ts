@@ -44,7 +44,9 @@ export function messageRoute(action: RouteAction, { echo = false }: RouteOptions
 
 async function replyTo(connectionId: string, data: string): Promise<void> {
   try {
-    if ((await notifier.send(connectionId, data)) === "gone") await fanOutDependencies.forget([connectionId]);
+    const delivery = await notifier.send(connectionId, data);
+    if (delivery === "gone") await fanOutDependencies.forget([connectionId]);
+    if (delivery === "throttled") logger.warn("reply throttled");
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }
