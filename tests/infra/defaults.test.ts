@@ -409,7 +409,7 @@ describe("IAM", () => {
       allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
       ...subscriptionsOfConnection,
       allow(["dynamodb:Query"], `${tableArn}/index/userId-index`),
-      allow(["dynamodb:UpdateItem"], deliveriesTableArn),
+      allow(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"], deliveriesTableArn),
     ],
   };
 
