@@ -514,12 +514,11 @@ describe("fan-out workers", () => {
 
   it("run as a role that may do exactly its route-table grants, invoke itself, and send to the failed-deliveries queue", () => {
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === deliverRole().id);
-    const statements = policies.flatMap((policy) => JSON.parse(String(policy.inputs.policy)).Statement as object[]);
 
+    // websocket-deliver-policy holds its logs and route-table grants (pinned with every function's above).
     expect(policies.map((policy) => policy.name).sort()).toEqual(["deliveries-failed-policy", "websocket-deliver-invoke-self", "websocket-deliver-policy"]);
     expect(rolePolicy(run, "websocket-deliver-invoke-self").Statement).toEqual([{ Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [deliverArn] }]);
     expect(rolePolicy(run, "deliveries-failed-policy").Statement).toEqual([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [failedDeliveriesArn] }]);
-    expect(statements).toHaveLength(1 + 6 + 2);
   });
 
   it("attach the worker's grant on itself once it exists (its ARN is known only then)", () => {
