@@ -246,7 +246,7 @@ export const settings = {
     type: integer(1, 900, "seconds"),
     default: 10,
     description:
-      "Timeout of the functions, 1–900 s. The ones API Gateway invokes (routes and the authorizer) are capped at 29 s, where API Gateway stops waiting; the scheduled sweeper gets the whole value.",
+      "Timeout of the functions, 1–900 s. The ones API Gateway invokes (routes and the authorizer) are capped at 29 s, where API Gateway stops waiting; the scheduled sweeper and the asynchronously invoked `deliver` worker get the whole value.",
   }),
   logLevel: setting({
     type: oneOf<LogLevel>(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"]),
