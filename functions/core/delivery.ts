@@ -53,6 +53,12 @@ export interface TimeBudget {
 /** The share of an invocation's time a worker keeps in reserve: in-flight posts, checkpoint, continuation. */
 const reserveShare = 0.3;
 
+/**
+ * Invocations a shard may run out of time in before what is still unsettled counts as failed: a
+ * quota saturated for minutes is waited out, a clean-up that can never succeed is not retried forever.
+ */
+export const maxContinuations = 20;
+
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** The pages of an audience, one `Recipients` page after another. */
@@ -164,10 +170,15 @@ export async function deliverShard(task: Extract<DeliveryTask, { kind: "shard" }
     settled: (connectionId) => checkpoint.add(connectionId),
     stopping: () => budget.remainingMs() < reserveMs,
   });
-  await checkpoint.flush(report);
-  if (checkpoint.count < pending.length) {
+  const continuation = task.continuation ?? 0;
+  const unsettled = pending.length - checkpoint.count;
+  const givingUp = unsettled > 0 && continuation >= maxContinuations;
+  // Counted by what was settled: a gone connection whose clean-up failed is tried again, not yet failed.
+  const failed = checkpoint.count - report.delivered - report.gone + (givingUp ? unsettled : 0);
+  await checkpoint.flush({ delivered: report.delivered, gone: report.gone, failed, throttled: report.throttled });
+  if (unsettled > 0 && !givingUp) {
     await ledger.release(job.id, shard);
-    return queue.enqueue(task);
+    return queue.enqueue({ ...task, continuation: continuation + 1 });
   }
   const totals = await ledger.complete(job.id, shard);
   if (totals) summarize(job, totals, dependencies);
@@ -197,8 +208,8 @@ class Checkpoint {
   }
 
   /** Writes what is left with the attempt's counts; throws if any write failed (the attempt is then retried). */
-  async flush({ delivered, gone, failed, throttled }: FanOutReport): Promise<void> {
-    this.after(() => this.writeGathered({ delivered, gone, failed, throttled }));
+  async flush(counts: Omit<DeliveryCounts, "recipients">): Promise<void> {
+    this.after(() => this.writeGathered(counts));
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
   }

@@ -188,7 +188,8 @@ export interface DeliveryJob {
 export type DeliveryTask =
   /** `cursor` absent: from the first recipient. */
   | { readonly kind: "plan"; readonly job: DeliveryJob; readonly cursor?: string; readonly shard: number }
-  | { readonly kind: "shard"; readonly job: DeliveryJob; readonly shard: number; readonly connectionIds: readonly string[] };
+  /** `continuation`: how many invocations of this shard ran out of time before this one. */
+  | { readonly kind: "shard"; readonly job: DeliveryJob; readonly shard: number; readonly connectionIds: readonly string[]; readonly continuation?: number };
 
 /** Hands a task to a worker invocation (Lambda's asynchronous invocation: retried on failure). */
 export interface TaskQueue {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deliverShard, dispatch, handOver, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
+import { deliverShard, dispatch, handOver, maxContinuations, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
 import type { DeliveryTask } from "../../../functions/core/ports.js";
 import { forgetIn, InMemoryRecipients, InMemoryShardLedger, InMemoryStore, InMemoryTaskQueue, record, RecordingNotifier } from "../../support/in-memory.js";
 
@@ -98,7 +98,7 @@ describe("the workers", () => {
     let remaining = 10_000;
     const budget = { remainingMs: () => (notifier.attempts.length >= 3 ? (remaining = 1000) : remaining) };
     await deliverShard(task, dependencies, budget);
-    expect(queue.tasks).toEqual([task]);
+    expect(queue.tasks).toEqual([{ ...task, continuation: 1 }]);
     const firstAttempt = notifier.sent.length;
     expect(firstAttempt).toBeGreaterThanOrEqual(3);
     expect(firstAttempt).toBeLessThan(8);
@@ -107,6 +107,19 @@ describe("the workers", () => {
     await dependencies.workers!.ledger.planned("j", 1);
     expect(summaries).toHaveLength(0); // planned after the last shard: the planner's call reports it
     expect(await dependencies.workers!.ledger.planned("j", 1)).toMatchObject({ recipients: 8, delivered: 8, shards: 1 });
+  });
+
+  it("count what stays unsettled as failed after maxContinuations invocations ran out of time, instead of going on forever", async () => {
+    const { dependencies, queue, notifier, ledger, all } = await system(4);
+    notifier.gone.add("c1");
+    // A clean-up that never succeeds leaves the gone connection unsettled.
+    const stuck = { ...dependencies, fanOut: { ...dependencies.fanOut, forget: async () => Promise.reject(new Error("no")) } };
+    const task: DeliveryTask = { kind: "shard", job: { id: "stuck", audience: { kind: "everyone" }, frame: "hi", startedAt: Date.now() }, shard: 0, connectionIds: all };
+    await deliverShard({ ...task, continuation: maxContinuations - 1 }, stuck, { remainingMs: () => 10_000 });
+    expect(queue.tasks).toEqual([{ ...task, continuation: maxContinuations }]);
+    await deliverShard(queue.tasks.shift() as Extract<DeliveryTask, { kind: "shard" }>, stuck, { remainingMs: () => 10_000 });
+    expect(queue.tasks).toEqual([]);
+    expect(await ledger.planned("stuck", 1)).toEqual({ recipients: 4, delivered: 3, gone: 0, failed: 1, throttled: 0, shards: 1 });
   });
 
   it("refuse a second attempt at a shard another attempt holds (Lambda tries it later), and ignore one that is done", async () => {
