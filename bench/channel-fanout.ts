@@ -35,7 +35,7 @@ export const channelFanOutDefaults = {
 const fanOuts = new Comparison({
   broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
   live: "**channel** publish, every subscriber live",
-  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` told to the channel",
+  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` handed to the deliver workers",
   shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection: removed, no `leave`",
 });
 type Variant = (typeof fanOuts.variants)[number];
@@ -249,7 +249,7 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     "post, 410 `GoneException` for one id in ten), by the messaging system the functions build (`publishFromServer`: the",
     "channel's next seq, its retained copy, the Query by channel page by page, `fanOut` with 50 posts in flight, and for",
     "each 410 the clean-up the functions do: the connection's record and subscriptions removed and, where it was the",
-    "user's last connection on the channel, `leave` fanned out to the others). Subscriptions are real items in dynalite",
+    "user's last connection on the channel, its `leave` handed to the deliver workers, queued and not posted here). Subscriptions are real items in dynalite",
     "(one user per connection); dynalite and the endpoint run in the benchmark's process. Every publish runs in a fresh",
     `process under \`ulimit -n ${options.fileLimit}\`, after an unmeasured publish to 100 other subscribers; ${options.rounds} rounds, variants`,
     `interleaved, medians. A publish still running after ${options.timeoutMs / 1000} s (\`lambdaTimeoutSeconds\`) is cut off there, as Lambda`,
@@ -270,12 +270,12 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     "message goes to every subscriber first; the connections found gone are then ended together (their records, then all",
     "their subscriptions: a Query on the index and a batch delete each, then a Query for each user's other connections):",
     `that alone made the publish ${ratio(cleanUp)} slower at 1,000 (last row; dynalite is slower than DynamoDB). Where a`,
-    "departed user had no other connection on the channel, `leave` then goes to every remaining subscriber: one fan-out per",
-    "departed user, so N × (gone users) posts, none of them to another departed connection.",
+    "departed user had no other connection on the channel, its `leave` is one fan-out to every remaining subscriber, N × (gone",
+    "users) posts in all (90,000 for 100 departures in a channel of 1,000): the publish hands each to the deliver workers",
+    "(one queued task each) instead of posting them itself.",
     findings.channelTimedOutAt1000 > 0
-      ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames\n` +
-          "of the 90,000 that 100 departures in a channel of 1,000 take: what is cut off is the tail of the departures' `leave`, not the message."
-      : `At 1,000 the publish posted ${leaves} \`leave\` frames and saw ${gone} 410s.`,
+      ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames.`
+      : `At 1,000 the publish saw ${gone} 410s, handed ${median(stale.map((o) => o.handedOver))} \`leave\` fan-outs to the workers and posted ${leaves} \`leave\` frames itself.`,
     "",
     `**Resume** in the same model: \`subscribe\` with \`since\` on a channel of ${result.resumes[0]?.replayed ?? "–"} retained messages, its replies (\`subscribed\`,`,
     `then each message) posted one after the other as the \`subscribe\` function sends them: **${seconds(findings.resumeMs)}**`,

@@ -9,6 +9,7 @@ export function goalsSection(findings: Findings): string {
   const b = findings.broadcast;
   const ch = findings.channel;
   const l = findings.load;
+  const f = findings.fanout;
   const n = (value: unknown) => (typeof value === "number" ? value : Number.NaN);
   const verdict = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**not met**");
   const rows = [
@@ -68,6 +69,18 @@ export function goalsSection(findings: Findings): string {
       verdict(ch && n(ch.channelFailuresAt5000) === 0),
     ],
   ];
+  const fanOutRows = [
+    [
+      "100,000 recipients through the deliver workers (20 ms per post, 429 above 10,000/s, 256 MB CPU share): ≤ 1.2 × the floor of 100,000 ÷ `postRateLimit`",
+      f ? `${ratio(n(f.overFloor))} the floor (${Number(f.recipients).toLocaleString("en-US")} recipients)` : "–",
+      verdict(f && n(f.recipients) >= 100_000 && n(f.overFloor) <= 1.2),
+    ],
+    [
+      "…with 0 lost and 0 duplicated (at 1,000, 10,000 and 100,000)",
+      f ? `${n(f.lost)} lost, ${n(f.duplicated)} duplicated` : "–",
+      verdict(f && n(f.lost) === 0 && n(f.duplicated) === 0),
+    ],
+  ];
   return [
     "## Goals",
     "",
@@ -76,5 +89,7 @@ export function goalsSection(findings: Findings): string {
     table(["goal (issue 7)", "measured", ""], rows),
     "",
     table(["goal (issue 13)", "measured", ""], channelRows),
+    "",
+    table(["goal (issue 15)", "measured", ""], fanOutRows),
   ].join("\n");
 }

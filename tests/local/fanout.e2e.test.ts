@@ -70,7 +70,9 @@ describe("fan-outs through the deliver workers", () => {
   });
 
   it("deliver a server-side push larger than one shard in shards, telling each as it is done, everyone once", async () => {
-    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(users[0]!)));
+    // A user of its own: no connection of another test's is still closing.
+    const recipient = await signUp(stack.outputs, "pushed@fanout.example.com");
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(recipient)));
     const { outputs } = stack;
     const progress: string[] = [];
     const pushed = await pushToUser(
@@ -82,7 +84,7 @@ describe("fan-outs through the deliver workers", () => {
         dynamoDbEndpoint: outputs.dynamoDbEndpoint!,
         deliveries: { tableName: outputs.deliveriesTableName!, postRateLimit: outputs.postRateLimit! },
       },
-      users[0]!.sub,
+      recipient.sub,
       "from the server",
       { shardSize: 2, progress: (line) => progress.push(line) },
     );

@@ -164,23 +164,29 @@ describe("the management notifier", () => {
     expect(received).toHaveLength(2);
   });
 
-  it("waits as long as a Retry-After header asks before retrying", async () => {
+  it("waits as long as a Retry-After header asks before retrying a lone request (GetConnection)", async () => {
     answers = [{ status: 429, errorType: "LimitExceededException", headers: { "Retry-After": "1" }, body: '{"message":"Rate exceeded"}' }];
     const started = Date.now();
-    expect(await newNotifier().send("a", "x")).toBe("delivered");
+    expect(await newNotifier().exists("a")).toBe(true);
     expect(received).toHaveLength(2);
     // Without the hint, the SDK's first throttling backoff is at most 500 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
-  it("retries server errors and throttling as the SDK does, then delivers", async () => {
+  it("retries server errors as the SDK does, then delivers", async () => {
     answers = [
-      { status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' },
       { status: 500, errorType: "InternalServerErrorException", body: '{"message":"Internal server error"}' },
+      { status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' },
     ];
     expect(await newNotifier().send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(3);
     expect(received.every((request) => request.path === "/dev/@connections/a" && request.body === "x")).toBe(true);
+  });
+
+  it("answers a throttled post at once, for the fan-out to slow all its senders down and send it again", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().send("a", "x")).toBe("throttled");
+    expect(received).toHaveLength(1);
   });
 
   it("gives up after maxAttempts and throws the last answer", async () => {
