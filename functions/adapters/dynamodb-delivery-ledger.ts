@@ -47,6 +47,21 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
     return { ...(sums as unknown as DeliveryCounts), shards };
   };
 
+  /** Adds to or sets one attribute of the fan-out's `total` item; its totals if that made it done. */
+  const updateTotal = async (jobId: string, action: "ADD" | "SET", attribute: string, value: number) => {
+    const { Attributes } = await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: totalKey(jobId),
+        UpdateExpression: action === "ADD" ? "ADD #value :value SET #ttl = :ttl" : "SET #value = :value, #ttl = :ttl",
+        ExpressionAttributeNames: { "#value": attribute, "#ttl": names.ttl },
+        ExpressionAttributeValues: { ":value": value, ":ttl": expiry() },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return totalsIfDone(jobId, Attributes);
+  };
+
   return {
     async claim(jobId, shard, recipients, leaseUntilMs, nowMs) {
       try {
@@ -102,32 +117,9 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
         ),
       );
       // Counted once, by the attempt that completed it.
-      if (!first) return undefined;
-      const { Attributes } = await documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: totalKey(jobId),
-          UpdateExpression: "ADD #done :one SET #ttl = :ttl",
-          ExpressionAttributeNames: { "#done": "done", "#ttl": names.ttl },
-          ExpressionAttributeValues: { ":one": 1, ":ttl": expiry() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return totalsIfDone(jobId, Attributes);
+      return first ? updateTotal(jobId, "ADD", "done", 1) : undefined;
     },
-    async planned(jobId, shards) {
-      const { Attributes } = await documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: totalKey(jobId),
-          UpdateExpression: "SET #shards = :shards, #ttl = :ttl",
-          ExpressionAttributeNames: { "#shards": "shards", "#ttl": names.ttl },
-          ExpressionAttributeValues: { ":shards": shards, ":ttl": expiry() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return totalsIfDone(jobId, Attributes);
-    },
+    planned: (jobId, shards) => updateTotal(jobId, "SET", "shards", shards),
   };
 }
 
