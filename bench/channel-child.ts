@@ -108,7 +108,7 @@ const { channelDependencies } = createMessaging({
       },
     },
     ledger: undefined as never,
-    pace: async () => undefined,
+    pace: async () => true,
     postRateLimit: defaults.postRateLimit,
   },
 });

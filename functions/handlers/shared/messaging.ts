@@ -9,7 +9,7 @@ import { createLambdaTaskQueue } from "../../adapters/lambda-task-queue.js";
 import { createManagementNotifier } from "../../adapters/management-notifier.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
-import { logger } from "./logger.js";
+import { describe, logger } from "./logger.js";
 
 export const settings = readSettings("messaging", process.env);
 
@@ -18,8 +18,7 @@ export const notifier = createManagementNotifier({ endpoint: settings.management
 // Endpoint and region come from the SDK's standard variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
 const dynamodb = new DynamoDBClient({});
 
-// The deliver function invokes itself (continuations, shards); the others invoke it by name.
-const deliverFunctionName = settings.deliverFunctionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+const { deliverFunctionName } = settings;
 const region = process.env.AWS_REGION;
 const deliveries = { client: dynamodb, tableName: settings.deliveriesTableName };
 const workers =
@@ -47,6 +46,8 @@ export const { store, fanOutDependencies, deliveryDependencies, channelDependenc
   shardSize: settings.fanOutShardSize,
   ...(workers ? { workers } : {}),
   summarize: (summary) => logger.info("fan-out delivered", { ...summary }),
+  // Delivered inline instead; said, since a large fan-out then runs inside the route's own invocation.
+  refused: (error) => logger.warn("fan-out not handed to the deliver workers", { error: describe(error) }),
 });
 
 /** Counts each frame a user sends in their rate window (`userMessageRate`, `userMessageBurst`). */
