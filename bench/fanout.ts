@@ -38,7 +38,7 @@ export const fanOutBenchDefaults = {
    * Instances started before the clock, as a function in use has: here their start-up would take the
    * CPU the running ones need, where Lambda starts an instance on a machine of its own.
    */
-  warmInstances: 12,
+  warmInstances: 40,
   /** Lambda tries a failed asynchronous invocation twice more; it waits a minute, this a second. */
   attempts: 3,
   retryDelayMs: 1000,
@@ -84,7 +84,7 @@ export async function runFanOutBench(scratch: string, options: Options = fanOutB
         await writeRecords(dynamo.endpoint, ids);
         endpoint.reset();
         log(`  ${count} connections: the deliver workers…`);
-        const workers = await runWorkers(worker, endpoint, dynamo.endpoint, count, options);
+        const workers = await runWorkers(worker, endpoint, dynamo.endpoint, count, options, log);
         log(`    ${seconds(workers.elapsedMs)} (floor ${seconds(workers.floorMs)}), lost ${workers.lost}, duplicated ${workers.duplicated}, ${workers.instances} instances`);
         endpoint.reset();
         log(`  ${count} connections: one invocation…`);
@@ -132,7 +132,7 @@ async function writeRecords(endpoint: string, ids: readonly string[]): Promise<v
 }
 
 /** Lambda, played small: instances of one task at a time, spawned when all are busy, ended at the timeout, their tasks tried again. */
-async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDbEndpoint: string, count: number, options: Options): Promise<WorkersOutcome> {
+async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDbEndpoint: string, count: number, options: Options, log: (line: string) => void): Promise<WorkersOutcome> {
   type Task = WorkerRequest["task"];
   const waiting: { task: Task; attempt: number }[] = [];
   const idle: ChildProcess[] = [];
@@ -165,7 +165,8 @@ async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDb
   };
   const start = (child: ChildProcess, task: Task, attempt: number) => {
     const deadline = Date.now() + options.timeoutMs;
-      const retry = () => {
+      const retry = (why: string) => {
+        log(`    ${task.kind} ${"shard" in task ? task.shard : ""} attempt ${attempt + 1} failed: ${why}`);
         running -= 1;
         if (attempt + 1 < options.attempts) {
           retries += 1;
@@ -181,7 +182,7 @@ async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDb
         cpu.remove(child);
         all.delete(child);
         child.kill("SIGKILL");
-        retry();
+        retry("timed out");
         pump();
       }, options.timeoutMs + 200);
       const onMessage = (message: WorkerMessage) => {
@@ -198,7 +199,7 @@ async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDb
         child.removeListener("message", onMessage);
         peakRssBytes = Math.max(peakRssBytes, message.peakRssBytes);
         idle.push(child);
-        if (message.error) retry();
+        if (message.error) retry(message.error);
         else running -= 1;
         pump();
         settle();
@@ -211,7 +212,11 @@ async function runWorkers(worker: string, endpoint: ManagementEndpoint, dynamoDb
   const started = performance.now();
   waiting.push({ task: { kind: "dispatch" }, attempt: 0 });
   pump();
-  await done;
+  const progress = setInterval(
+    () => log(`    ${seconds(performance.now() - started)}: ${endpoint.delivered.size} reached, ${running} tasks running, ${waiting.length} waiting, ${all.size} instances, ${retries} retried`),
+    10_000,
+  );
+  await done.finally(() => clearInterval(progress));
   const elapsedMs = performance.now() - started;
   const instances = all.size;
   cpu.stop();

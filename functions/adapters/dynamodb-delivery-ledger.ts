@@ -72,8 +72,7 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
 
   return {
     async plan(jobId, shard, read) {
-      const recorded = plannedOf(await readShard(jobId, shard));
-      if (recorded) return recorded;
+      // Read first and record if nobody has: the common case is the first planner, at one write.
       const page = await read();
       const written = await conditionalWrite(
         documents.send(

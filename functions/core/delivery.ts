@@ -150,8 +150,9 @@ export async function planShards(task: Extract<DeliveryTask, { kind: "plan" }>, 
   for (;;) {
     const launchAt = job.startedAt + (shard * shardSize * 1000) / postRateLimit;
     const spare = budget.remainingMs() - reserveMs;
-    // Not enough time to wait for the next launch: wait what it can, then a fresh invocation carries on from here.
-    if (launchAt - now().getTime() > spare) {
+    // Time is up, or not enough is left to wait for the next launch (wait what it can): a fresh
+    // invocation carries on from here.
+    if (spare <= 0 || launchAt - now().getTime() > spare) {
       await sleep(spare);
       return queue.enqueue({ kind: "plan", job, ...(cursor === undefined ? {} : { cursor }), shard });
     }

@@ -236,8 +236,8 @@ export type FanOutTotals = DeliveryCounts & { readonly shards: number };
  */
 export interface ShardLedger {
   /**
-   * The recipients of shard `shard` and where the next page starts: as recorded, or else read by
-   * `read` and recorded (the first record wins).
+   * The recipients of shard `shard` and where the next page starts: read by `read` and recorded,
+   * unless a record exists, which wins.
    */
   plan(jobId: string, shard: number, read: () => Promise<RecipientPage>): Promise<RecipientPage>;
   claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim>;

@@ -87,9 +87,7 @@ describe("the shard ledger", () => {
     const ledger = createDynamoDbShardLedger({ client: dynamo.client, tableName: testTables.deliveriesTableName });
     const first = await ledger.plan("job-3", 1, async () => ({ connectionIds: ["a", "b"], next: "cursor-2" }));
     expect(first).toEqual({ connectionIds: ["a", "b"], next: "cursor-2" });
-    let read = false;
-    expect(await ledger.plan("job-3", 1, async () => ((read = true), { connectionIds: ["b", "c"] }))).toEqual(first);
-    expect(read).toBe(false);
+    expect(await ledger.plan("job-3", 1, async () => ({ connectionIds: ["b", "c"] }))).toEqual(first);
     // The last page has no next; an empty one ends the plan.
     expect(await ledger.plan("job-3", 2, async () => ({ connectionIds: [] }))).toEqual({ connectionIds: [] });
     expect(await ledger.plan("job-3", 2, async () => ({ connectionIds: ["late"] }))).toEqual({ connectionIds: [] });
