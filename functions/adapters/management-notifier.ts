@@ -10,14 +10,13 @@
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
-import { getRetryAfterHint, isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
 import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Delivery, Notifier } from "../core/ports.js";
-import { ManagementApiError } from "./errors.js";
+import { errorOf, standardRetries } from "./aws-requests.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -49,7 +48,7 @@ export function createManagementNotifier({
   const agent = { keepAlive: true, maxSockets };
   const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
   const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
-  const retries = new StandardRetryStrategy(maxAttempts);
+  const retrying = standardRetries(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
   const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
@@ -71,31 +70,10 @@ export function createManagementNotifier({
     if (response.statusCode < 300) return "delivered";
     // 410 GoneException is an answer, not a failure: the connection no longer exists.
     if (response.statusCode === 410) return "gone";
-    throw errorOf(response, answer);
+    throw errorOf("the management API", response, answer);
   };
 
-  // The SDK's standard retries: throttling and transient errors (5xx, resets, timeouts), at most
-  // `maxAttempts` attempts, with its backoff and its retry quota shared by all requests.
-  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
-    let token = await retries.acquireInitialRetryToken("execute-api");
-    for (;;) {
-      try {
-        const delivery = await attempt(method, connectionId, body);
-        retries.recordSuccess(token);
-        return delivery;
-      } catch (error) {
-        const known = error as SdkError;
-        const errorType = isThrottlingError(known) ? "THROTTLING" : isTransientError(known) ? "TRANSIENT" : undefined;
-        if (errorType === undefined) throw error;
-        try {
-          const retryAfterHint = error instanceof ManagementApiError ? error.retryAfter : undefined;
-          token = await retries.refreshRetryTokenForRetry(token, { errorType, ...(retryAfterHint ? { retryAfterHint } : {}) });
-        } catch {
-          throw error;
-        }
-      }
-    }
-  };
+  const call = (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string) => retrying("execute-api", () => attempt(method, connectionId, body));
 
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
@@ -103,20 +81,4 @@ export function createManagementNotifier({
     exists: async (connectionId) => (await call("GET", connectionId)) === "delivered",
     destroy: () => http.destroy(),
   };
-}
-
-function errorOf(response: { statusCode: number; headers: Record<string, string | undefined> }, answer: string): ManagementApiError {
-  // Node lowercases header names. The type may carry a namespace (`aws#`) or a suffix (`:http://…`).
-  const type = response.headers["x-amzn-errortype"]?.split(":")[0]?.split("#").at(-1);
-  const { statusCode } = response;
-  return new ManagementApiError(type || `HTTP${statusCode}`, statusCode, messageOf(answer) ?? `the management API answered ${statusCode}`, getRetryAfterHint(response));
-}
-
-function messageOf(answer: string): string | undefined {
-  try {
-    const { message } = JSON.parse(answer) as { message?: unknown };
-    return typeof message === "string" ? message : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -5,6 +5,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbFrameCounter } from "../../adapters/dynamodb-frame-counter.js";
 import { createManagementNotifier } from "../../adapters/management-notifier.js";
+import { createRateLimiter } from "../../core/rate-limit.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
 
@@ -28,5 +29,8 @@ export const { store, fanOutDependencies, channelDependencies } = createMessagin
   concurrency: settings.postConcurrency,
 });
 
-/** Counts each frame a user sends in their rate window (`userMessageRate`, `userMessageBurst`). */
-export const takeFrame = createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName });
+/** Holds each user to `userMessageRate` and `userMessageBurst`, counting their frames in DynamoDB. */
+export const rateLimiter = createRateLimiter(
+  { rate: settings.userMessageRate, burst: settings.userMessageBurst },
+  createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName }),
+);
