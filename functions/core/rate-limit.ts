@@ -40,7 +40,14 @@ export interface RateLimiter {
   admit(userId: string): Promise<void>;
 }
 
-export function createRateLimiter(limit: RateLimit, count: CountFrame, now: () => number = () => Date.now()): RateLimiter {
+export interface RateLimiterOptions {
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Told once per user and window on this instance, when it learns that the window is full. */
+  readonly onFull?: (userId: string, window: RateWindow) => void;
+}
+
+export function createRateLimiter(limit: RateLimit, count: CountFrame, { now = () => Date.now(), onFull }: RateLimiterOptions = {}): RateLimiter {
   if (limit.rate === 0) return { admit: () => Promise.resolve() };
   // The users whose current window is full; only one window's worth is ever kept.
   let full = { index: Number.NaN, users: new Set<string>() };
@@ -55,7 +62,10 @@ export function createRateLimiter(limit: RateLimit, count: CountFrame, now: () =
       if (full.index !== window.index) full = { index: window.index, users: new Set() };
       if (full.users.has(userId)) throw tooMany(window, nowMs);
       return count(userId, window).then((frames) => {
-        if (frames >= limit.burst && full.index === window.index) full.users.add(userId);
+        if (frames >= limit.burst && full.index === window.index && !full.users.has(userId)) {
+          full.users.add(userId);
+          onFull?.(userId, window);
+        }
         if (frames > limit.burst) throw tooMany(window, now());
       });
     },

@@ -43,7 +43,8 @@ export function messageRoute<Read = undefined>(action: RouteAction<Read>, { echo
       await admission;
       last = await action(event, reply, await reading);
     } catch (error) {
-      if (error instanceof RequestError) logger.warn("bad request", { code: error.code, reason: error.reason ?? error.message });
+      // Refusals over the rate are logged once per full window (messaging.ts), not once per frame.
+      if (error instanceof RequestError) logger[error.code === "TooManyRequests" ? "debug" : "warn"]("bad request", { code: error.code, reason: error.reason ?? error.message });
       else logger.error("route failed", { error: describe(error) });
       last = errorFrame(error, echo || (error instanceof RequestError && error.code === "TooManyRequests") ? echoOf(event.body) : ({} satisfies Echo));
     }

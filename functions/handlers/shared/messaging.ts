@@ -8,6 +8,7 @@ import { createManagementNotifier } from "../../adapters/management-notifier.js"
 import { createRateLimiter } from "../../core/rate-limit.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
+import { logger } from "./logger.js";
 
 export const settings = readSettings("messaging", process.env);
 
@@ -29,8 +30,13 @@ export const { store, fanOutDependencies, channelDependencies } = createMessagin
   concurrency: settings.postConcurrency,
 });
 
-/** Holds each user to `userMessageRate` and `userMessageBurst`, counting their frames in DynamoDB. */
+/**
+ * Holds each user to `userMessageRate` and `userMessageBurst`, counting their frames in DynamoDB. A
+ * full window is logged once (per instance), not each frame refused in it: a flood's log lines
+ * would otherwise cost as much as its frames.
+ */
 export const rateLimiter = createRateLimiter(
   { rate: settings.userMessageRate, burst: settings.userMessageBurst },
   createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName }),
+  { onFull: (userId, window) => logger.warn("rate window full", { userId, frames: settings.userMessageBurst, until: new Date(window.endsAt).toISOString() }) },
 );

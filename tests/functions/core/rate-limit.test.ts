@@ -49,7 +49,7 @@ describe("createRateLimiter", () => {
   it("admits burst frames per user and window, then refuses with TooManyRequests and the wait until the window ends", async () => {
     const counter = memoryCounter();
     let now = start + 500;
-    const limiter = createRateLimiter(limit, counter.count, () => now);
+    const limiter = createRateLimiter(limit, counter.count, { now: () => now });
     for (let i = 0; i < 4; i++) expect(await outcome(() => limiter.admit("alice"))).toBe("admitted");
     now += 300;
     const refused = await outcome(() => limiter.admit("alice"));
@@ -59,10 +59,11 @@ describe("createRateLimiter", () => {
     expect(await outcome(() => limiter.admit("bob"))).toBe("admitted");
   });
 
-  it("refuses a full window's further frames at once, without counting them, until the next window", async () => {
+  it("refuses a full window's further frames at once, without counting them, until the next window; tells of the full window once", async () => {
     const counter = memoryCounter();
     let now = start;
-    const limiter = createRateLimiter(limit, counter.count, () => now);
+    const full: [string, RateWindow][] = [];
+    const limiter = createRateLimiter(limit, counter.count, { now: () => now, onFull: (userId, window) => full.push([userId, window]) });
     for (let i = 0; i < 4; i++) await limiter.admit("alice");
     expect(counter.requests).toHaveLength(4);
 
@@ -73,6 +74,7 @@ describe("createRateLimiter", () => {
     }
     expect(counter.requests).toHaveLength(4);
     expect(counter.counts.get(`alice#${windowAt(start, limit).index}`)).toBe(4);
+    expect(full).toEqual([["alice", windowAt(start, limit)]]);
 
     // The next window counts again.
     now = windowAt(start, limit).endsAt;
@@ -84,7 +86,7 @@ describe("createRateLimiter", () => {
     const counter = memoryCounter();
     const now = start;
     counter.counts.set(`alice#${windowAt(now, limit).index}`, 4);
-    const limiter = createRateLimiter(limit, counter.count, () => now);
+    const limiter = createRateLimiter(limit, counter.count, { now: () => now });
     expect(await outcome(() => limiter.admit("alice"))).toMatchObject({ refused: { code: "TooManyRequests" }, atOnce: false });
     expect(await outcome(() => limiter.admit("alice"))).toMatchObject({ refused: { code: "TooManyRequests" }, atOnce: true });
     expect(counter.requests).toHaveLength(1);
@@ -95,7 +97,7 @@ describe("createRateLimiter", () => {
     let now = start;
     const first = windowAt(start, limit);
     counter.counts.set(`alice#${first.index}`, 3);
-    const limiter = createRateLimiter(limit, counter.count, () => now);
+    const limiter = createRateLimiter(limit, counter.count, { now: () => now });
     let answer!: () => void;
     counter.holdUntil(new Promise((resolve) => (answer = resolve)));
     const fourth = limiter.admit("alice");
@@ -111,7 +113,7 @@ describe("createRateLimiter", () => {
 
   it("counts nothing and admits everything when the rate is 0", async () => {
     const counter = memoryCounter();
-    const limiter = createRateLimiter({ rate: 0, burst: 4 }, counter.count, () => start);
+    const limiter = createRateLimiter({ rate: 0, burst: 4 }, counter.count, { now: () => start });
     for (let i = 0; i < 10; i++) expect(await outcome(() => limiter.admit("alice"))).toBe("admitted");
     expect(counter.requests).toEqual([]);
   });

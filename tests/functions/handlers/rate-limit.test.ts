@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startDynamoDbProxy, type DynamoDbProxy } from "../../support/dynamodb-proxy.js";
 import { connectEvent, messageEvent, newConnectionId } from "../../support/events.js";
+import { captureLogs } from "../../support/logs.js";
 import { loadMessagingHandlers, type Handler, type MessagingFixture } from "../../support/messaging-handlers.js";
 import { testTables } from "../../support/dynalite.js";
 
@@ -65,9 +66,14 @@ describe("a user over userMessageRate", () => {
     const sender = await setUp(alice, 0);
     const other = await setUp(bob, 0);
     const before = proxy.requests.length;
-    for (let i = 0; i < 5; i++) {
-      if (i === 3) vi.setSystemTime(windowStart + 1000);
-      await handlers.sendmessage(messageEvent(sender, "sendmessage", JSON.stringify({ action: "sendmessage", data: `frame-${i}`, id: `m${i}` }), alice));
+    const logs = captureLogs();
+    try {
+      for (let i = 0; i < 5; i++) {
+        if (i === 3) vi.setSystemTime(windowStart + 1000);
+        await handlers.sendmessage(messageEvent(sender, "sendmessage", JSON.stringify({ action: "sendmessage", data: `frame-${i}`, id: `m${i}` }), alice));
+      }
+    } finally {
+      logs.restore();
     }
 
     expect(framesTo(other)).toEqual(["frame-0", "frame-1", "frame-2"]);
@@ -78,6 +84,10 @@ describe("a user over userMessageRate", () => {
     // Three counts (the third found the window full) and three scans: the refused frames cost none.
     expect(since(before, testTables.rateLimitsTableName)).toEqual(["UpdateItem", "UpdateItem", "UpdateItem"]);
     expect(since(before, testTables.connectionsTableName)).toEqual(["Scan", "Scan", "Scan"]);
+    // One warning for the full window, none per refused frame (a flood would write a line per frame).
+    expect(logs.records().filter((record) => record.level === "WARN")).toEqual([
+      expect.objectContaining({ message: "rate window full", userId: alice.userId, frames: burst, until: new Date(windowStart + windowMs).toISOString() }),
+    ]);
   });
 
   it("reads the connections while the frame is counted, and posts nothing before it is admitted", async () => {
