@@ -10,6 +10,7 @@ export function goalsSection(findings: Findings): string {
   const ch = findings.channel;
   const l = findings.load;
   const r = findings.limits;
+  const f = findings.fanout;
   const n = (value: unknown) => (typeof value === "number" ? value : Number.NaN);
   const verdict = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**not met**");
   const rows = [
@@ -95,6 +96,18 @@ export function goalsSection(findings: Findings): string {
       verdict(r && n(r.flooderRefused) > 0 && r.flooderWithinLimit === true),
     ],
   ];
+  const fanOutRows = [
+    [
+      "100,000 recipients through the deliver workers (20 ms per post, 429 above 10,000/s, 256 MB CPU share): ≤ 1.2 × the floor of 100,000 ÷ `postRateLimit`",
+      f ? `${ratio(n(f.overFloor))} the floor (${Number(f.recipients).toLocaleString("en-US")} recipients)` : "–",
+      verdict(f && n(f.recipients) >= 100_000 && n(f.overFloor) <= 1.2),
+    ],
+    [
+      "…with 0 lost and 0 duplicated (at 1,000, 10,000 and 100,000)",
+      f ? `${n(f.lost)} lost, ${n(f.duplicated)} duplicated` : "–",
+      verdict(f && n(f.lost) === 0 && n(f.duplicated) === 0),
+    ],
+  ];
   return [
     "## Goals",
     "",
@@ -105,5 +118,7 @@ export function goalsSection(findings: Findings): string {
     table(["goal (issue 13)", "measured", ""], channelRows),
     "",
     table(["goal (issue 14)", "measured", ""], limitRows),
+    "",
+    table(["goal (issue 15)", "measured", ""], fanOutRows),
   ].join("\n");
 }

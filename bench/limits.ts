@@ -18,7 +18,7 @@
  *
  *   npx tsx bench/limits.ts --rounds 9 --frames 200 --flood-rounds 2 --flood-rate 1000 --flood-seconds 10
  */
-import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import dc from "node:diagnostics_channel";
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,9 +28,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createDynamoDbFrameCounter } from "../functions/adapters/dynamodb-frame-counter.js";
-import { rateLimitAttributes } from "../functions/core/ports.js";
-import { windowAt, type RateWindow } from "../functions/core/rate-limit.js";
+import { counterRequest, createDynamoDbFrameCounter } from "../functions/adapters/dynamodb-frame-counter.js";
+import { windowAt } from "../functions/core/rate-limit.js";
 import { defaults } from "../functions/settings/schema.js";
 import type { StackOutputs } from "../local/outputs.js";
 import { localDefaults, startLocalStack, type LocalSettings, type LocalStack } from "../local/stack.js";
@@ -224,16 +223,6 @@ function arrivals(client: TestClient) {
   };
 }
 
-/** The counter's request, as its adapter sends it (the adapter's tests compare it with the generated client's). */
-const counterRequest = (userId: string, window: RateWindow): UpdateItemCommandInput => ({
-  TableName: rateTable,
-  Key: { [rateLimitAttributes.bucket]: { S: `${userId}#${window.index}` } },
-  ReturnValues: "UPDATED_NEW",
-  UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
-  ExpressionAttributeNames: { "#frames": rateLimitAttributes.frames, "#ttl": rateLimitAttributes.ttl },
-  ExpressionAttributeValues: { ":one": { N: "1" }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
-});
-
 /**
  * The counter's request as the SDK sends it, without the SDK: a fixed body and headers posted on one
  * kept-alive socket (dynalite checks the signature's form, not its value).
@@ -266,7 +255,7 @@ async function timeRawUpdates(endpoint: string, limit: { rate: number; burst: nu
   const times: number[] = [];
   try {
     for (let i = 0; i < count + 20; i += 1) {
-      const body = JSON.stringify(counterRequest("bench-raw", windowAt(Date.now(), limit)));
+      const body = JSON.stringify(counterRequest(rateTable, "bench-raw", windowAt(Date.now(), limit)));
       const ms = await post(body);
       if (i >= 20) times.push(ms);
     }
@@ -338,7 +327,7 @@ async function runCost(options: LimitsOptions, observer: ReturnType<typeof obser
     const clientMs: number[] = [];
     const calls: [number[], () => Promise<unknown>][] = [
       [adapterMs, () => count("bench-adapter", windowAt(Date.now(), limit))],
-      [clientMs, () => client.send(new UpdateItemCommand(counterRequest("bench-client", windowAt(Date.now(), limit))))],
+      [clientMs, () => client.send(new UpdateItemCommand(counterRequest(rateTable, "bench-client", windowAt(Date.now(), limit))))],
     ];
     for (let i = 0; i < options.frames + 20; i += 1) {
       for (const [times, call] of Math.random() < 0.5 ? calls : [...calls].reverse()) {

@@ -7,16 +7,9 @@
  * client's; left out are its user-agent and invocation-id headers and its clock-skew correction
  * (Lambda's clock is kept in sync).
  */
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { Sha256 } from "@smithy/core/checksum";
-import { HttpRequest } from "@smithy/core/protocols";
-import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import type { Delivery, Notifier } from "../core/ports.js";
-import { errorOf, standardRetries } from "./aws-requests.js";
+import { createSignedHttp, errorOf, standardRetries } from "./signed-http.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -40,45 +33,34 @@ export function createManagementNotifier({
   endpoint,
   maxSockets,
   region = process.env.AWS_REGION,
-  credentials = defaultProvider(),
+  credentials,
   maxAttempts = 3,
 }: ManagementNotifierOptions): ManagementNotifier {
   if (!region) throw new Error("the management API's region is unknown: pass `region` or set AWS_REGION");
   const base = new URL(endpoint);
-  const agent = { keepAlive: true, maxSockets };
-  const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
-  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
+  const http = createSignedHttp({ service: "execute-api", region, maxSockets, ...(credentials ? { credentials } : {}) });
   const retrying = standardRetries(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
   const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
-    const request = new HttpRequest({
-      method,
-      protocol: base.protocol,
-      hostname: base.hostname,
-      ...(base.port ? { port: Number(base.port) } : {}),
-      path: connectionsPath + encodeURIComponent(connectionId),
-      headers: {
-        host: base.host,
-        ...(body === undefined ? {} : { "content-type": "application/octet-stream", "content-length": String(Buffer.byteLength(body)) }),
-      },
-      body,
-    });
-    const { response } = await http.handle((await signer.sign(request)) as HttpRequest);
-    // Read to the end in every case, so that the socket goes back to the pool.
-    const answer = Buffer.from(await streamCollector(response.body)).toString();
+    const url = new URL(base);
+    url.pathname = connectionsPath + encodeURIComponent(connectionId);
+    const response = await http.send(method, url, body, body === undefined ? {} : { "content-type": "application/octet-stream" });
     if (response.statusCode < 300) return "delivered";
     // 410 GoneException is an answer, not a failure: the connection no longer exists.
     if (response.statusCode === 410) return "gone";
-    throw errorOf("the management API", response, answer);
+    throw errorOf("the management API", response);
   };
 
-  const call = (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string) => retrying("execute-api", () => attempt(method, connectionId, body));
+  // The SDK's standard retries. Throttling is answered at once to a fan-out, which slows all its
+  // senders down together; a lone request retries it.
+  const call = (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string, { answerThrottling = true } = {}): Promise<Delivery> =>
+    retrying("execute-api", () => attempt(method, connectionId, body), answerThrottling ? () => "throttled" : undefined);
 
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
     close: (connectionId) => call("DELETE", connectionId),
-    exists: async (connectionId) => (await call("GET", connectionId)) === "delivered",
+    exists: async (connectionId) => (await call("GET", connectionId, undefined, { answerThrottling: false })) === "delivered",
     destroy: () => http.destroy(),
   };
 }

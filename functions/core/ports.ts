@@ -50,8 +50,6 @@ export interface ConnectionStore {
   dueForHandover(cutoffMs: number): AsyncIterable<readonly { readonly connectionId: string; readonly connectedAt: number }[]>;
   /** Marks a connection told to reconnect; false when it already was (or is gone). */
   markHandover(connectionId: string, nowMs: number): Promise<boolean>;
-  /** Every stored connection id, a page at a time. */
-  allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */
   connectionIdsOfUser(userId: string): AsyncIterable<readonly string[]>;
   /**
@@ -61,8 +59,12 @@ export interface ConnectionStore {
   expiredConnectionIds(nowSeconds: number): AsyncIterable<readonly string[]>;
 }
 
-/** `gone`: API Gateway no longer knows the connection (410); the record is stale. */
-export type Delivery = "delivered" | "gone";
+/**
+ * `gone`: API Gateway no longer knows the connection (410); the record is stale. `throttled`: the
+ * account's `@connections` quota refused the request even after the client's own retries; it may
+ * be sent again later.
+ */
+export type Delivery = "delivered" | "gone" | "throttled";
 
 export interface Notifier {
   /** Sends one text frame; throws on any failure other than a gone connection. */
@@ -125,8 +127,6 @@ export interface ChannelStore {
   channelsOf(connectionId: string): Promise<string[]>;
   /** Whether the user holds a live subscription to the channel from a connection other than this one. */
   hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number): Promise<boolean>;
-  /** The subscribed connection ids of a channel, a page at a time. */
-  subscriberIds(channel: string, nowSeconds: number): AsyncIterable<readonly string[]>;
   /** Distinct users with a live subscription. */
   members(channel: string, nowSeconds: number): Promise<Member[]>;
   /** The channel's latest seq; 0 before its first message. */
@@ -148,3 +148,84 @@ export const rateLimitAttributes = {
   /** Expires the item shortly after its window. */
   ttl: "ttl",
 } as const;
+
+/** Names shared by the delivery ledger and its table definitions (infra/ and local/). */
+export const deliveryAttributes = {
+  /** Partition key: a fan-out's id, or `pace` for the `@connections` pace counter. */
+  job: "job",
+  /** Sort key: `total`, `shard#{n}`, or (pace) the epoch second. */
+  part: "part",
+  ttl: "ttl",
+} as const;
+
+/** Who a fan-out reaches: every connection, one user's, or a channel's subscribers (less one). */
+export type Audience =
+  | { readonly kind: "everyone" }
+  | { readonly kind: "user"; readonly userId: string }
+  | { readonly kind: "channel"; readonly channel: string; readonly except?: string };
+
+export interface RecipientPage {
+  readonly connectionIds: readonly string[];
+  /** Where the next page starts (opaque, JSON-safe); absent after the last page. */
+  readonly next?: string;
+}
+
+/** The connection ids of an audience, a page of at most `limit` at a time, resumable from a cursor. */
+export interface Recipients {
+  page(audience: Audience, limit: number, cursor: string | undefined, nowSeconds: number): Promise<RecipientPage>;
+}
+
+/** A frame on its way to an audience too large for one invocation. */
+export interface DeliveryJob {
+  readonly id: string;
+  readonly audience: Audience;
+  readonly frame: string;
+  /** Epoch ms: when it was accepted; shards launch paced from here. */
+  readonly startedAt: number;
+}
+
+/** What a `deliver` worker invocation is given: read recipients into shards, or deliver one shard. */
+export type DeliveryTask =
+  /** `cursor` absent: from the first recipient. */
+  | { readonly kind: "plan"; readonly job: DeliveryJob; readonly cursor?: string; readonly shard: number }
+  /** `continuation`: how many invocations of this shard ran out of time before this one. */
+  | { readonly kind: "shard"; readonly job: DeliveryJob; readonly shard: number; readonly connectionIds: readonly string[]; readonly continuation?: number };
+
+/** Hands a task to a worker invocation (Lambda's asynchronous invocation: retried on failure). */
+export interface TaskQueue {
+  /** The largest task it accepts, in bytes of JSON. */
+  readonly maxTaskBytes: number;
+  enqueue(task: DeliveryTask): Promise<void>;
+}
+
+/** Counts of one shard's delivery, or a whole fan-out's. */
+export interface DeliveryCounts {
+  readonly recipients: number;
+  readonly delivered: number;
+  readonly gone: number;
+  readonly failed: number;
+  readonly throttled: number;
+}
+
+export type ShardClaim =
+  | { readonly state: "claimed"; readonly settled: ReadonlySet<string> }
+  /** Another attempt holds the shard's lease, or it is done. */
+  | { readonly state: "busy" | "complete" };
+
+/**
+ * Each shard's checkpoint: a lease so that one attempt at a time posts it, the connection ids it
+ * has settled (delivered, gone or failed) so that a retry skips them, and its counts.
+ */
+export interface ShardLedger {
+  claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim>;
+  record(jobId: string, shard: number, settled: readonly string[], counts: Partial<DeliveryCounts>): Promise<void>;
+  /** Ends the lease early, for the next attempt (a continuation) to claim at once. */
+  release(jobId: string, shard: number): Promise<void>;
+  /** Marks the shard done; the fan-out's totals once its last shard is done and every shard is planned, else undefined. */
+  complete(jobId: string, shard: number): Promise<DeliveryCounts & { shards: number } | undefined>;
+  /** Records how many shards the fan-out has; its totals when every shard is already done. */
+  planned(jobId: string, shards: number): Promise<DeliveryCounts & { shards: number } | undefined>;
+}
+
+/** Waits until one more `@connections` request fits the rate all workers share (`postRateLimit`). */
+export type Pace = () => Promise<void>;

@@ -1,17 +1,18 @@
 /** `sendmessage`: broadcast `data` to every open connection, the sender's included. */
-import { fanOut } from "../core/fan-out.js";
-import { readAhead } from "../core/read-ahead.js";
+import { dispatch, firstPage, logFields } from "../core/delivery.js";
+import type { Audience } from "../core/ports.js";
 import { parseSendMessage } from "../core/requests.js";
 import type { WebSocketEvent } from "./shared/events.js";
 import { logger } from "./shared/logger.js";
 import { messageRoute } from "./shared/message-route.js";
-import { fanOutDependencies, store } from "./shared/messaging.js";
+import { deliveryDependencies } from "./shared/messaging.js";
+
+const everyone: Audience = { kind: "everyone" };
 
 export const handler = messageRoute(
-  async (_event, _reply, { data, recipients }) => {
-    const report = await fanOut(recipients, data, fanOutDependencies);
-    logger.info("broadcast", { ...report });
+  async (_event, _reply, { data, first }) => {
+    logger.info("broadcast", logFields(await dispatch(everyone, data, deliveryDependencies, first)));
   },
-  // The scan of the connections starts while the frame is counted.
-  { read: async (event: WebSocketEvent) => ({ data: parseSendMessage(event.body).data, recipients: readAhead(store.allConnectionIds()) }) },
+  // The first page of connections is read while the frame is counted.
+  { read: async (event: WebSocketEvent) => ({ data: parseSendMessage(event.body).data, first: await firstPage(everyone, deliveryDependencies) }) },
 );

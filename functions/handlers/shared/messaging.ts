@@ -3,7 +3,9 @@
  * read once at cold start, and the messaging system built once from them.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbPace, createDynamoDbShardLedger } from "../../adapters/dynamodb-delivery-ledger.js";
 import { createDynamoDbFrameCounter } from "../../adapters/dynamodb-frame-counter.js";
+import { createLambdaTaskQueue } from "../../adapters/lambda-task-queue.js";
 import { createManagementNotifier } from "../../adapters/management-notifier.js";
 import { createRateLimiter } from "../../core/rate-limit.js";
 import { readSettings } from "../../settings/environment.js";
@@ -17,7 +19,22 @@ export const notifier = createManagementNotifier({ endpoint: settings.management
 // Endpoint and region come from the SDK's standard variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
 const dynamodb = new DynamoDBClient({});
 
-export const { store, fanOutDependencies, channelDependencies } = createMessaging({
+// The deliver function invokes itself (continuations, shards); the others invoke it by name.
+const deliverFunctionName = settings.deliverFunctionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+const region = process.env.AWS_REGION;
+const deliveries = { client: dynamodb, tableName: settings.deliveriesTableName };
+const workers =
+  deliverFunctionName && region
+    ? {
+        queue: createLambdaTaskQueue({ functionName: deliverFunctionName, region }),
+        ledger: createDynamoDbShardLedger(deliveries),
+        // Claims of at most one round of posts in flight: a worker spends its claim before the second ends.
+        pace: createDynamoDbPace({ ...deliveries, ratePerSecond: settings.postRateLimit, claim: settings.postConcurrency }),
+        postRateLimit: settings.postRateLimit,
+      }
+    : undefined;
+
+export const { store, fanOutDependencies, deliveryDependencies, channelDependencies } = createMessaging({
   dynamodb,
   notifier,
   tables: settings,
@@ -28,6 +45,9 @@ export const { store, fanOutDependencies, channelDependencies } = createMessagin
     maxSubscriptionsPerConnection: settings.maxSubscriptionsPerConnection,
   },
   concurrency: settings.postConcurrency,
+  shardSize: settings.fanOutShardSize,
+  ...(workers ? { workers } : {}),
+  summarize: (summary) => logger.info("fan-out delivered", { ...summary }),
 });
 
 /**

@@ -4,45 +4,99 @@
  * the answers, and the SDK's retry rules.
  */
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { Sha256 } from "@smithy/core/checksum";
+import { HttpRequest } from "@smithy/core/protocols";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { AwsApiError } from "../../../functions/adapters/errors.js";
 import { createManagementNotifier, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
-import { signatureMatches as signedFor, startRecordingEndpoint, type Answer, type Received, type RecordingEndpoint } from "../../support/recording-endpoint.js";
+
+interface Received {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly errorType?: string;
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+  /** Drop the connection instead of answering. */
+  readonly reset?: boolean;
+}
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
 const region = "eu-west-1";
 // API Gateway ids are base64: `+`, `/` and `=` must survive the path.
 const connectionId = "L0S+M9/cOCI=";
 
-let server: RecordingEndpoint;
-let received: Received[];
+let received: Received[] = [];
+/** Answers for the next requests, in order; then 200. */
+let answers: Answer[] = [];
 let endpoint: string;
+let close: () => Promise<void>;
 let notifier: ManagementNotifier | undefined;
 
 beforeAll(async () => {
-  server = await startRecordingEndpoint();
-  received = server.received;
-  endpoint = `${server.origin}/dev`;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
+      const { status, errorType, body = "", headers = {}, reset = false } = answers.shift() ?? { status: 200 };
+      if (reset) return void request.socket.destroy();
+      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dev`;
+  close = () => new Promise((resolve) => server.close(() => resolve()));
+  server.unref();
 });
 
-afterAll(() => server.close());
+afterAll(() => close());
 
 afterEach(() => {
   vi.unstubAllEnvs();
   notifier?.destroy();
   notifier = undefined;
-  received.length = 0;
-  server.answers = [];
+  received = [];
+  answers = [];
 });
-
-/** Answers for the next requests, in order; then 200. */
-const answer = (...next: Answer[]) => void (server.answers = next);
 
 const newNotifier = (options: Partial<Parameters<typeof createManagementNotifier>[0]> = {}) =>
   (notifier = createManagementNotifier({ endpoint, maxSockets: 4, region, credentials, ...options }));
 
-/** The check API Gateway makes. */
-const signatureMatches = (request: Received) => signedFor(request, { service: "execute-api", region, credentials });
+/**
+ * The check API Gateway makes, done the way servers do it: sign the request as received (method,
+ * path as on the wire, the headers it lists as signed, body) at its own date, and compare.
+ */
+async function signatureMatches(request: Received): Promise<boolean> {
+  const authorization = String(request.headers.authorization);
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
+  const date = String(request.headers["x-amz-date"]);
+  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+  const [hostname, port] = String(request.headers.host).split(":") as [string, string];
+  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
+  const resigned = await signer.sign(
+    new HttpRequest({
+      method: request.method,
+      protocol: "http:",
+      hostname,
+      port: Number(port),
+      path: request.path,
+      // The payload hash is left out, for the signer to compute it from the body as received.
+      headers: Object.fromEntries(signedHeaders.filter((name) => name !== "x-amz-content-sha256").map((name) => [name, String(request.headers[name])])),
+      body: request.body,
+    }),
+    { signingDate },
+  );
+  return resigned.headers.authorization === authorization;
+}
 
 describe("the management notifier", () => {
   it("sends what the SDK sends, signed so that a SigV4 check accepts it as it accepts the SDK's", async () => {
@@ -79,7 +133,7 @@ describe("the management notifier", () => {
   });
 
   it("answers delivered for 2xx and gone for 410 GoneException, each in one request", async () => {
-    answer({ status: 200 }, { status: 410, errorType: "GoneException", body: '{"message":null}' }, { status: 204 });
+    answers = [{ status: 200 }, { status: 410, errorType: "GoneException", body: '{"message":null}' }, { status: 204 }];
     const ours = newNotifier();
     expect(await ours.send("a", "x")).toBe("delivered");
     expect(await ours.send("b", "x")).toBe("gone");
@@ -88,11 +142,11 @@ describe("the management notifier", () => {
   });
 
   it("throws other answers as errors named like the SDK's exceptions, without retrying client errors", async () => {
-    answer(
+    answers = [
       { status: 403, errorType: "ForbiddenException:http://internal.amazon.com/coral/", body: '{"message":"Forbidden"}' },
       { status: 413, errorType: "aws#PayloadTooLargeException", body: '{"message":"Request entity too large"}' },
       { status: 400, body: "not json" },
-    );
+    ];
     // One socket: an answer not read to the end would keep it, and the next request would wait forever.
     const ours = newNotifier({ maxSockets: 1 });
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "ForbiddenException", message: "Forbidden", $metadata: { httpStatusCode: 403 } });
@@ -105,32 +159,38 @@ describe("the management notifier", () => {
   });
 
   it("retries a dropped connection, as the SDK does", async () => {
-    answer({ status: 0, reset: true });
+    answers = [{ status: 0, reset: true }];
     expect(await newNotifier({ maxSockets: 1 }).send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(2);
   });
 
-  it("waits as long as a Retry-After header asks before retrying", async () => {
-    answer({ status: 429, errorType: "LimitExceededException", headers: { "Retry-After": "1" }, body: '{"message":"Rate exceeded"}' });
+  it("waits as long as a Retry-After header asks before retrying a lone request (GetConnection)", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", headers: { "Retry-After": "1" }, body: '{"message":"Rate exceeded"}' }];
     const started = Date.now();
-    expect(await newNotifier().send("a", "x")).toBe("delivered");
+    expect(await newNotifier().exists("a")).toBe(true);
     expect(received).toHaveLength(2);
     // Without the hint, the SDK's first throttling backoff is at most 500 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
-  it("retries server errors and throttling as the SDK does, then delivers", async () => {
-    answer(
-      { status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' },
+  it("retries server errors as the SDK does, then delivers", async () => {
+    answers = [
       { status: 500, errorType: "InternalServerErrorException", body: '{"message":"Internal server error"}' },
-    );
+      { status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' },
+    ];
     expect(await newNotifier().send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(3);
     expect(received.every((request) => request.path === "/dev/@connections/a" && request.body === "x")).toBe(true);
   });
 
+  it("answers a throttled post at once, for the fan-out to slow all its senders down and send it again", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().send("a", "x")).toBe("throttled");
+    expect(received).toHaveLength(1);
+  });
+
   it("gives up after maxAttempts and throws the last answer", async () => {
-    server.answers = Array.from({ length: 5 }, () => ({ status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' }));
+    answers = Array.from({ length: 5 }, () => ({ status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' }));
     await expect(newNotifier({ maxAttempts: 2 }).send("a", "x")).rejects.toMatchObject({ name: "ServiceUnavailableException", message: "try later" });
     expect(received).toHaveLength(2);
   });

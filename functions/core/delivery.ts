@@ -1,0 +1,248 @@
+/**
+ * A frame to an audience, off the request path when the audience is large. A fan-out that fits in
+ * one shard (`shardSize` recipients) is delivered by the invocation that asked for it. A larger one
+ * becomes a job for the `deliver` workers: a planner reads the recipients a shard at a time and
+ * hands each shard to a worker invocation, launched no faster than `postRateLimit` can serve them;
+ * each worker posts its shard at the pace all workers share, checkpoints what it settled, and hands
+ * what is left to a fresh invocation before its own time runs out. A retried or duplicated
+ * invocation resumes from the checkpoint, so nobody is skipped and nobody is posted twice.
+ */
+import { randomUUID } from "node:crypto";
+import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
+import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, Pace, RecipientPage, Recipients, ShardLedger, TaskQueue } from "./ports.js";
+
+export interface Workers {
+  readonly queue: TaskQueue;
+  readonly ledger: ShardLedger;
+  readonly pace: Pace;
+  /** `@connections` requests per second all workers make together. */
+  readonly postRateLimit: number;
+}
+
+export interface DeliveryDependencies {
+  readonly recipients: Recipients;
+  readonly fanOut: FanOutDependencies;
+  readonly shardSize: number;
+  /** Absent where there are no workers (a script, the tests' in-memory system): every fan-out is inline. */
+  readonly workers?: Workers;
+  /** One line per fan-out handed to the workers, once its last shard is done. */
+  readonly summarize: (summary: FanOutSummary) => void;
+  readonly now: () => Date;
+}
+
+export interface FanOutSummary extends DeliveryCounts {
+  readonly job: string;
+  readonly audience: Audience["kind"];
+  readonly shards: number;
+  readonly durationMs: number;
+}
+
+/** Delivered here (`report`), or accepted by the workers (`job`). */
+export type Dispatched = { readonly report: FanOutReport } | { readonly job: string };
+
+/** A dispatch as log fields: the inline report, or the job the workers took (summarized when done). */
+export const logFields = (dispatched: Dispatched): Record<string, unknown> =>
+  "report" in dispatched ? { ...dispatched.report } : { job: dispatched.job, deliveredBy: "workers" };
+
+/** Time an invocation keeps for finishing its posts, its checkpoint and its continuation. */
+export interface TimeBudget {
+  /** Milliseconds until the invocation ends (Lambda's `getRemainingTimeInMillis`). */
+  readonly remainingMs: () => number;
+}
+
+/** The share of an invocation's time a worker keeps in reserve: in-flight posts, checkpoint, continuation. */
+const reserveShare = 0.3;
+
+/**
+ * Invocations a shard may run out of time in before what is still unsettled counts as failed: a
+ * quota saturated for minutes is waited out, a clean-up that can never succeed is not retried forever.
+ */
+export const maxContinuations = 20;
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** The pages of an audience, one `Recipients` page after another. */
+export async function* recipientPages(recipients: Recipients, audience: Audience, pageSize: number, now: Date, from?: { connectionIds: readonly string[]; next?: string }): AsyncIterable<readonly string[]> {
+  let page = from ?? (await recipients.page(audience, pageSize, undefined, seconds(now)));
+  for (;;) {
+    yield page.connectionIds;
+    if (page.next === undefined) return;
+    page = await recipients.page(audience, pageSize, page.next, seconds(now));
+  }
+}
+
+/** The audience's first page, as `dispatch` reads it: a read only, which may start before the frame is admitted. */
+export function firstPage(audience: Audience, { recipients, shardSize, now }: DeliveryDependencies): Promise<RecipientPage> {
+  return recipients.page(audience, shardSize, undefined, seconds(now()));
+}
+
+/**
+ * Sends `frame` to the audience: here when its first page is its last (or there are no workers, or
+ * the frame is too large to hand over), else through the workers. Handing over never loses the
+ * frame: what the queue refuses is delivered here. `first` is the first page when already read.
+ */
+export async function dispatch(audience: Audience, frame: string, dependencies: DeliveryDependencies, first?: RecipientPage): Promise<Dispatched> {
+  const { recipients, shardSize, workers, now } = dependencies;
+  first ??= await firstPage(audience, dependencies);
+  const inline = (from: { connectionIds: readonly string[]; next?: string }) =>
+    fanOut(recipientPages(recipients, audience, shardSize, now(), from), frame, dependencies.fanOut);
+  if (first.next === undefined || workers === undefined) return { report: await inline(first) };
+  const job: DeliveryJob = { id: randomUUID(), audience, frame, startedAt: now().getTime() };
+  const firstShard: DeliveryTask = { kind: "shard", job, shard: 0, connectionIds: first.connectionIds };
+  if (Buffer.byteLength(JSON.stringify(firstShard)) > workers.queue.maxTaskBytes) return { report: await inline(first) };
+  try {
+    await workers.queue.enqueue(firstShard);
+  } catch {
+    return { report: await inline(first) };
+  }
+  try {
+    await workers.queue.enqueue({ kind: "plan", job, cursor: first.next, shard: 1 });
+  } catch {
+    // The first shard is the workers'; the rest is delivered here.
+    const rest = await recipients.page(audience, shardSize, first.next, seconds(now()));
+    return { report: await inline(rest) };
+  }
+  return { job: job.id };
+}
+
+/**
+ * Hands the whole fan-out to the workers without reading a recipient here: for what may wait, such
+ * as the `leave` of connections found gone during another fan-out. Delivered here when there are no
+ * workers or they refuse it.
+ */
+export async function handOver(audience: Audience, frame: string, dependencies: DeliveryDependencies): Promise<Dispatched> {
+  const { workers, now } = dependencies;
+  if (workers) {
+    const task: DeliveryTask = { kind: "plan", job: { id: randomUUID(), audience, frame, startedAt: now().getTime() }, shard: 0 };
+    try {
+      if (Buffer.byteLength(JSON.stringify(task)) <= workers.queue.maxTaskBytes) {
+        await workers.queue.enqueue(task);
+        return { job: task.job.id };
+      }
+    } catch {
+      // Delivered here instead.
+    }
+  }
+  return dispatch(audience, frame, { ...dependencies, workers: undefined });
+}
+
+/**
+ * Reads the job's recipients from `cursor` a shard at a time and launches each shard's worker,
+ * shard n no sooner than n shards' worth of posts at `postRateLimit` after the job began.
+ */
+export async function planShards(task: Extract<DeliveryTask, { kind: "plan" }>, dependencies: DeliveryDependencies, budget: TimeBudget): Promise<void> {
+  const { recipients, shardSize, now } = dependencies;
+  const { queue, ledger, postRateLimit } = workersOf(dependencies);
+  const { job } = task;
+  const reserveMs = budget.remainingMs() * reserveShare;
+  let { cursor, shard } = task;
+  for (;;) {
+    const launchAt = job.startedAt + (shard * shardSize * 1000) / postRateLimit;
+    // Not enough time to wait for the next launch: a fresh invocation carries on from here.
+    if (launchAt - now().getTime() > budget.remainingMs() - reserveMs) return queue.enqueue({ kind: "plan", job, cursor, shard });
+    const page = await recipients.page(job.audience, shardSize, cursor, seconds(now()));
+    if (page.connectionIds.length > 0) {
+      await sleep(launchAt - now().getTime());
+      await queue.enqueue({ kind: "shard", job, shard, connectionIds: page.connectionIds });
+      shard += 1;
+    }
+    if (page.next === undefined) break;
+    cursor = page.next;
+  }
+  const totals = await ledger.planned(job.id, shard);
+  if (totals) summarize(job, totals, dependencies);
+}
+
+/**
+ * Delivers one shard: claims it, posts to the connections not yet settled at the shared pace, and
+ * records each settled one. What the time left cannot cover goes to a fresh invocation of the same
+ * task. A second invocation of a shard being posted is refused (thrown, so that Lambda tries it later).
+ */
+export async function deliverShard(task: Extract<DeliveryTask, { kind: "shard" }>, dependencies: DeliveryDependencies, budget: TimeBudget): Promise<void> {
+  const { queue, ledger, pace } = workersOf(dependencies);
+  const { job, shard, connectionIds } = task;
+  const startedAt = dependencies.now().getTime();
+  const reserveMs = budget.remainingMs() * reserveShare;
+  const claim = await ledger.claim(job.id, shard, connectionIds.length, startedAt + budget.remainingMs(), startedAt);
+  if (claim.state !== "claimed") {
+    if (claim.state === "busy") throw new ShardBusy(job.id, shard);
+    return;
+  }
+  const pending = connectionIds.filter((connectionId) => !claim.settled.has(connectionId));
+  const checkpoint = new Checkpoint((settled, counts) => ledger.record(job.id, shard, settled, counts));
+  const report = await fanOut(pages(pending), job.frame, dependencies.fanOut, {
+    pace,
+    settled: (connectionId) => checkpoint.add(connectionId),
+    stopping: () => budget.remainingMs() < reserveMs,
+  });
+  const continuation = task.continuation ?? 0;
+  const unsettled = pending.length - checkpoint.count;
+  const givingUp = unsettled > 0 && continuation >= maxContinuations;
+  // Counted by what was settled: a gone connection whose clean-up failed is tried again, not yet failed.
+  const failed = checkpoint.count - report.delivered - report.gone + (givingUp ? unsettled : 0);
+  await checkpoint.flush({ delivered: report.delivered, gone: report.gone, failed, throttled: report.throttled });
+  if (unsettled > 0 && !givingUp) {
+    await ledger.release(job.id, shard);
+    return queue.enqueue({ ...task, continuation: continuation + 1 });
+  }
+  const totals = await ledger.complete(job.id, shard);
+  if (totals) summarize(job, totals, dependencies);
+}
+
+/** A second invocation of a shard whose lease another attempt holds. */
+export class ShardBusy extends Error {
+  override readonly name = "ShardBusy";
+  constructor(jobId: string, shard: number) {
+    super(`shard ${shard} of fan-out ${jobId} is being delivered by another attempt`);
+  }
+}
+
+/** Settled connection ids, written one batch at a time while the next batch gathers. */
+class Checkpoint {
+  private gathered: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  count = 0;
+  constructor(private readonly write: (settled: readonly string[], counts: Partial<DeliveryCounts>) => Promise<void>) {}
+
+  add(connectionId: string): void {
+    this.gathered.push(connectionId);
+    this.count += 1;
+    // One write in flight at a time; whatever settles meanwhile goes in the next one.
+    this.after(() => this.writeGathered({}));
+  }
+
+  /** Writes what is left with the attempt's counts; throws if any write failed (the attempt is then retried). */
+  async flush(counts: Omit<DeliveryCounts, "recipients">): Promise<void> {
+    this.after(() => this.writeGathered(counts));
+    await this.writing;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private after(write: () => Promise<void>): void {
+    this.writing = this.writing.then(write).catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  private async writeGathered(counts: Partial<DeliveryCounts>): Promise<void> {
+    const settled = this.gathered.splice(0);
+    if (settled.length === 0 && Object.keys(counts).length === 0) return;
+    await this.write(settled, counts);
+  }
+}
+
+function summarize(job: DeliveryJob, totals: DeliveryCounts & { shards: number }, { summarize, now }: DeliveryDependencies): void {
+  summarize({ job: job.id, audience: job.audience.kind, ...totals, durationMs: now().getTime() - job.startedAt });
+}
+
+function workersOf({ workers }: DeliveryDependencies): Workers {
+  if (!workers) throw new Error("no deliver workers are configured");
+  return workers;
+}
+
+async function* pages(connectionIds: readonly string[]): AsyncIterable<readonly string[]> {
+  yield connectionIds;
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
