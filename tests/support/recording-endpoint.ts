@@ -1,7 +1,6 @@
 /**
- * An AWS endpoint on 127.0.0.1 that records every request and answers as told (in order, then
- * 200 with `defaultBody`), and the SigV4 check a server makes: for the adapters that send AWS
- * requests without a generated client.
+ * An AWS endpoint on 127.0.0.1 that hands each request to the test and answers as it says, and the
+ * SigV4 check a server makes: for the adapters that send AWS requests without a generated client.
  */
 import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
@@ -30,32 +29,26 @@ export interface Answer {
 export interface RecordingEndpoint {
   /** `http://127.0.0.1:PORT`, no path. */
   readonly origin: string;
-  readonly received: Received[];
-  /** Answers for the next requests, in order; then 200. */
-  answers: Answer[];
-  /** The body of a 200 when no answer is queued. */
-  defaultBody: string;
   close(): Promise<void>;
 }
 
-export async function startRecordingEndpoint(): Promise<RecordingEndpoint> {
-  const endpoint: Omit<RecordingEndpoint, "origin" | "close"> = { received: [], answers: [], defaultBody: "" };
+/** Hands each request to `handle` and answers as it says (200 with an empty body when it says nothing). */
+export async function startRecordingEndpoint(handle: (request: Received) => Answer | undefined): Promise<RecordingEndpoint> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      endpoint.received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const { status, errorType, body = status === 200 ? endpoint.defaultBody : "", headers = {}, reset = false } = endpoint.answers.shift() ?? { status: 200 };
+      const { status, errorType, body = "", headers = {}, reset = false } = handle({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() }) ?? { status: 200 };
       if (reset) return void request.socket.destroy();
       response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   server.unref();
-  return Object.assign(endpoint, {
+  return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  };
 }
 
 /**

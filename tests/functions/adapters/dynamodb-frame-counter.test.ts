@@ -10,7 +10,7 @@ import { createDynamoDbFrameCounter } from "../../../functions/adapters/dynamodb
 import { AwsApiError } from "../../../functions/adapters/errors.js";
 import { windowAt } from "../../../functions/core/rate-limit.js";
 import { startDynamoDb, testTables, type LocalDynamoDb } from "../../support/dynalite.js";
-import { signatureMatches, startRecordingEndpoint, type Received, type RecordingEndpoint } from "../../support/recording-endpoint.js";
+import { signatureMatches, startRecordingEndpoint, type Answer, type Received, type RecordingEndpoint } from "../../support/recording-endpoint.js";
 
 const tableName = testTables.rateLimitsTableName;
 const limit = { rate: 20, burst: 40 };
@@ -49,6 +49,9 @@ describe("the frame counter's requests", () => {
   const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
   const counted = (frames: number) => JSON.stringify({ Attributes: { frames: { N: String(frames) } } });
   let server: RecordingEndpoint;
+  const received: Received[] = [];
+  /** Answers for the next requests, in order; then 200 with a count of 1. */
+  let answers: Answer[] = [];
   const clients: DynamoDBClient[] = [];
   const newClient = (maxAttempts = 3) => {
     const client = new DynamoDBClient({ endpoint: server.origin, region, credentials, maxAttempts });
@@ -58,21 +61,23 @@ describe("the frame counter's requests", () => {
   const newCounter = (maxAttempts?: number) => createDynamoDbFrameCounter({ client: newClient(maxAttempts), tableName });
 
   beforeAll(async () => {
-    server = await startRecordingEndpoint();
-    server.defaultBody = counted(1);
+    server = await startRecordingEndpoint((request) => {
+      received.push(request);
+      return answers.shift() ?? { status: 200, body: counted(1) };
+    });
   });
   afterEach(() => {
     for (const client of clients.splice(0)) client.destroy();
-    server.received.length = 0;
-    server.answers = [];
+    received.length = 0;
+    answers = [];
   });
   afterAll(() => server.close());
 
   it("sends what the generated client sends for the same UpdateItem, signed so that a SigV4 check accepts it", async () => {
     await newCounter()("alice", window);
-    const ours = server.received[0] as Received;
+    const ours = received[0] as Received;
     await newClient().send(new UpdateItemCommand(JSON.parse(ours.body) as UpdateItemCommandInput));
-    const theirs = server.received[1] as Received;
+    const theirs = received[1] as Received;
 
     expect(JSON.parse(ours.body)).toEqual({
       TableName: tableName,
@@ -93,23 +98,23 @@ describe("the frame counter's requests", () => {
   });
 
   it("resolves to the count DynamoDB answers", async () => {
-    server.answers = [{ status: 200, body: counted(41) }];
+    answers = [{ status: 200, body: counted(41) }];
     expect(await newCounter()("alice", window)).toBe(41);
   });
 
   it("retries throttling and server errors as the SDK does, then counts once", async () => {
-    server.answers = [
+    answers = [
       { status: 400, body: '{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate of requests exceeds the allowed throughput."}' },
       { status: 500, body: '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}' },
       { status: 200, body: counted(2) },
     ];
     expect(await newCounter()("alice", window)).toBe(2);
-    expect(server.received).toHaveLength(3);
-    expect(new Set(server.received.map((request) => request.body)).size).toBe(1);
+    expect(received).toHaveLength(3);
+    expect(new Set(received.map((request) => request.body)).size).toBe(1);
   });
 
   it("throws other answers as errors named like the SDK's exceptions, without retrying them", async () => {
-    server.answers = [
+    answers = [
       { status: 400, body: '{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}' },
       { status: 400, errorType: "AccessDeniedException", body: '{"Message":"not authorized to perform dynamodb:UpdateItem"}' },
     ];
@@ -118,17 +123,17 @@ describe("the frame counter's requests", () => {
     expect(error).toBeInstanceOf(AwsApiError);
     expect(error).toMatchObject({ name: "ResourceNotFoundException", message: "Requested resource not found", $metadata: { httpStatusCode: 400 } });
     await expect(count("alice", window)).rejects.toMatchObject({ name: "AccessDeniedException", message: "not authorized to perform dynamodb:UpdateItem" });
-    expect(server.received).toHaveLength(2);
+    expect(received).toHaveLength(2);
   });
 
   it("gives up after the client's maxAttempts", async () => {
-    server.answers = Array.from({ length: 4 }, () => ({ status: 503, body: '{"__type":"com.amazon.coral.availability#ServiceUnavailableException","message":"try later"}' }));
+    answers = Array.from({ length: 4 }, () => ({ status: 503, body: '{"__type":"com.amazon.coral.availability#ServiceUnavailableException","message":"try later"}' }));
     await expect(newCounter(2)("alice", window)).rejects.toMatchObject({ name: "ServiceUnavailableException" });
-    expect(server.received).toHaveLength(2);
+    expect(received).toHaveLength(2);
   });
 
   it("refuses an answer without a count rather than admit on it", async () => {
-    server.answers = [{ status: 200, body: "{}" }];
+    answers = [{ status: 200, body: "{}" }];
     await expect(newCounter()("alice", window)).rejects.toThrow(/without a count/);
   });
 });
