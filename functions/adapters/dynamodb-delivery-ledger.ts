@@ -1,6 +1,6 @@
 /**
  * The deliver workers' shared state on DynamoDB, in one table: per fan-out a `total` item (shards
- * planned and done) and a `shard#n` item per shard (its lease, the connection ids it settled, its
+ * planned and done) and a `shard#n` item per shard (its lease, which recipients it settled, its
  * counts); per second a `pace` item counting the `@connections` requests all workers were allowed.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -61,32 +61,25 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
             ReturnValues: "ALL_NEW",
           }),
         );
-        const settled = Attributes?.settled as Set<string> | undefined;
-        return { state: "claimed", settled: settled ?? new Set() };
+        return {
+          state: "claimed",
+          progress: { settledBelow: Number(Attributes?.settledBelow ?? 0), settledAbove: ((Attributes?.settledAbove as number[] | undefined) ?? []).map(Number) },
+        };
       } catch (error) {
         if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
         const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: shardKey(jobId, shard), ConsistentRead: true }));
         return { state: Item?.complete === true ? "complete" : "busy" };
       }
     },
-    async record(jobId, shard, settled, counts) {
+    async record(jobId, shard, { settledBelow, settledAbove }, counts) {
       const added = Object.entries(counts).filter(([, value]) => value !== undefined && value > 0);
-      if (settled.length === 0 && added.length === 0) return;
-      const clauses = added.map(([name]) => `#${name} :${name}`);
-      if (settled.length > 0) clauses.push("#settled :settled");
       await documents.send(
         new UpdateCommand({
           TableName: tableName,
           Key: shardKey(jobId, shard),
-          UpdateExpression: `ADD ${clauses.join(", ")}`,
-          ExpressionAttributeNames: {
-            ...Object.fromEntries(added.map(([name]) => [`#${name}`, name])),
-            ...(settled.length > 0 ? { "#settled": "settled" } : {}),
-          },
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(added.map(([name, value]) => [`:${name}`, value])),
-            ...(settled.length > 0 ? { ":settled": new Set(settled) } : {}),
-          },
+          UpdateExpression: `SET #below = :below, #above = :above${added.length > 0 ? ` ADD ${added.map(([name]) => `#${name} :${name}`).join(", ")}` : ""}`,
+          ExpressionAttributeNames: { "#below": "settledBelow", "#above": "settledAbove", ...Object.fromEntries(added.map(([name]) => [`#${name}`, name])) },
+          ExpressionAttributeValues: { ":below": settledBelow, ":above": settledAbove, ...Object.fromEntries(added.map(([name, value]) => [`:${name}`, value])) },
         }),
       );
     },

@@ -8,8 +8,8 @@
  * invocation resumes from the checkpoint, so nobody is skipped and nobody is posted twice.
  */
 import { randomUUID } from "node:crypto";
-import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
-import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, Pace, RecipientPage, Recipients, ShardLedger, TaskQueue } from "./ports.js";
+import { fanOut, type FanOutDependencies, type FanOutReport, type Settled } from "./fan-out.js";
+import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, Pace, RecipientPage, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
 
 export interface Workers {
   readonly queue: TaskQueue;
@@ -58,6 +58,9 @@ const reserveShare = 0.3;
  * quota saturated for minutes is waited out, a clean-up that can never succeed is not retried forever.
  */
 export const maxContinuations = 20;
+
+/** How often a shard's checkpoint is written while it posts. */
+const checkpointIntervalMs = 200;
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -168,19 +171,17 @@ export async function deliverShard(task: Extract<DeliveryTask, { kind: "shard" }
     if (claim.state === "busy") throw new ShardBusy(job.id, shard);
     return;
   }
-  const pending = connectionIds.filter((connectionId) => !claim.settled.has(connectionId));
-  const checkpoint = new Checkpoint((settled, counts) => ledger.record(job.id, shard, settled, counts));
+  const checkpoint = new Checkpoint(connectionIds, claim.progress, (progress, counts) => ledger.record(job.id, shard, progress, counts));
+  const pending = connectionIds.filter((_, index) => !checkpoint.isSettled(index));
   const report = await fanOut(pages(pending), job.frame, dependencies.fanOut, {
     pace,
-    settled: (connectionId) => checkpoint.add(connectionId),
+    settled: (connectionId, outcome) => checkpoint.settle(connectionId, outcome),
     stopping: () => budget.remainingMs() < reserveMs,
   });
   const continuation = task.continuation ?? 0;
-  const unsettled = pending.length - checkpoint.count;
+  const unsettled = checkpoint.unsettled();
   const givingUp = unsettled > 0 && continuation >= maxContinuations;
-  // Counted by what was settled: a gone connection whose clean-up failed is tried again, not yet failed.
-  const failed = checkpoint.count - report.delivered - report.gone + (givingUp ? unsettled : 0);
-  await checkpoint.flush({ delivered: report.delivered, gone: report.gone, failed, throttled: report.throttled });
+  await checkpoint.flush({ throttled: report.throttled, failed: givingUp ? unsettled : 0 });
   if (unsettled > 0 && !givingUp) {
     await ledger.release(job.id, shard);
     return queue.enqueue({ ...task, continuation: continuation + 1 });
@@ -197,38 +198,77 @@ export class ShardBusy extends Error {
   }
 }
 
-/** Settled connection ids, written one batch at a time while the next batch gathers. */
+/**
+ * What a shard has settled, and its counts, written at most every `checkpointIntervalMs` (one write
+ * in flight at a time) and once more at the end: a worker that dies repeats at most that long's posts.
+ */
 class Checkpoint {
-  private gathered: string[] = [];
+  private readonly settled: boolean[];
+  private readonly indexOf = new Map<string, number>();
+  private settledBelow: number;
+  private counts: Record<Exclude<keyof DeliveryCounts, "recipients">, number> = { delivered: 0, gone: 0, failed: 0, throttled: 0 };
+  private changed = false;
+  private scheduled: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
-  count = 0;
-  constructor(private readonly write: (settled: readonly string[], counts: Partial<DeliveryCounts>) => Promise<void>) {}
 
-  add(connectionId: string): void {
-    this.gathered.push(connectionId);
-    this.count += 1;
-    // One write in flight at a time; whatever settles meanwhile goes in the next one.
-    this.after(() => this.writeGathered({}));
+  constructor(
+    private readonly connectionIds: readonly string[],
+    progress: ShardProgress,
+    private readonly write: (progress: ShardProgress, counts: Partial<DeliveryCounts>) => Promise<void>,
+  ) {
+    connectionIds.forEach((connectionId, index) => this.indexOf.set(connectionId, index));
+    this.settled = connectionIds.map((_, index) => index < progress.settledBelow);
+    for (const index of progress.settledAbove) this.settled[index] = true;
+    this.settledBelow = progress.settledBelow;
   }
 
-  /** Writes what is left with the attempt's counts; throws if any write failed (the attempt is then retried). */
-  async flush(counts: Omit<DeliveryCounts, "recipients">): Promise<void> {
-    this.after(() => this.writeGathered(counts));
+  isSettled(index: number): boolean {
+    return this.settled[index] === true;
+  }
+
+  unsettled(): number {
+    return this.settled.filter((settled) => !settled).length;
+  }
+
+  settle(connectionId: string, outcome: Settled): void {
+    const index = this.indexOf.get(connectionId);
+    if (index === undefined || this.settled[index]) return;
+    this.settled[index] = true;
+    this.counts[outcome] += 1;
+    this.changed = true;
+    this.scheduled ??= setTimeout(() => {
+      this.scheduled = undefined;
+      this.enqueueWrite({});
+    }, checkpointIntervalMs);
+  }
+
+  /** Writes what is left, with `extra` counts; throws if any write failed (the attempt is then retried). */
+  async flush(extra: Partial<DeliveryCounts>): Promise<void> {
+    clearTimeout(this.scheduled);
+    this.scheduled = undefined;
+    this.changed = true;
+    this.enqueueWrite(extra);
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private after(write: () => Promise<void>): void {
-    this.writing = this.writing.then(write).catch((error: unknown) => {
-      this.failure ??= error;
-    });
-  }
-
-  private async writeGathered(counts: Partial<DeliveryCounts>): Promise<void> {
-    const settled = this.gathered.splice(0);
-    if (settled.length === 0 && Object.keys(counts).length === 0) return;
-    await this.write(settled, counts);
+  private enqueueWrite(extra: Partial<DeliveryCounts>): void {
+    this.writing = this.writing
+      .then(async () => {
+        if (!this.changed) return;
+        this.changed = false;
+        while (this.settledBelow < this.settled.length && this.settled[this.settledBelow]) this.settledBelow += 1;
+        const settledAbove: number[] = [];
+        for (let index = this.settledBelow; index < this.settled.length; index += 1) if (this.settled[index]) settledAbove.push(index);
+        const counts = { ...this.counts };
+        this.counts = { delivered: 0, gone: 0, failed: 0, throttled: 0 };
+        for (const [name, value] of Object.entries(extra)) counts[name as keyof typeof counts] += value ?? 0;
+        await this.write({ settledBelow: this.settledBelow, settledAbove }, Object.fromEntries(Object.entries(counts).filter(([, value]) => value > 0)));
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      });
   }
 }
 

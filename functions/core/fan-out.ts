@@ -19,12 +19,14 @@ export interface FanOutDependencies {
   readonly concurrency: number;
 }
 
+export type Settled = "delivered" | "gone" | "failed";
+
 /** How a batch of posts is run beyond its concurrency: what a `deliver` worker adds. */
 export interface PostingOptions {
   /** Waits for the shared pace before each request; unpaced when absent. */
   readonly pace?: Pace;
   /** Told of each connection settled (delivered or failed; gone ones once forgotten): the worker's checkpoint. */
-  readonly settled?: (connectionId: string) => void;
+  readonly settled?: (connectionId: string, outcome: Settled) => void;
   /** True once no new request may start (the invocation's time is running out); the rest stay unsettled. */
   readonly stopping?: () => boolean;
 }
@@ -96,10 +98,11 @@ async function forEachConnection(
           continue;
         }
         report.delivered += 1;
+        settled?.(connectionId, "delivered");
       } catch (error) {
         fail(error);
+        settled?.(connectionId, "failed");
       }
-      settled?.(connectionId);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, sender));
@@ -107,7 +110,7 @@ async function forEachConnection(
     try {
       await forget(gone);
       report.gone += gone.length;
-      for (const connectionId of gone) settled?.(connectionId);
+      for (const connectionId of gone) settled?.(connectionId, "gone");
     } catch (error) {
       // Not ended: a later fan-out meets them again.
       fail(error, gone.length);

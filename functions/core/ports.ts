@@ -207,18 +207,30 @@ export interface DeliveryCounts {
   readonly throttled: number;
 }
 
+/**
+ * Which of a shard's recipients (by their index in its task) are settled: delivered, gone or
+ * failed. Posts finish nearly in order, so this stays small: a bound and the few beyond it.
+ */
+export interface ShardProgress {
+  /** Every recipient below this index is settled. */
+  readonly settledBelow: number;
+  /** Indices at or above `settledBelow` that are settled too. */
+  readonly settledAbove: readonly number[];
+}
+
 export type ShardClaim =
-  | { readonly state: "claimed"; readonly settled: ReadonlySet<string> }
+  | { readonly state: "claimed"; readonly progress: ShardProgress }
   /** Another attempt holds the shard's lease, or it is done. */
   | { readonly state: "busy" | "complete" };
 
 /**
- * Each shard's checkpoint: a lease so that one attempt at a time posts it, the connection ids it
- * has settled (delivered, gone or failed) so that a retry skips them, and its counts.
+ * Each shard's checkpoint: a lease so that one attempt at a time posts it, what it has settled so
+ * that a retry skips it, and its counts.
  */
 export interface ShardLedger {
   claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim>;
-  record(jobId: string, shard: number, settled: readonly string[], counts: Partial<DeliveryCounts>): Promise<void>;
+  /** Replaces the shard's progress and adds `counts` to its counts. */
+  record(jobId: string, shard: number, progress: ShardProgress, counts: Partial<DeliveryCounts>): Promise<void>;
   /** Ends the lease early, for the next attempt (a continuation) to claim at once. */
   release(jobId: string, shard: number): Promise<void>;
   /** Marks the shard done; the fan-out's totals once its last shard is done and every shard is planned, else undefined. */

@@ -10,6 +10,7 @@ import {
   type DeliveryTask,
   type ShardClaim,
   type ShardLedger,
+  type ShardProgress,
   type TaskQueue,
   type Member,
   type Recipients,
@@ -237,21 +238,21 @@ export class InMemoryTaskQueue implements TaskQueue {
 
 /** The shard ledger's contract in memory: leases, settled ids, counts, totals once every shard is planned and done. */
 export class InMemoryShardLedger implements ShardLedger {
-  readonly shards = new Map<string, { leaseUntil: number; settled: Set<string>; counts: DeliveryCounts; complete: boolean }>();
+  readonly shards = new Map<string, { leaseUntil: number; progress: ShardProgress; counts: DeliveryCounts; complete: boolean }>();
   readonly totals = new Map<string, { shards?: number; done: number }>();
 
   async claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim> {
     const key = `${jobId}#${shard}`;
-    const entry = this.shards.get(key) ?? { leaseUntil: 0, settled: new Set<string>(), counts: { recipients, delivered: 0, gone: 0, failed: 0, throttled: 0 }, complete: false };
+    const entry = this.shards.get(key) ?? { leaseUntil: 0, progress: { settledBelow: 0, settledAbove: [] }, counts: { recipients, delivered: 0, gone: 0, failed: 0, throttled: 0 }, complete: false };
     this.shards.set(key, entry);
     if (entry.complete) return { state: "complete" };
     if (entry.leaseUntil >= nowMs) return { state: "busy" };
     entry.leaseUntil = leaseUntilMs;
-    return { state: "claimed", settled: new Set(entry.settled) };
+    return { state: "claimed", progress: entry.progress };
   }
-  async record(jobId: string, shard: number, settled: readonly string[], counts: Partial<DeliveryCounts>) {
+  async record(jobId: string, shard: number, progress: ShardProgress, counts: Partial<DeliveryCounts>) {
     const entry = this.shards.get(`${jobId}#${shard}`)!;
-    for (const id of settled) entry.settled.add(id);
+    entry.progress = progress;
     const sums = { ...entry.counts };
     for (const [name, value] of Object.entries(counts) as [keyof DeliveryCounts, number][]) sums[name] += value;
     entry.counts = sums;

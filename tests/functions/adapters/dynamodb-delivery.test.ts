@@ -62,21 +62,21 @@ describe("the shard ledger", () => {
   it("leases a shard to one attempt at a time, keeps what it settled for the next, and counts it done once", async () => {
     const ledger = createDynamoDbShardLedger({ client: dynamo.client, tableName: testTables.deliveriesTableName });
     const t = Date.now();
-    expect(await ledger.claim("job-1", 0, 3, t + 10_000, t)).toEqual({ state: "claimed", settled: new Set() });
-    expect(await ledger.claim("job-1", 0, 3, t + 10_000, t + 1)).toEqual({ state: "busy" });
-    await ledger.record("job-1", 0, ["a", "b"], { delivered: 1, gone: 1 });
-    await ledger.record("job-1", 0, ["a"], {});
+    expect(await ledger.claim("job-1", 0, 5, t + 10_000, t)).toEqual({ state: "claimed", progress: { settledBelow: 0, settledAbove: [] } });
+    expect(await ledger.claim("job-1", 0, 5, t + 10_000, t + 1)).toEqual({ state: "busy" });
+    await ledger.record("job-1", 0, { settledBelow: 1, settledAbove: [3] }, { delivered: 1, gone: 1 });
+    await ledger.record("job-1", 0, { settledBelow: 2, settledAbove: [3] }, { delivered: 1 });
     await ledger.release("job-1", 0);
-    expect(await ledger.claim("job-1", 0, 3, t + 10_000, t + 2)).toEqual({ state: "claimed", settled: new Set(["a", "b"]) });
-    await ledger.record("job-1", 0, ["c"], { delivered: 1, throttled: 2 });
+    expect(await ledger.claim("job-1", 0, 5, t + 10_000, t + 2)).toEqual({ state: "claimed", progress: { settledBelow: 2, settledAbove: [3] } });
+    await ledger.record("job-1", 0, { settledBelow: 5, settledAbove: [] }, { delivered: 1, throttled: 2, failed: 1 });
     // Not planned yet: no totals.
     expect(await ledger.complete("job-1", 0)).toBeUndefined();
     expect(await ledger.complete("job-1", 0)).toBeUndefined();
-    expect(await ledger.claim("job-1", 0, 3, t + 10_000, t + 3)).toEqual({ state: "complete" });
+    expect(await ledger.claim("job-1", 0, 5, t + 10_000, t + 3)).toEqual({ state: "complete" });
     expect(await ledger.claim("job-1", 1, 2, t + 10_000, t + 3)).toMatchObject({ state: "claimed" });
-    await ledger.record("job-1", 1, ["d", "e"], { delivered: 1, failed: 1 });
+    await ledger.record("job-1", 1, { settledBelow: 2, settledAbove: [] }, { delivered: 1, failed: 1 });
     expect(await ledger.planned("job-1", 2)).toBeUndefined();
-    expect(await ledger.complete("job-1", 1)).toEqual({ recipients: 5, delivered: 3, gone: 1, failed: 1, throttled: 2, shards: 2 });
+    expect(await ledger.complete("job-1", 1)).toEqual({ recipients: 7, delivered: 4, gone: 1, failed: 2, throttled: 2, shards: 2 });
   });
 
   it("an expired lease can be taken over (the attempt holding it died)", async () => {
