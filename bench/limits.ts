@@ -587,7 +587,6 @@ export function limitsFindings({ cost, flood }: LimitsResult) {
   };
 }
 
-
 export function limitsSection(result: LimitsResult): string {
   const { options, cost, flood } = result;
   const f = limitsFindings(result);
@@ -694,7 +693,8 @@ export function limitsSection(result: LimitsResult): string {
     `(burst × windows touched): ${met(f.flooderWithinLimit)}. Each refused frame still costs an invocation of \`sendmessage\` and the post`,
     `of its error frame, and no DynamoDB request once the instance knows the window is full: here ${rate(answeredPerSecond)} frames/s answered by ${instances} instances.`,
     `DynamoDB requests in all: ${wholeOverRounds(floods, (r) => r.dynamoDbRequests)} per flood round, ${wholeOverRounds(flood.rounds.filter((r) => !r.flood), (r) => r.dynamoDbRequests)} per quiet one.`,
-    ...(f.talkersOnSendmessage.unaffected ? [] : ["", whereFloodTimeGoes(result, answeredPerSecond)]),
+    "",
+    whereFloodTimeGoes(result, answeredPerSecond),
     "",
     `Goals: the flooder gets \`TooManyRequests\` and no more than the limit through: ${met(f.flooderRefused > 0 && f.flooderWithinLimit)}.`,
     `The others' deliveries unaffected (all delivered, deliveries/s within 10% of the rounds without the flood): on`,
@@ -710,16 +710,14 @@ function whereFloodTimeGoes({ options, flood }: LimitsResult, answeredPerSecond:
   const floods = flood.rounds.filter((r) => r.flood);
   const p50 = (route: Route, flooded: boolean) => millis(overRounds(roundsOf(flood, route, flooded), (r) => p(r.latencies, 0.5)), 0);
   return [
-    `Where the talkers' time goes under the flood. On \`sendmessage\` their frames wait in the flood's queue: the local`,
-    `function host runs ${instances} instances of a function and queues further invocations in arrival order; the flood arrives at`,
-    `${options.floodRate.toLocaleString("en")}/s and is answered at ${rate(answeredPerSecond)}/s, so the queue grows while it lasts and drains for`,
-    `${millis(overRounds(floods, (r) => r.drainMs), 0)} after (median), and a talker's frame waits behind whatever is queued when it arrives`,
-    `(p50 ${p50("sendmessage", false)} → ${p50("sendmessage", true)}). On \`publish\` nothing is queued ahead of them but the two cores are`,
-    "shared: the gateway and dynalite (one event loop) and the `sendmessage` instances are busy answering the flood",
-    `(p50 ${p50("publish", false)} → ${p50("publish", true)}). The limit does its part (the flood is cut to its rate, one write per`,
-    "frame), but it runs inside the function, so every refused frame is still an invocation: on this stack, a queue",
-    "for everyone on the route. API Gateway invokes Lambda per frame without such a queue, up to the account's",
-    "concurrency; that is not measured here.",
+    "Where the talkers' time goes under the flood. The limit runs inside the function, so every refused frame is still an",
+    `invocation and the post of an error frame. On \`sendmessage\` the talkers' frames share the function with the flood: the local`,
+    `function host runs ${instances} instances of a function and queues further invocations in arrival order (Lambda starts more`,
+    `instances instead, up to the account's concurrency: not measured here); the flood arrives at ${options.floodRate.toLocaleString("en")}/s and is`,
+    `answered at ${rate(answeredPerSecond)}/s, its last frame ${millis(overRounds(floods, (r) => r.drainMs), 0)} after the sending (median), and a talker's frame waits behind`,
+    `whatever is queued when it arrives (p50 ${p50("sendmessage", false)} → ${p50("sendmessage", true)}). On \`publish\` nothing is queued ahead of them but the two`,
+    "cores are shared: the gateway and dynalite (one event loop) and the `sendmessage` instances are busy answering the",
+    `flood (p50 ${p50("publish", false)} → ${p50("publish", true)}).`,
   ].join("\n");
 }
 
