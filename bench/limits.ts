@@ -647,7 +647,7 @@ export function limitsSection(result: LimitsResult): string {
     `Added by the limit at p50: **${percent(f.publishAddedP50)}** on \`publish\`, **${percent(f.sendmessageAddedP50)}** on \`sendmessage\` (goal ≤ +10%: ${met(costMet)}),`,
     `${millis(addedMs("publish"), 2)} and ${millis(addedMs("sendmessage"), 2)} per frame (medians of per-round, paired figures; the medians of p50 in the table`,
     "may come from different rounds). Where that time goes: the counter's one DynamoDB request (an `UpdateItem` that adds one",
-    "and returns the count). On `sendmessage` it runs beside the route's own first request, the scan of the connections, and",
+    "and returns the count). On `sendmessage` it runs beside the route's own first request (the first page of the connections), and",
     "only the posting waits for it; on `publish` nothing can run beside it: the route's first request takes the channel's",
     "next seq, which a refused frame must not take, and its authorization reads nothing under the default channel rules.",
     `In the measured frames dynalite serves the counter's \`UpdateItem\` in ${millis(rateServerMs, 2)} (median, request in → response out).`,

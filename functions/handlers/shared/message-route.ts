@@ -19,9 +19,9 @@ export interface RouteOptions<Read> {
   /** Error frames echo the request's `id` and channel (the channel routes' protocol). */
   readonly echo?: boolean;
   /**
-   * The frame's first reads, started while the frame is counted against its user's rate so that
-   * the count costs no time of its own. Reads only: nothing may be posted or stored before the
-   * frame is admitted, and a refused frame's reads are dropped.
+   * The frame's first reads, started while the frame is counted against its user's rate, so that
+   * the frame waits for the two together rather than one after the other. Reads only: nothing may
+   * be posted or stored before the frame is admitted, and a refused frame's reads are dropped.
    */
   readonly read?: (event: WebSocketEvent) => Promise<Read>;
 }
