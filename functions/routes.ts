@@ -89,6 +89,9 @@ const forgetGone: readonly Grant[] = [
  * fan-out) meets 410 GoneException.
  */
 const replies: readonly Grant[] = [...forgetGone, { resource: "rateLimitsTable", actions: ["dynamodb:UpdateItem"] }];
+/** A fan-out's recipients: every connection (a broadcast), or one user's (a channel's are `forgetGone`'s Query). */
+const everyConnection: Grant = { resource: "connectionsTable", actions: ["dynamodb:Scan"] };
+const connectionsOfUser: Grant = { resource: "userIndex", actions: ["dynamodb:Query"] };
 /** Channel rules that name a group read the connection's current groups (a `reauth` replaces them). */
 const readGroups: Grant = { resource: "connectionsTable", actions: ["dynamodb:GetItem"] };
 
@@ -104,7 +107,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     grants: [
       ...forgetGone,
       { resource: "connectionsTable", actions: ["dynamodb:PutItem"] },
-      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      connectionsOfUser,
       { resource: "inspectConnections", actions: ["execute-api:ManageConnections"] },
     ],
   },
@@ -121,12 +124,12 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   sendmessage: {
     description: "Broadcasts data to every open connection",
     settings: ["messaging"],
-    grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:Scan"] }],
+    grants: [...replies, everyConnection],
   },
   sendtouser: {
     description: "Sends data to every connection of one Cognito user",
     settings: ["messaging"],
-    grants: [...replies, { resource: "userIndex", actions: ["dynamodb:Query"] }],
+    grants: [...replies, connectionsOfUser],
   },
   whoami: {
     description: "Tells the sender its connection id and Cognito identity",
@@ -178,9 +181,8 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     settings: ["messaging"],
     grants: [
       ...forgetGone,
-      // Recipients: every connection (broadcast), one user's (index), a channel's subscribers (forgetGone's Query).
-      { resource: "connectionsTable", actions: ["dynamodb:Scan"] },
-      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      everyConnection,
+      connectionsOfUser,
       // Leases, checkpoints and totals of shards (a busy lease is told from a done shard by a read; totals sum the shards), and the pace counter.
       { resource: "deliveriesTable", actions: ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"] },
     ],

@@ -32,6 +32,8 @@ export interface MessagingOptions {
   readonly workers?: Workers;
   /** Logs the summary of a fan-out the workers delivered. */
   readonly summarize?: (summary: FanOutSummary) => void;
+  /** Logs why the workers did not take a fan-out (it was delivered inline instead). */
+  readonly refused?: (error: unknown) => void;
 }
 
 export interface Messaging {
@@ -41,7 +43,7 @@ export interface Messaging {
   readonly channelDependencies: ChannelDependencies;
 }
 
-export function createMessaging({ dynamodb, notifier, tables, policy, concurrency, shardSize, workers, summarize = () => undefined }: MessagingOptions): Messaging {
+export function createMessaging({ dynamodb, notifier, tables, policy, concurrency, shardSize, workers, summarize = () => undefined, refused = () => undefined }: MessagingOptions): Messaging {
   const store = createDynamoDbStore({ client: dynamodb, tableName: tables.connectionsTableName, userIndexName: tables.userIndexName });
   const channels = createDynamoDbChannelStore({
     client: dynamodb,
@@ -60,7 +62,7 @@ export function createMessaging({ dynamodb, notifier, tables, policy, concurrenc
   };
   const now = () => new Date();
   const recipients = createDynamoDbRecipients({ client: dynamodb, ...tables });
-  const deliveryDependencies: DeliveryDependencies = { recipients, fanOut: fanOutDependencies, shardSize, ...(workers ? { workers } : {}), summarize, now };
+  const deliveryDependencies: DeliveryDependencies = { recipients, fanOut: fanOutDependencies, shardSize, ...(workers ? { workers } : {}), summarize, refused, now };
   const channelDependencies: ChannelDependencies = { channels, delivery: deliveryDependencies, policy, now };
   return { store, fanOutDependencies, deliveryDependencies, channelDependencies };
 }

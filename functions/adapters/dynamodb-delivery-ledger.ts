@@ -1,11 +1,13 @@
 /**
- * The deliver workers' shared state on DynamoDB, in one table: per fan-out a `total` item (shards
- * planned and done) and a `shard#n` item per shard (its lease, which recipients it settled, its
- * counts); per second a `pace` item counting the `@connections` requests all workers were allowed.
+ * The deliver workers' shared state on DynamoDB, in one table: per fan-out a `total` item (how many
+ * shards, which are done, whether it was summarized) and a `shard#n` item per shard (its
+ * recipients as planned, its lease, which of them it settled, its counts); per second a `pace#{second}`
+ * item counting the `@connections` requests all workers were allowed (a partition per second: no
+ * hot key).
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { deliveryAttributes as names, type DeliveryCounts, type Pace, type ShardLedger } from "../core/ports.js";
+import { deliveryAttributes as names, type DeliveryCounts, type FanOutTotals, type Pace, type ShardLedger } from "../core/ports.js";
 import { conditionalWrite } from "./conditional-write.js";
 
 export interface DynamoDbDeliveryOptions {
@@ -25,9 +27,10 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
   const documents = DynamoDBDocumentClient.from(client);
 
   /** The fan-out's totals when every planned shard is done. */
-  const totalsIfDone = async (jobId: string, total: Record<string, unknown> | undefined): Promise<(DeliveryCounts & { shards: number }) | undefined> => {
+  const totalsIfDone = async (jobId: string, total: Record<string, unknown> | undefined): Promise<FanOutTotals | undefined> => {
     const shards = total?.shards;
-    if (typeof shards !== "number" || Number(total?.done ?? 0) < shards) return undefined;
+    const completed = (total?.completed as Set<number> | undefined)?.size ?? 0;
+    if (typeof shards !== "number" || completed < shards) return undefined;
     const sums: Record<string, number> = Object.fromEntries(countNames.map((name) => [name, 0]));
     let start: Record<string, unknown> | undefined;
     do {
@@ -47,7 +50,46 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
     return { ...(sums as unknown as DeliveryCounts), shards };
   };
 
+  /** Adds to or sets one attribute of the fan-out's `total` item; its totals if that made it done. */
+  const updateTotal = async (jobId: string, action: "ADD" | "SET", attribute: string, value: number | Set<number>) => {
+    const { Attributes } = await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: totalKey(jobId),
+        UpdateExpression: action === "ADD" ? "ADD #value :value SET #ttl = :ttl" : "SET #value = :value, #ttl = :ttl",
+        ExpressionAttributeNames: { "#value": attribute, "#ttl": names.ttl },
+        ExpressionAttributeValues: { ":value": value, ":ttl": expiry() },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return totalsIfDone(jobId, Attributes);
+  };
+
+  const plannedOf = (item: Record<string, unknown> | undefined) =>
+    item?.planned === true ? { connectionIds: (item.recipientIds as string[] | undefined) ?? [], ...(typeof item.next === "string" ? { next: item.next } : {}) } : undefined;
+  const readShard = async (jobId: string, shard: number) =>
+    (await documents.send(new GetCommand({ TableName: tableName, Key: shardKey(jobId, shard), ConsistentRead: true }))).Item;
+
   return {
+    async plan(jobId, shard, read) {
+      const recorded = plannedOf(await readShard(jobId, shard));
+      if (recorded) return recorded;
+      const page = await read();
+      const written = await conditionalWrite(
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: shardKey(jobId, shard),
+            UpdateExpression: `SET #planned = :true, #ids = :ids, #ttl = :ttl${page.next === undefined ? "" : ", #next = :next"}`,
+            ConditionExpression: "attribute_not_exists(#planned)",
+            ExpressionAttributeNames: { "#planned": "planned", "#ids": "recipientIds", "#ttl": names.ttl, ...(page.next === undefined ? {} : { "#next": "next" }) },
+            ExpressionAttributeValues: { ":true": true, ":ids": page.connectionIds, ":ttl": expiry(), ...(page.next === undefined ? {} : { ":next": page.next }) },
+          }),
+        ),
+      );
+      // Another planner recorded it first: its record is the plan.
+      return written ? page : plannedOf(await readShard(jobId, shard))!;
+    },
     async claim(jobId, shard, recipients, leaseUntilMs, nowMs) {
       try {
         const { Attributes } = await documents.send(
@@ -89,45 +131,32 @@ export function createDynamoDbShardLedger({ client, tableName }: DynamoDbDeliver
       );
     },
     async complete(jobId, shard) {
-      const first = await conditionalWrite(
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: shardKey(jobId, shard),
+          UpdateExpression: "SET #complete = :true REMOVE #lease",
+          ExpressionAttributeNames: { "#complete": "complete", "#lease": "leaseUntil" },
+          ExpressionAttributeValues: { ":true": true },
+        }),
+      );
+      // A set: a shard completed twice (a retry after a crash between these writes) counts once.
+      return updateTotal(jobId, "ADD", "completed", new Set([shard]));
+    },
+    planned: (jobId, shards) => updateTotal(jobId, "SET", "shards", shards),
+    summarizing: (jobId) =>
+      conditionalWrite(
         documents.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: shardKey(jobId, shard),
-            UpdateExpression: "SET #complete = :true REMOVE #lease",
-            ConditionExpression: "attribute_not_exists(#complete)",
-            ExpressionAttributeNames: { "#complete": "complete", "#lease": "leaseUntil" },
+            Key: totalKey(jobId),
+            UpdateExpression: "SET #summarized = :true",
+            ConditionExpression: "attribute_not_exists(#summarized)",
+            ExpressionAttributeNames: { "#summarized": "summarized" },
             ExpressionAttributeValues: { ":true": true },
           }),
         ),
-      );
-      // Counted once, by the attempt that completed it.
-      if (!first) return undefined;
-      const { Attributes } = await documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: totalKey(jobId),
-          UpdateExpression: "ADD #done :one SET #ttl = :ttl",
-          ExpressionAttributeNames: { "#done": "done", "#ttl": names.ttl },
-          ExpressionAttributeValues: { ":one": 1, ":ttl": expiry() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return totalsIfDone(jobId, Attributes);
-    },
-    async planned(jobId, shards) {
-      const { Attributes } = await documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: totalKey(jobId),
-          UpdateExpression: "SET #shards = :shards, #ttl = :ttl",
-          ExpressionAttributeNames: { "#shards": "shards", "#ttl": names.ttl },
-          ExpressionAttributeValues: { ":shards": shards, ":ttl": expiry() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return totalsIfDone(jobId, Attributes);
-    },
+      ),
   };
 }
 
@@ -151,15 +180,15 @@ export function createDynamoDbPace({ client, tableName, ratePerSecond, claim }: 
   let availableIn = 0;
   let claiming: Promise<void> | undefined;
 
-  const take = async (): Promise<void> => {
-    for (;;) {
+  const take = async (stopping: () => boolean): Promise<void> => {
+    while (!stopping()) {
       const nowMs = Date.now();
       const second = Math.floor(nowMs / 1000);
       const taken = await conditionalWrite(
         documents.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: { [names.job]: "pace", [names.part]: String(second) },
+            Key: { [names.job]: `pace#${second}`, [names.part]: "posts" },
             UpdateExpression: "ADD #posts :n SET #ttl = :ttl",
             ConditionExpression: "attribute_not_exists(#posts) OR #posts <= :most",
             ExpressionAttributeNames: { "#posts": "posts", "#ttl": names.ttl },
@@ -177,12 +206,17 @@ export function createDynamoDbPace({ client, tableName, ratePerSecond, claim }: 
     }
   };
 
-  return async () => {
-    if (availableIn !== Math.floor(Date.now() / 1000)) available = 0;
-    while (available === 0) {
-      claiming ??= take().finally(() => (claiming = undefined));
+  return async (stopping = () => false) => {
+    for (;;) {
+      // What a past second allowed is not spent in this one.
+      if (availableIn !== Math.floor(Date.now() / 1000)) available = 0;
+      if (available > 0) {
+        available -= 1;
+        return true;
+      }
+      if (stopping()) return false;
+      claiming ??= take(stopping).finally(() => (claiming = undefined));
       await claiming;
     }
-    available -= 1;
   };
 }

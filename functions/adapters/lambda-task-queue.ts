@@ -29,7 +29,8 @@ export class TaskNotQueued extends Error {
 
 export function createLambdaTaskQueue({ functionName, region, endpoint = process.env.AWS_ENDPOINT_URL_LAMBDA, credentials }: LambdaTaskQueueOptions): TaskQueue & { destroy(): void } {
   const base = new URL(endpoint ?? `https://lambda.${region}.amazonaws.com`);
-  const http = createSignedHttp({ service: "lambda", region, maxSockets: 10, ...(credentials ? { credentials } : {}) });
+  // Bounded: the route that queues a fan-out delivers it itself rather than wait long for Lambda.
+  const http = createSignedHttp({ service: "lambda", region, maxSockets: 10, requestTimeoutMs: 5000, ...(credentials ? { credentials } : {}) });
   const url = new URL(base);
   url.pathname = `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
   return {

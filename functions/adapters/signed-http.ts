@@ -23,6 +23,8 @@ export interface SignedHttpOptions {
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Sockets kept open per host: as many as requests in flight, no more. */
   readonly maxSockets: number;
+  /** Milliseconds to wait for an answer before failing. @default none */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface SignedResponse {
@@ -38,9 +40,9 @@ export interface SignedHttp {
   destroy(): void;
 }
 
-export function createSignedHttp({ service, region, credentials = defaultProvider(), maxSockets }: SignedHttpOptions): SignedHttp {
+export function createSignedHttp({ service, region, credentials = defaultProvider(), maxSockets, requestTimeoutMs }: SignedHttpOptions): SignedHttp {
   const agent = { keepAlive: true, maxSockets };
-  const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
+  const http = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) });
   const signer = new SignatureV4({ service, region, credentials, sha256: Sha256 });
   return {
     async send(method, url, body, headers = {}) {

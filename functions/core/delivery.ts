@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fanOut, type FanOutDependencies, type FanOutReport, type Settled } from "./fan-out.js";
-import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, Pace, RecipientPage, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
+import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, FanOutTotals, Pace, RecipientPage, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
 
 export interface Workers {
   readonly queue: TaskQueue;
@@ -27,6 +27,8 @@ export interface DeliveryDependencies {
   readonly workers?: Workers;
   /** One line per fan-out handed to the workers, once its last shard is done. */
   readonly summarize: (summary: FanOutSummary) => void;
+  /** Told why the workers did not take a fan-out (it is then delivered where it was asked for). */
+  readonly refused: (error: unknown) => void;
   readonly now: () => Date;
 }
 
@@ -95,12 +97,14 @@ export async function dispatch(audience: Audience, frame: string, dependencies: 
   if (Buffer.byteLength(JSON.stringify(firstShard)) > workers.queue.maxTaskBytes) return { report: await inline(first) };
   try {
     await workers.queue.enqueue(firstShard);
-  } catch {
+  } catch (error) {
+    dependencies.refused(error);
     return { report: await inline(first) };
   }
   try {
     await workers.queue.enqueue({ kind: "plan", job, cursor: first.next, shard: 1 });
-  } catch {
+  } catch (error) {
+    dependencies.refused(error);
     // The first shard is the workers'; the rest is delivered here.
     const rest = await recipients.page(audience, shardSize, first.next, seconds(now()));
     return { report: await inline(rest) };
@@ -122,8 +126,9 @@ export async function handOver(audience: Audience, frame: string, dependencies: 
         await workers.queue.enqueue(task);
         return { job: task.job.id };
       }
-    } catch {
+    } catch (error) {
       // Delivered here instead.
+      dependencies.refused(error);
     }
   }
   return dispatch(audience, frame, { ...dependencies, workers: undefined });
@@ -131,7 +136,9 @@ export async function handOver(audience: Audience, frame: string, dependencies: 
 
 /**
  * Reads the job's recipients from `cursor` a shard at a time and launches each shard's worker,
- * shard n no sooner than n shards' worth of posts at `postRateLimit` after the job began.
+ * shard n no sooner than n shards' worth of posts at `postRateLimit` after the job began. Each
+ * shard's recipients are recorded before it is launched, and a planner invoked again (a retry, a
+ * duplicate) follows that record: every shard keeps the recipients it was first given.
  */
 export async function planShards(task: Extract<DeliveryTask, { kind: "plan" }>, dependencies: DeliveryDependencies, budget: TimeBudget): Promise<void> {
   const { recipients, shardSize, now } = dependencies;
@@ -139,21 +146,29 @@ export async function planShards(task: Extract<DeliveryTask, { kind: "plan" }>, 
   const { job } = task;
   const reserveMs = budget.remainingMs() * reserveShare;
   let { cursor, shard } = task;
+  // Empty pages (every item filtered out) are read past: a shard has recipients, or ends the plan.
+  const read = async () => {
+    let page = await recipients.page(job.audience, shardSize, cursor, seconds(now()));
+    while (page.connectionIds.length === 0 && page.next !== undefined) page = await recipients.page(job.audience, shardSize, page.next, seconds(now()));
+    return page;
+  };
   for (;;) {
     const launchAt = job.startedAt + (shard * shardSize * 1000) / postRateLimit;
-    // Not enough time to wait for the next launch: a fresh invocation carries on from here.
-    if (launchAt - now().getTime() > budget.remainingMs() - reserveMs) return queue.enqueue({ kind: "plan", job, cursor, shard });
-    const page = await recipients.page(job.audience, shardSize, cursor, seconds(now()));
-    if (page.connectionIds.length > 0) {
-      await sleep(launchAt - now().getTime());
-      await queue.enqueue({ kind: "shard", job, shard, connectionIds: page.connectionIds });
-      shard += 1;
+    const spare = budget.remainingMs() - reserveMs;
+    // Not enough time to wait for the next launch: wait what it can, then a fresh invocation carries on from here.
+    if (launchAt - now().getTime() > spare) {
+      await sleep(spare);
+      return queue.enqueue({ kind: "plan", job, ...(cursor === undefined ? {} : { cursor }), shard });
     }
+    const page = await ledger.plan(job.id, shard, read);
+    if (page.connectionIds.length === 0) break;
+    await sleep(launchAt - now().getTime());
+    await queue.enqueue({ kind: "shard", job, shard, connectionIds: page.connectionIds });
+    shard += 1;
     if (page.next === undefined) break;
     cursor = page.next;
   }
-  const totals = await ledger.planned(job.id, shard);
-  if (totals) summarize(job, totals, dependencies);
+  await finish(job, await ledger.planned(job.id, shard), dependencies);
 }
 
 /**
@@ -167,27 +182,34 @@ export async function deliverShard(task: Extract<DeliveryTask, { kind: "shard" }
   const startedAt = dependencies.now().getTime();
   const reserveMs = budget.remainingMs() * reserveShare;
   const claim = await ledger.claim(job.id, shard, connectionIds.length, startedAt + budget.remainingMs(), startedAt);
-  if (claim.state !== "claimed") {
-    if (claim.state === "busy") throw new ShardBusy(job.id, shard);
-    return;
-  }
+  if (claim.state === "busy") throw new ShardBusy(job.id, shard);
+  // Done already: marked again (harmless), in case the attempt that did it ended before the fan-out's totals.
+  if (claim.state === "complete") return finish(job, await ledger.complete(job.id, shard), dependencies);
   const checkpoint = new Checkpoint(connectionIds, claim.progress, (progress, counts) => ledger.record(job.id, shard, progress, counts));
   const pending = connectionIds.filter((_, index) => !checkpoint.isSettled(index));
-  const report = await fanOut(pages(pending), job.frame, dependencies.fanOut, {
-    pace,
-    settled: (connectionId, outcome) => checkpoint.settle(connectionId, outcome),
-    stopping: () => budget.remainingMs() < reserveMs,
-  });
-  const continuation = task.continuation ?? 0;
+  let report: FanOutReport;
+  try {
+    report = await fanOut(pages(pending), job.frame, dependencies.fanOut, {
+      pace,
+      settled: (connectionId, outcome) => checkpoint.settle(connectionId, outcome),
+      stopping: () => budget.remainingMs() < reserveMs,
+    });
+  } catch (error) {
+    // Lambda's retry may claim it at once; what was settled is kept.
+    await checkpoint.flush({}).catch(() => undefined);
+    await ledger.release(job.id, shard).catch(() => undefined);
+    throw error;
+  }
+  // Only attempts that settle nothing count towards giving up: a slow shard is never cut short.
+  const continuation = pending.length - checkpoint.unsettled() > 0 ? 0 : (task.continuation ?? 0) + 1;
   const unsettled = checkpoint.unsettled();
   const givingUp = unsettled > 0 && continuation >= maxContinuations;
   await checkpoint.flush({ throttled: report.throttled, failed: givingUp ? unsettled : 0 });
   if (unsettled > 0 && !givingUp) {
     await ledger.release(job.id, shard);
-    return queue.enqueue({ ...task, continuation: continuation + 1 });
+    return queue.enqueue({ ...task, continuation });
   }
-  const totals = await ledger.complete(job.id, shard);
-  if (totals) summarize(job, totals, dependencies);
+  await finish(job, await ledger.complete(job.id, shard), dependencies);
 }
 
 /** A second invocation of a shard whose lease another attempt holds. */
@@ -272,8 +294,9 @@ class Checkpoint {
   }
 }
 
-function summarize(job: DeliveryJob, totals: DeliveryCounts & { shards: number }, { summarize, now }: DeliveryDependencies): void {
-  summarize({ job: job.id, audience: job.audience.kind, ...totals, durationMs: now().getTime() - job.startedAt });
+/** Logs the fan-out's summary once it is done: once, whichever shard or planner gets there. */
+async function finish(job: DeliveryJob, totals: FanOutTotals | undefined, { workers, summarize, now }: DeliveryDependencies): Promise<void> {
+  if (totals && (await workers!.ledger.summarizing(job.id))) summarize({ job: job.id, audience: job.audience.kind, ...totals, durationMs: now().getTime() - job.startedAt });
 }
 
 function workersOf({ workers }: DeliveryDependencies): Workers {

@@ -27,7 +27,10 @@ export interface PostingOptions {
   readonly pace?: Pace;
   /** Told of each connection settled (delivered or failed; gone ones once forgotten): the worker's checkpoint. */
   readonly settled?: (connectionId: string, outcome: Settled) => void;
-  /** True once no new request may start (the invocation's time is running out); the rest stay unsettled. */
+  /**
+   * True once no new request may start (the invocation's time is running out); the rest stay
+   * unsettled. With it, throttled sends are tried again until then; without, a few times.
+   */
   readonly stopping?: () => boolean;
 }
 
@@ -48,6 +51,8 @@ export const emptyReport = (): FanOutReport => ({ recipients: 0, delivered: 0, g
 
 /** The longest pause after throttling answers; each one in a row doubles it from the first. */
 const throttlePause = { firstMs: 100, maxMs: 5000 } as const;
+/** Sends of one connection throttled before it counts as failed, in a batch without a time budget. */
+const throttledRetriesInline = 5;
 
 async function forEachConnection(
   pages: AsyncIterable<readonly string[]>,
@@ -75,37 +80,50 @@ async function forEachConnection(
     report.recipients += 1;
     return value;
   };
+  // A failure of the machinery (reading a page, the pace) stops every sender, and the batch
+  // fails: nothing goes on posting behind a failed attempt's back.
+  let broken: { error: unknown } | undefined;
+  const halted = () => broken !== undefined || stopping?.() === true;
+  // Without a time budget (inline), a connection throttled this often counts as failed instead.
+  const throttledTimes = new Map<string, number>();
   const sender = async () => {
-    while (!stopping?.()) {
-      const connectionId = await next();
-      if (connectionId === undefined) return;
-      await sleep(pausedUntil - Date.now());
-      await pace?.();
-      // The wait may have used up the time: this one stays unsettled, for the next attempt.
-      if (stopping?.()) return;
-      try {
-        const delivery = await act(connectionId);
-        if (delivery === "throttled") {
-          report.throttled += 1;
-          pauseMs = Math.min(throttlePause.maxMs, pauseMs === 0 ? throttlePause.firstMs : pauseMs * 2);
-          pausedUntil = Date.now() + pauseMs;
-          again.push(connectionId);
-          continue;
-        }
-        pauseMs = 0;
-        if (delivery === "gone") {
-          gone.push(connectionId);
-          continue;
-        }
-        report.delivered += 1;
-        settled?.(connectionId, "delivered");
-      } catch (error) {
-        fail(error);
-        settled?.(connectionId, "failed");
+    try {
+      while (!halted()) {
+        const connectionId = await next();
+        if (connectionId === undefined) return;
+        await sleep(pausedUntil - Date.now());
+        // The wait may have used up the time: this one stays unsettled, for the next attempt.
+        if ((pace && !(await pace(halted))) || halted()) return;
+        await post(connectionId);
       }
+    } catch (error) {
+      broken ??= { error };
+    }
+  };
+  const post = async (connectionId: string) => {
+    try {
+      const delivery = await act(connectionId);
+      if (delivery === "throttled") {
+        report.throttled += 1;
+        pauseMs = Math.min(throttlePause.maxMs, pauseMs === 0 ? throttlePause.firstMs : pauseMs * 2);
+        pausedUntil = Date.now() + pauseMs;
+        const times = (throttledTimes.get(connectionId) ?? 0) + 1;
+        throttledTimes.set(connectionId, times);
+        if (stopping !== undefined || times < throttledRetriesInline) return void again.push(connectionId);
+        fail(Object.assign(new Error("throttled"), { name: "LimitExceededException" }));
+        return settled?.(connectionId, "failed");
+      }
+      pauseMs = 0;
+      if (delivery === "gone") return void gone.push(connectionId);
+      report.delivered += 1;
+      settled?.(connectionId, "delivered");
+    } catch (error) {
+      fail(error);
+      settled?.(connectionId, "failed");
     }
   };
   await Promise.all(Array.from({ length: concurrency }, sender));
+  if (broken) throw broken.error;
   if (gone.length > 0) {
     try {
       await forget(gone);

@@ -220,24 +220,41 @@ export interface ShardProgress {
 
 export type ShardClaim =
   | { readonly state: "claimed"; readonly progress: ShardProgress }
-  /** Another attempt holds the shard's lease, or it is done. */
-  | { readonly state: "busy" | "complete" };
+  /** Another attempt holds the shard's lease. */
+  | { readonly state: "busy" }
+  /** It is done. */
+  | { readonly state: "complete" };
+
+/** A fan-out's counts once every shard is planned and done. */
+export type FanOutTotals = DeliveryCounts & { readonly shards: number };
 
 /**
- * Each shard's checkpoint: a lease so that one attempt at a time posts it, what it has settled so
- * that a retry skips it, and its counts.
+ * The fan-out's plan and each shard's checkpoint: the recipients of each shard as the planner first
+ * read them (a retried planner follows that record instead of reading a changed audience again),
+ * a lease so that one attempt at a time posts a shard, what it has settled so that a retry skips
+ * it, and its counts.
  */
 export interface ShardLedger {
+  /**
+   * The recipients of shard `shard` and where the next page starts: as recorded, or else read by
+   * `read` and recorded (the first record wins).
+   */
+  plan(jobId: string, shard: number, read: () => Promise<RecipientPage>): Promise<RecipientPage>;
   claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim>;
   /** Replaces the shard's progress and adds `counts` to its counts. */
   record(jobId: string, shard: number, progress: ShardProgress, counts: Partial<DeliveryCounts>): Promise<void>;
-  /** Ends the lease early, for the next attempt (a continuation) to claim at once. */
+  /** Ends the lease early, for the next attempt (a continuation, a retry) to claim at once. */
   release(jobId: string, shard: number): Promise<void>;
-  /** Marks the shard done; the fan-out's totals once its last shard is done and every shard is planned, else undefined. */
-  complete(jobId: string, shard: number): Promise<DeliveryCounts & { shards: number } | undefined>;
-  /** Records how many shards the fan-out has; its totals when every shard is already done. */
-  planned(jobId: string, shards: number): Promise<DeliveryCounts & { shards: number } | undefined>;
+  /** Marks the shard done (again, harmlessly); the fan-out's totals if every planned shard is done. */
+  complete(jobId: string, shard: number): Promise<FanOutTotals | undefined>;
+  /** Records how many shards the fan-out has; its totals if every one is done. */
+  planned(jobId: string, shards: number): Promise<FanOutTotals | undefined>;
+  /** True exactly once per fan-out: for the one caller that logs its summary. */
+  summarizing(jobId: string): Promise<boolean>;
 }
 
-/** Waits until one more `@connections` request fits the rate all workers share (`postRateLimit`). */
-export type Pace = () => Promise<void>;
+/**
+ * Waits until one more `@connections` request fits the rate all workers share (`postRateLimit`);
+ * false, without waiting longer, once `stopping` says the caller's time is up.
+ */
+export type Pace = (stopping?: () => boolean) => Promise<boolean>;

@@ -2,6 +2,8 @@
  * `deliver` (invoked asynchronously, not routed): one task of a fan-out too large for the
  * invocation that accepted it — read its recipients into shards, or deliver one shard.
  */
+// First: the shared wiring below reads the function's name from the environment it sets.
+import "./shared/deliver-self.js";
 import type { Context } from "aws-lambda";
 import { deliverShard, planShards } from "../core/delivery.js";
 import type { DeliveryTask } from "../core/ports.js";

@@ -13,6 +13,7 @@ import {
   type ShardProgress,
   type TaskQueue,
   type Member,
+  type RecipientPage,
   type Recipients,
   type Notifier,
   type StoredMessage,
@@ -236,11 +237,21 @@ export class InMemoryTaskQueue implements TaskQueue {
   }
 }
 
-/** The shard ledger's contract in memory: leases, settled ids, counts, totals once every shard is planned and done. */
+/** The shard ledger's contract in memory: plans, leases, progress, counts, totals once every shard is planned and done. */
 export class InMemoryShardLedger implements ShardLedger {
+  readonly plans = new Map<string, RecipientPage>();
   readonly shards = new Map<string, { leaseUntil: number; progress: ShardProgress; counts: DeliveryCounts; complete: boolean }>();
-  readonly totals = new Map<string, { shards?: number; done: number }>();
+  readonly totals = new Map<string, { shards?: number; completed: Set<number>; summarized: boolean }>();
 
+  async plan(jobId: string, shard: number, read: () => Promise<RecipientPage>) {
+    const key = `${jobId}#${shard}`;
+    const recorded = this.plans.get(key);
+    if (recorded) return recorded;
+    const page = await read();
+    // A planner that read meanwhile loses to the first record.
+    if (!this.plans.has(key)) this.plans.set(key, page);
+    return this.plans.get(key)!;
+  }
   async claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim> {
     const key = `${jobId}#${shard}`;
     const entry = this.shards.get(key) ?? { leaseUntil: 0, progress: { settledBelow: 0, settledAbove: [] }, counts: { recipients, delivered: 0, gone: 0, failed: 0, throttled: 0 }, complete: false };
@@ -261,21 +272,28 @@ export class InMemoryShardLedger implements ShardLedger {
     this.shards.get(`${jobId}#${shard}`)!.leaseUntil = 0;
   }
   async complete(jobId: string, shard: number) {
-    const entry = this.shards.get(`${jobId}#${shard}`)!;
-    if (entry.complete) return undefined;
-    entry.complete = true;
-    const total = this.totals.get(jobId) ?? { done: 0 };
-    total.done += 1;
-    this.totals.set(jobId, total);
+    this.shards.get(`${jobId}#${shard}`)!.complete = true;
+    this.total(jobId).completed.add(shard);
     return this.finished(jobId);
   }
   async planned(jobId: string, shards: number) {
-    this.totals.set(jobId, { ...(this.totals.get(jobId) ?? { done: 0 }), shards });
+    this.total(jobId).shards = shards;
     return this.finished(jobId);
   }
+  async summarizing(jobId: string) {
+    const total = this.total(jobId);
+    if (total.summarized) return false;
+    total.summarized = true;
+    return true;
+  }
+  private total(jobId: string) {
+    const total = this.totals.get(jobId) ?? { completed: new Set<number>(), summarized: false };
+    this.totals.set(jobId, total);
+    return total;
+  }
   private finished(jobId: string) {
-    const total = this.totals.get(jobId)!;
-    if (total.shards === undefined || total.done < total.shards) return undefined;
+    const total = this.total(jobId);
+    if (total.shards === undefined || total.completed.size < total.shards) return undefined;
     const sums = { recipients: 0, delivered: 0, gone: 0, failed: 0, throttled: 0 };
     for (const [key, { counts }] of this.shards) {
       if (!key.startsWith(`${jobId}#`)) continue;

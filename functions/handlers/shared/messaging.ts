@@ -10,7 +10,7 @@ import { createManagementNotifier } from "../../adapters/management-notifier.js"
 import { createRateLimiter } from "../../core/rate-limit.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
-import { logger } from "./logger.js";
+import { describe, logger } from "./logger.js";
 
 export const settings = readSettings("messaging", process.env);
 
@@ -19,8 +19,7 @@ export const notifier = createManagementNotifier({ endpoint: settings.management
 // Endpoint and region come from the SDK's standard variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB).
 const dynamodb = new DynamoDBClient({});
 
-// The deliver function invokes itself (continuations, shards); the others invoke it by name.
-const deliverFunctionName = settings.deliverFunctionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+const { deliverFunctionName } = settings;
 const region = process.env.AWS_REGION;
 const deliveries = { client: dynamodb, tableName: settings.deliveriesTableName };
 const workers =
@@ -48,6 +47,8 @@ export const { store, fanOutDependencies, deliveryDependencies, channelDependenc
   shardSize: settings.fanOutShardSize,
   ...(workers ? { workers } : {}),
   summarize: (summary) => logger.info("fan-out delivered", { ...summary }),
+  // Delivered inline instead; said, since a large fan-out then runs inside the route's own invocation.
+  refused: (error) => logger.warn("fan-out not handed to the deliver workers", { error: describe(error) }),
 });
 
 /**

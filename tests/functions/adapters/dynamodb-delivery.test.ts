@@ -71,12 +71,28 @@ describe("the shard ledger", () => {
     await ledger.record("job-1", 0, { settledBelow: 5, settledAbove: [] }, { delivered: 1, throttled: 2, failed: 1 });
     // Not planned yet: no totals.
     expect(await ledger.complete("job-1", 0)).toBeUndefined();
-    expect(await ledger.complete("job-1", 0)).toBeUndefined();
     expect(await ledger.claim("job-1", 0, 5, t + 10_000, t + 3)).toEqual({ state: "complete" });
     expect(await ledger.claim("job-1", 1, 2, t + 10_000, t + 3)).toMatchObject({ state: "claimed" });
     await ledger.record("job-1", 1, { settledBelow: 2, settledAbove: [] }, { delivered: 1, failed: 1 });
     expect(await ledger.planned("job-1", 2)).toBeUndefined();
-    expect(await ledger.complete("job-1", 1)).toEqual({ recipients: 7, delivered: 4, gone: 1, failed: 2, throttled: 2, shards: 2 });
+    // Completing shard 0 again (a retry after a crash) does not make shard 1 done.
+    expect(await ledger.complete("job-1", 0)).toBeUndefined();
+    const totals = { recipients: 7, delivered: 4, gone: 1, failed: 2, throttled: 2, shards: 2 };
+    expect(await ledger.complete("job-1", 1)).toEqual(totals);
+    expect(await ledger.complete("job-1", 1)).toEqual(totals);
+    expect([await ledger.summarizing("job-1"), await ledger.summarizing("job-1")]).toEqual([true, false]);
+  });
+
+  it("records each shard's recipients as first planned: a later planner gets that record, not its own reading", async () => {
+    const ledger = createDynamoDbShardLedger({ client: dynamo.client, tableName: testTables.deliveriesTableName });
+    const first = await ledger.plan("job-3", 1, async () => ({ connectionIds: ["a", "b"], next: "cursor-2" }));
+    expect(first).toEqual({ connectionIds: ["a", "b"], next: "cursor-2" });
+    let read = false;
+    expect(await ledger.plan("job-3", 1, async () => ((read = true), { connectionIds: ["b", "c"] }))).toEqual(first);
+    expect(read).toBe(false);
+    // The last page has no next; an empty one ends the plan.
+    expect(await ledger.plan("job-3", 2, async () => ({ connectionIds: [] }))).toEqual({ connectionIds: [] });
+    expect(await ledger.plan("job-3", 2, async () => ({ connectionIds: ["late"] }))).toEqual({ connectionIds: [] });
   });
 
   it("an expired lease can be taken over (the attempt holding it died)", async () => {
@@ -106,5 +122,15 @@ describe("the pace", () => {
     expect(stamps).toHaveLength(100);
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(40);
     expect(perSecond.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("stops waiting for the next second when its caller's time is up", async () => {
+    const pace = createDynamoDbPace({ client: dynamo.client, tableName: testTables.deliveriesTableName, ratePerSecond: 1, claim: 1 });
+    const second = Math.floor(Date.now() / 1000);
+    expect(await pace()).toBe(true);
+    let asked = 0;
+    // The second's one request is spent: instead of waiting for the next, it gives up when told.
+    const answer = await pace(() => ++asked > 1);
+    expect(answer === false || Math.floor(Date.now() / 1000) > second).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ function setup() {
       fanOut: { forget: (ids) => forgetConnections(ids, dependencies), notifier, concurrency: 4 },
       shardSize: 3,
       summarize: () => undefined,
+      refused: () => undefined,
       now: () => new Date(1_000_000_000_000),
     },
     policy: { rules: defaultChannelRules, historySeconds: 60, replayLimit: 10, maxSubscriptionsPerConnection: 5 },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { deliverShard, dispatch, firstPage, handOver, maxContinuations, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
 import type { DeliveryTask } from "../../../functions/core/ports.js";
@@ -15,8 +16,9 @@ async function system(connections: number, { shardSize = 4, postRateLimit = 1_00
     recipients: new InMemoryRecipients({ connections: store }),
     fanOut: { forget: forgetIn(store), notifier, concurrency: 3 },
     shardSize,
-    workers: { queue, ledger, pace: async () => void (paced += 1), postRateLimit },
+    workers: { queue, ledger, pace: async () => ((paced += 1), true), postRateLimit },
     summarize: (summary) => summaries.push(summary),
+    refused: () => undefined,
     now: () => new Date(),
   };
   const budget = { remainingMs: () => remainingMs };
@@ -111,7 +113,8 @@ describe("the workers", () => {
     let remaining = 10_000;
     const budget = { remainingMs: () => (notifier.attempts.length >= 3 ? (remaining = 1000) : remaining) };
     await deliverShard(task, dependencies, budget);
-    expect(queue.tasks).toEqual([{ ...task, continuation: 1 }]);
+    // It made progress: the count towards giving up starts again.
+    expect(queue.tasks).toEqual([{ ...task, continuation: 0 }]);
     const firstAttempt = notifier.sent.length;
     expect(firstAttempt).toBeGreaterThanOrEqual(3);
     expect(firstAttempt).toBeLessThan(8);
@@ -122,16 +125,19 @@ describe("the workers", () => {
     expect(await dependencies.workers!.ledger.planned("j", 1)).toMatchObject({ recipients: 8, delivered: 8, shards: 1 });
   });
 
-  it("count what stays unsettled as failed after maxContinuations invocations ran out of time, instead of going on forever", async () => {
+  it("count what stays unsettled as failed after maxContinuations invocations in a row settled nothing, instead of going on forever", async () => {
     const { dependencies, queue, notifier, ledger, all } = await system(4);
     notifier.gone.add("c1");
     // A clean-up that never succeeds leaves the gone connection unsettled.
     const stuck = { ...dependencies, fanOut: { ...dependencies.fanOut, forget: async () => Promise.reject(new Error("no")) } };
-    const task: DeliveryTask = { kind: "shard", job: { id: "stuck", audience: { kind: "everyone" }, frame: "hi", startedAt: Date.now() }, shard: 0, connectionIds: all };
-    await deliverShard({ ...task, continuation: maxContinuations - 1 }, stuck, { remainingMs: () => 10_000 });
-    expect(queue.tasks).toEqual([{ ...task, continuation: maxContinuations }]);
-    await deliverShard(queue.tasks.shift() as Extract<DeliveryTask, { kind: "shard" }>, stuck, { remainingMs: () => 10_000 });
-    expect(queue.tasks).toEqual([]);
+    await queue.enqueue({ kind: "shard", job: { id: "stuck", audience: { kind: "everyone" }, frame: "hi", startedAt: Date.now() }, shard: 0, connectionIds: all });
+    let attempts = 0;
+    await queue.drain(async (task) => {
+      attempts += 1;
+      await deliverShard(task as Extract<DeliveryTask, { kind: "shard" }>, stuck, { remainingMs: () => 10_000 });
+    });
+    // The first attempt settles the three others; then maxContinuations attempts settle nothing.
+    expect(attempts).toBe(1 + maxContinuations);
     expect(await ledger.planned("stuck", 1)).toEqual({ recipients: 4, delivered: 3, gone: 0, failed: 1, throttled: 0, shards: 1 });
   });
 
@@ -157,6 +163,51 @@ describe("the workers", () => {
     expect(queue.tasks).toEqual([plan]);
     await queue.drain(run);
     expect(received()).toEqual(all.filter((id) => !first.connectionIds.includes(id)));
+  });
+
+  it("keep each shard's recipients when the planner runs again (a retry, a duplicate) on an audience that changed meanwhile", async () => {
+    const { dependencies, queue, run, store, notifier, summaries } = await system(20);
+    await dispatch({ kind: "everyone" }, "hi", dependencies);
+    const plan = queue.tasks.find((task) => task.kind === "plan") as Extract<DeliveryTask, { kind: "plan" }>;
+    await planShards(plan, dependencies, { remainingMs: () => 60_000 });
+    const planned = queue.tasks.filter((task) => task.kind === "shard").map((task) => (task as Extract<DeliveryTask, { kind: "shard" }>).connectionIds);
+    // Connections of the second and third shards close, which would shift every later page.
+    for (const id of [...planned[1]!.slice(0, 2), ...planned[2]!.slice(0, 2)]) store.records.delete(id);
+    await planShards(plan, dependencies, { remainingMs: () => 60_000 });
+    const again = queue.tasks.filter((task) => task.kind === "shard").slice(planned.length).map((task) => (task as Extract<DeliveryTask, { kind: "shard" }>).connectionIds);
+    expect(again).toEqual(planned.slice(1));
+    await queue.drain(run);
+    const reached = notifier.sent.map(([id]) => id);
+    expect(new Set(reached).size).toBe(reached.length);
+    expect(reached.sort()).toEqual(planned.flat().sort());
+    expect(summaries).toHaveLength(1);
+  });
+
+  it("log the summary once, even when the attempt that completed the last shard ended before logging it", async () => {
+    const { dependencies, queue, run, ledger, summaries } = await system(6, { shardSize: 4 });
+    await dispatch({ kind: "everyone" }, "hi", dependencies);
+    const shard0 = queue.tasks.shift() as Extract<DeliveryTask, { kind: "shard" }>;
+    await queue.drain(run);
+    // Shard 0 delivered, marked complete, and the attempt died before its summary.
+    await run(shard0).catch(() => undefined);
+    summaries.length = 0;
+    ledger.totals.get(shard0.job.id)!.summarized = false;
+    await run(shard0);
+    await run(shard0);
+    expect(summaries).toEqual([expect.objectContaining({ recipients: 6, delivered: 6 })]);
+  });
+
+  it("stop every post of a shard when the pace fails, and release it for the retry", async () => {
+    const { dependencies, notifier, ledger, all } = await system(30);
+    let paced = 0;
+    const failing = { ...dependencies, workers: { ...dependencies.workers!, pace: async () => (++paced > 5 ? Promise.reject(new Error("pace unavailable")) : true) } };
+    const task: DeliveryTask = { kind: "shard", job: { id: "p", audience: { kind: "everyone" }, frame: "hi", startedAt: Date.now() }, shard: 0, connectionIds: all };
+    await expect(deliverShard(task, failing, { remainingMs: () => 10_000 })).rejects.toThrow("pace unavailable");
+    const attemptsAtFailure = notifier.attempts.length;
+    await sleep(50);
+    expect(notifier.attempts).toHaveLength(attemptsAtFailure);
+    expect(attemptsAtFailure).toBeLessThanOrEqual(5);
+    expect(await ledger.claim("p", 0, 30, Date.now() + 1000, Date.now())).toMatchObject({ state: "claimed" });
   });
 
   it("end gone connections once, and count them in the summary", async () => {

@@ -93,6 +93,7 @@ describe("fanOut", () => {
     const pace = async () => {
       expect(notifier.attempts).toHaveLength(paced);
       paced += 1;
+      return true;
     };
     await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 1 }, { pace });
     expect(paced).toBe(6);
