@@ -7,11 +7,9 @@
  * client's; left out are its user-agent and invocation-id headers and its clock-skew correction
  * (Lambda's clock is kept in sync).
  */
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from "@smithy/types";
-import { getRetryAfterHint, isThrottlingError, isTransientError, StandardRetryStrategy } from "@smithy/core/retry";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Delivery, Notifier } from "../core/ports.js";
-import { ManagementApiError } from "./errors.js";
-import { createSignedHttp, type SignedResponse } from "./signed-http.js";
+import { createSignedHttp, errorOf, standardRetries } from "./signed-http.js";
 
 export interface ManagementNotifierOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`. */
@@ -41,7 +39,7 @@ export function createManagementNotifier({
   if (!region) throw new Error("the management API's region is unknown: pass `region` or set AWS_REGION");
   const base = new URL(endpoint);
   const http = createSignedHttp({ service: "execute-api", region, maxSockets, ...(credentials ? { credentials } : {}) });
-  const retries = new StandardRetryStrategy(maxAttempts);
+  const retrying = standardRetries(maxAttempts);
   const connectionsPath = `${base.pathname.replace(/\/$/, "")}/@connections/`;
 
   const attempt = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string): Promise<Delivery> => {
@@ -51,33 +49,13 @@ export function createManagementNotifier({
     if (response.statusCode < 300) return "delivered";
     // 410 GoneException is an answer, not a failure: the connection no longer exists.
     if (response.statusCode === 410) return "gone";
-    throw errorOf(response);
+    throw errorOf("the management API", response);
   };
 
-  // The SDK's standard retries: transient errors (5xx, resets, timeouts), at most `maxAttempts`
-  // attempts, with its backoff and its retry quota shared by all requests. Throttling is answered
-  // at once to a fan-out, which slows all its senders down together; a lone request retries it.
-  const call = async (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string, { answerThrottling = true } = {}): Promise<Delivery> => {
-    let token = await retries.acquireInitialRetryToken("execute-api");
-    for (;;) {
-      try {
-        const delivery = await attempt(method, connectionId, body);
-        retries.recordSuccess(token);
-        return delivery;
-      } catch (error) {
-        const known = error as SdkError;
-        const errorType = isThrottlingError(known) ? "THROTTLING" : isTransientError(known) ? "TRANSIENT" : undefined;
-        if (errorType === undefined) throw error;
-        if (errorType === "THROTTLING" && answerThrottling) return "throttled";
-        try {
-          const retryAfterHint = error instanceof ManagementApiError ? error.retryAfter : undefined;
-          token = await retries.refreshRetryTokenForRetry(token, { errorType, ...(retryAfterHint ? { retryAfterHint } : {}) });
-        } catch {
-          throw error;
-        }
-      }
-    }
-  };
+  // The SDK's standard retries. Throttling is answered at once to a fan-out, which slows all its
+  // senders down together; a lone request retries it.
+  const call = (method: "POST" | "DELETE" | "GET", connectionId: string, body?: string, { answerThrottling = true } = {}): Promise<Delivery> =>
+    retrying("execute-api", () => attempt(method, connectionId, body), answerThrottling ? () => "throttled" : undefined);
 
   return {
     send: (connectionId, data) => call("POST", connectionId, data),
@@ -85,20 +63,4 @@ export function createManagementNotifier({
     exists: async (connectionId) => (await call("GET", connectionId, undefined, { answerThrottling: false })) === "delivered",
     destroy: () => http.destroy(),
   };
-}
-
-function errorOf(response: SignedResponse): ManagementApiError {
-  // Node lowercases header names. The type may carry a namespace (`aws#`) or a suffix (`:http://…`).
-  const type = response.headers["x-amzn-errortype"]?.split(":")[0]?.split("#").at(-1);
-  const { statusCode } = response;
-  return new ManagementApiError(type || `HTTP${statusCode}`, statusCode, messageOf(response.body) ?? `the management API answered ${statusCode}`, getRetryAfterHint(response));
-}
-
-function messageOf(answer: string): string | undefined {
-  try {
-    const { message } = JSON.parse(answer) as { message?: unknown };
-    return typeof message === "string" ? message : undefined;
-  } catch {
-    return undefined;
-  }
 }

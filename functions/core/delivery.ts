@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fanOut, type FanOutDependencies, type FanOutReport, type Settled } from "./fan-out.js";
-import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, FanOutTotals, Pace, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
+import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, FanOutTotals, Pace, RecipientPage, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
 
 export interface Workers {
   readonly queue: TaskQueue;
@@ -76,14 +76,19 @@ export async function* recipientPages(recipients: Recipients, audience: Audience
   }
 }
 
+/** The audience's first page, as `dispatch` reads it: a read only, which may start before the frame is admitted. */
+export function firstPage(audience: Audience, { recipients, shardSize, now }: DeliveryDependencies): Promise<RecipientPage> {
+  return recipients.page(audience, shardSize, undefined, seconds(now()));
+}
+
 /**
  * Sends `frame` to the audience: here when its first page is its last (or there are no workers, or
  * the frame is too large to hand over), else through the workers. Handing over never loses the
- * frame: what the queue refuses is delivered here.
+ * frame: what the queue refuses is delivered here. `first` is the first page when already read.
  */
-export async function dispatch(audience: Audience, frame: string, dependencies: DeliveryDependencies): Promise<Dispatched> {
+export async function dispatch(audience: Audience, frame: string, dependencies: DeliveryDependencies, first?: RecipientPage): Promise<Dispatched> {
   const { recipients, shardSize, workers, now } = dependencies;
-  const first = await recipients.page(audience, shardSize, undefined, seconds(now()));
+  first ??= await firstPage(audience, dependencies);
   const inline = (from: { connectionIds: readonly string[]; next?: string }) =>
     fanOut(recipientPages(recipients, audience, shardSize, now(), from), frame, dependencies.fanOut);
   if (first.next === undefined || workers === undefined) return { report: await inline(first) };

@@ -7,6 +7,7 @@ import { createDynamoDbPace, createDynamoDbShardLedger } from "../../adapters/dy
 import { createDynamoDbFrameCounter } from "../../adapters/dynamodb-frame-counter.js";
 import { createLambdaTaskQueue } from "../../adapters/lambda-task-queue.js";
 import { createManagementNotifier } from "../../adapters/management-notifier.js";
+import { createRateLimiter } from "../../core/rate-limit.js";
 import { readSettings } from "../../settings/environment.js";
 import { createMessaging } from "../../wiring.js";
 import { describe, logger } from "./logger.js";
@@ -50,5 +51,13 @@ export const { store, fanOutDependencies, deliveryDependencies, channelDependenc
   refused: (error) => logger.warn("fan-out not handed to the deliver workers", { error: describe(error) }),
 });
 
-/** Counts each frame a user sends in their rate window (`userMessageRate`, `userMessageBurst`). */
-export const takeFrame = createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName });
+/**
+ * Holds each user to `userMessageRate` and `userMessageBurst`, counting their frames in DynamoDB. A
+ * full window is logged once (per instance), not each frame refused in it: a flood's log lines
+ * would otherwise cost as much as its frames.
+ */
+export const rateLimiter = createRateLimiter(
+  { rate: settings.userMessageRate, burst: settings.userMessageBurst },
+  createDynamoDbFrameCounter({ client: dynamodb, tableName: settings.rateLimitsTableName }),
+  { onFull: (userId, window) => logger.warn("rate window full", { userId, frames: settings.userMessageBurst, until: new Date(window.endsAt).toISOString() }) },
+);

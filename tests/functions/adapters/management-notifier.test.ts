@@ -4,30 +4,10 @@
  * the answers, and the SDK's retry rules.
  */
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
-import { Sha256 } from "@smithy/core/checksum";
-import { HttpRequest } from "@smithy/core/protocols";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ManagementApiError } from "../../../functions/adapters/errors.js";
+import { AwsApiError } from "../../../functions/adapters/errors.js";
 import { createManagementNotifier, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
-
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-interface Answer {
-  readonly status: number;
-  readonly errorType?: string;
-  readonly body?: string;
-  readonly headers?: Record<string, string>;
-  /** Drop the connection instead of answering. */
-  readonly reset?: boolean;
-}
+import { signatureMatches as signedFor, startRecordingEndpoint, type Answer, type Received } from "../../support/recording-endpoint.js";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
 const region = "eu-west-1";
@@ -42,20 +22,12 @@ let close: () => Promise<void>;
 let notifier: ManagementNotifier | undefined;
 
 beforeAll(async () => {
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const { status, errorType, body = "", headers = {}, reset = false } = answers.shift() ?? { status: 200 };
-      if (reset) return void request.socket.destroy();
-      response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
-    });
+  const server = await startRecordingEndpoint((request) => {
+    received.push(request);
+    return answers.shift();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dev`;
-  close = () => new Promise((resolve) => server.close(() => resolve()));
-  server.unref();
+  endpoint = `${server.origin}/dev`;
+  close = server.close;
 });
 
 afterAll(() => close());
@@ -71,32 +43,8 @@ afterEach(() => {
 const newNotifier = (options: Partial<Parameters<typeof createManagementNotifier>[0]> = {}) =>
   (notifier = createManagementNotifier({ endpoint, maxSockets: 4, region, credentials, ...options }));
 
-/**
- * The check API Gateway makes, done the way servers do it: sign the request as received (method,
- * path as on the wire, the headers it lists as signed, body) at its own date, and compare.
- */
-async function signatureMatches(request: Received): Promise<boolean> {
-  const authorization = String(request.headers.authorization);
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
-  const date = String(request.headers["x-amz-date"]);
-  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
-  const [hostname, port] = String(request.headers.host).split(":") as [string, string];
-  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
-  const resigned = await signer.sign(
-    new HttpRequest({
-      method: request.method,
-      protocol: "http:",
-      hostname,
-      port: Number(port),
-      path: request.path,
-      // The payload hash is left out, for the signer to compute it from the body as received.
-      headers: Object.fromEntries(signedHeaders.filter((name) => name !== "x-amz-content-sha256").map((name) => [name, String(request.headers[name])])),
-      body: request.body,
-    }),
-    { signingDate },
-  );
-  return resigned.headers.authorization === authorization;
-}
+/** The check API Gateway makes. */
+const signatureMatches = (request: Received) => signedFor(request, { service: "execute-api", region, credentials });
 
 describe("the management notifier", () => {
   it("sends what the SDK sends, signed so that a SigV4 check accepts it as it accepts the SDK's", async () => {
@@ -152,7 +100,7 @@ describe("the management notifier", () => {
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "ForbiddenException", message: "Forbidden", $metadata: { httpStatusCode: 403 } });
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "PayloadTooLargeException", message: "Request entity too large" });
     const error = await ours.send("a", "x").catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(ManagementApiError);
+    expect(error).toBeInstanceOf(AwsApiError);
     expect(error).toMatchObject({ name: "HTTP400", message: "the management API answered 400" });
     expect(await ours.send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(4);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { deliverShard, dispatch, handOver, maxContinuations, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
+import { deliverShard, dispatch, firstPage, handOver, maxContinuations, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
 import type { DeliveryTask } from "../../../functions/core/ports.js";
 import { forgetIn, InMemoryRecipients, InMemoryShardLedger, InMemoryStore, InMemoryTaskQueue, record, RecordingNotifier } from "../../support/in-memory.js";
 
@@ -45,6 +45,19 @@ describe("dispatch", () => {
     expect(notifier.attempts).toEqual([]);
     expect(queue.tasks.map((task) => [task.kind, task.shard])).toEqual([["shard", 0], ["plan", 1]]);
     expect(queue.tasks[0]).toMatchObject({ connectionIds: ["c0", "c1", "c2", "c3"], job: { frame: "hi", audience: { kind: "everyone" } } });
+  });
+
+  it("starts from a first page already read (firstPage, read while the frame is counted) without reading it again", async () => {
+    const { dependencies, queue } = await system(10);
+    const first = await firstPage({ kind: "everyone" }, dependencies);
+    expect(first.connectionIds).toEqual(["c0", "c1", "c2", "c3"]);
+    const pages: (string | undefined)[] = [];
+    const { recipients } = dependencies;
+    const counting = { ...dependencies, recipients: { page: (...args: Parameters<typeof recipients.page>) => (pages.push(args[2]), recipients.page(...args)) } };
+    expect(await dispatch({ kind: "everyone" }, "hi", counting, first)).toEqual({ job: expect.any(String) });
+    expect(pages).toEqual([]);
+    expect(queue.tasks.map((task) => [task.kind, task.shard])).toEqual([["shard", 0], ["plan", 1]]);
+    expect(queue.tasks[0]).toMatchObject({ connectionIds: first.connectionIds });
   });
 
   it("delivers everything inline when the queue refuses the first shard or the frame is too large to hand over: nothing is lost", async () => {
