@@ -10,7 +10,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbPace, createDynamoDbShardLedger } from "../functions/adapters/dynamodb-delivery-ledger.js";
 import { asyncPayloadLimitBytes } from "../functions/adapters/lambda-task-queue.js";
 import { createManagementNotifier } from "../functions/adapters/management-notifier.js";
-import { deliverShard, dispatch, planShards, recipientPages } from "../functions/core/delivery.js";
+import { dispatch, recipientPages, runTask } from "../functions/core/delivery.js";
 import { fanOut } from "../functions/core/fan-out.js";
 import type { DeliveryTask } from "../functions/core/ports.js";
 import { defaults } from "../functions/settings/schema.js";
@@ -38,7 +38,7 @@ const dynamodb = new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity })
 const notifier = createManagementNotifier({ endpoint: managementUrl, maxSockets: defaults.postConcurrency, ...identity });
 const deliveries = { client: dynamodb, tableName: localTableNames.deliveriesTableName };
 const postRateLimit = Number(postRateLimitText);
-const { deliveryDependencies } = createMessaging({
+const { deliveryDependencies, endGone } = createMessaging({
   dynamodb,
   notifier,
   tables: localTableNames,
@@ -60,8 +60,7 @@ if (mode === "instance") {
     const budget = { remainingMs: () => deadline - Date.now() };
     try {
       if (task.kind === "dispatch") await dispatch({ kind: "everyone" }, frame, deliveryDependencies);
-      else if (task.kind === "plan") await planShards(task, deliveryDependencies, budget);
-      else await deliverShard(task, deliveryDependencies, budget);
+      else await runTask(task, deliveryDependencies, budget, endGone);
       send({ kind: "done", peakRssBytes: sample() });
     } catch (error) {
       send({ kind: "done", error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), peakRssBytes: sample() });

@@ -10,7 +10,7 @@ import { createInProcessTaskQueue } from "./adapters/in-process-task-queue.js";
 import { createManagementNotifier } from "./adapters/management-notifier.js";
 import { channelNameRule, isChannelName } from "./core/channel-rules.js";
 import { publishFromServer, type Published } from "./core/channels.js";
-import { deliverShard, dispatch, planShards, type Dispatched, type FanOutSummary } from "./core/delivery.js";
+import { dispatch, runTask, type Dispatched, type FanOutSummary } from "./core/delivery.js";
 import { defaults } from "./settings/schema.js";
 import { createMessaging, type Messaging } from "./wiring.js";
 
@@ -70,9 +70,8 @@ async function withStack<T extends object>(
   });
   let summary: FanOutSummary | undefined;
   const queue = createInProcessTaskQueue(async (task) => {
-    if (task.kind === "plan") return planShards(task, messaging.deliveryDependencies, processBudget);
-    await deliverShard(task, messaging.deliveryDependencies, processBudget);
-    progress(`shard ${task.shard + 1}: ${task.connectionIds.length} recipients settled`);
+    await runTask(task, messaging.deliveryDependencies, processBudget, messaging.endGone);
+    if (task.kind === "shard") progress(`shard ${task.shard + 1}: ${task.connectionIds.length} recipients settled`);
   });
   const deliveries = target.deliveries && { client: dynamodb, tableName: target.deliveries.tableName };
   const messaging = createMessaging({

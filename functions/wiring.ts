@@ -41,6 +41,8 @@ export interface Messaging {
   readonly fanOutDependencies: FanOutDependencies;
   readonly deliveryDependencies: DeliveryDependencies;
   readonly channelDependencies: ChannelDependencies;
+  /** Ends connections found gone, here and now (what a `forget` task of the workers does). */
+  readonly endGone: (connectionIds: readonly string[]) => Promise<void>;
 }
 
 export function createMessaging({ dynamodb, notifier, tables, policy, concurrency, shardSize, workers, summarize = () => undefined, refused = () => undefined }: MessagingOptions): Messaging {
@@ -50,12 +52,22 @@ export function createMessaging({ dynamodb, notifier, tables, policy, concurrenc
     subscriptionsTableName: tables.subscriptionsTableName,
     messagesTableName: tables.channelMessagesTableName,
   });
+  // Connections found gone (410): their records and subscriptions go, and their channels hear they left.
+  const endGone = async (connectionIds: readonly string[]) => {
+    await pMap(connectionIds, (connectionId) => store.removeStale(connectionId), { concurrency });
+    await forgetConnections(connectionIds, channelDependencies, { handOver: true });
+  };
   const fanOutDependencies: FanOutDependencies = {
-    // Connections found gone (410) anywhere: their records and subscriptions go, and their channels hear they left.
+    // The fan-out that found them has its own recipients to serve: the workers end them, when there are any.
     async forget(connectionIds) {
-      await pMap(connectionIds, (connectionId) => store.removeStale(connectionId), { concurrency });
-      // Their `leave`s wait for the workers: the fan-out that found them gone has its own recipients to serve.
-      await forgetConnections(connectionIds, channelDependencies, { handOver: true });
+      if (workers) {
+        try {
+          return await workers.queue.enqueue({ kind: "forget", connectionIds });
+        } catch (error) {
+          refused(error);
+        }
+      }
+      await endGone(connectionIds);
     },
     notifier,
     concurrency,
@@ -64,5 +76,5 @@ export function createMessaging({ dynamodb, notifier, tables, policy, concurrenc
   const recipients = createDynamoDbRecipients({ client: dynamodb, ...tables });
   const deliveryDependencies: DeliveryDependencies = { recipients, fanOut: fanOutDependencies, shardSize, ...(workers ? { workers } : {}), summarize, refused, now };
   const channelDependencies: ChannelDependencies = { channels, delivery: deliveryDependencies, policy, now };
-  return { store, fanOutDependencies, deliveryDependencies, channelDependencies };
+  return { store, fanOutDependencies, deliveryDependencies, channelDependencies, endGone };
 }

@@ -134,6 +134,18 @@ export async function handOver(audience: Audience, frame: string, dependencies: 
   return dispatch(audience, frame, { ...dependencies, workers: undefined });
 }
 
+/** Runs one task of the workers; `endGone` ends connections found gone (records, subscriptions, `leave`s). */
+export function runTask(task: DeliveryTask, dependencies: DeliveryDependencies, budget: TimeBudget, endGone: (connectionIds: readonly string[]) => Promise<void>): Promise<void> {
+  switch (task.kind) {
+    case "plan":
+      return planShards(task, dependencies, budget);
+    case "shard":
+      return deliverShard(task, dependencies, budget);
+    case "forget":
+      return endGone(task.connectionIds);
+  }
+}
+
 /**
  * Reads the job's recipients from `cursor` a shard at a time and launches each shard's worker,
  * shard n no sooner than n shards' worth of posts at `postRateLimit` after the job began. Each

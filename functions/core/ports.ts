@@ -184,8 +184,12 @@ export interface DeliveryJob {
   readonly startedAt: number;
 }
 
-/** What a `deliver` worker invocation is given: read recipients into shards, or deliver one shard. */
+/**
+ * What a `deliver` worker invocation is given: read recipients into shards, deliver one shard, or
+ * end connections a fan-out found gone (their records, subscriptions, and `leave`s).
+ */
 export type DeliveryTask =
+  | { readonly kind: "forget"; readonly connectionIds: readonly string[] }
   /** `cursor` absent: from the first recipient. */
   | { readonly kind: "plan"; readonly job: DeliveryJob; readonly cursor?: string; readonly shard: number }
   /** `continuation`: how many invocations of this shard ran out of time before this one. */

@@ -33,7 +33,7 @@ const workers =
       }
     : undefined;
 
-export const { store, fanOutDependencies, deliveryDependencies, channelDependencies } = createMessaging({
+export const { store, fanOutDependencies, deliveryDependencies, channelDependencies, endGone } = createMessaging({
   dynamodb,
   notifier,
   tables: settings,

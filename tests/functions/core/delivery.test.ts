@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { deliverShard, dispatch, firstPage, handOver, maxContinuations, planShards, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
+import { deliverShard, dispatch, firstPage, handOver, maxContinuations, planShards, runTask, ShardBusy, type DeliveryDependencies, type FanOutSummary } from "../../../functions/core/delivery.js";
 import type { DeliveryTask } from "../../../functions/core/ports.js";
 import { forgetIn, InMemoryRecipients, InMemoryShardLedger, InMemoryStore, InMemoryTaskQueue, record, RecordingNotifier } from "../../support/in-memory.js";
 
@@ -22,7 +22,7 @@ async function system(connections: number, { shardSize = 4, postRateLimit = 1_00
     now: () => new Date(),
   };
   const budget = { remainingMs: () => remainingMs };
-  const run = (task: DeliveryTask) => (task.kind === "plan" ? planShards(task, dependencies, budget) : deliverShard(task, dependencies, budget));
+  const run = (task: DeliveryTask) => runTask(task, dependencies, budget, forgetIn(store));
   const received = () => notifier.sent.map(([id]) => id).sort();
   const all = Array.from({ length: connections }, (_, i) => `c${i}`).sort();
   return { store, notifier, queue, ledger, summaries, dependencies, budget, run, received, all, paced: () => paced };
@@ -43,7 +43,7 @@ describe("dispatch", () => {
     const dispatched = await dispatch({ kind: "everyone" }, "hi", dependencies);
     expect(dispatched).toEqual({ job: expect.any(String) });
     expect(notifier.attempts).toEqual([]);
-    expect(queue.tasks.map((task) => [task.kind, task.shard])).toEqual([["shard", 0], ["plan", 1]]);
+    expect(queue.tasks.map((task) => [task.kind, "shard" in task ? task.shard : undefined])).toEqual([["shard", 0], ["plan", 1]]);
     expect(queue.tasks[0]).toMatchObject({ connectionIds: ["c0", "c1", "c2", "c3"], job: { frame: "hi", audience: { kind: "everyone" } } });
   });
 
@@ -56,7 +56,7 @@ describe("dispatch", () => {
     const counting = { ...dependencies, recipients: { page: (...args: Parameters<typeof recipients.page>) => (pages.push(args[2]), recipients.page(...args)) } };
     expect(await dispatch({ kind: "everyone" }, "hi", counting, first)).toEqual({ job: expect.any(String) });
     expect(pages).toEqual([]);
-    expect(queue.tasks.map((task) => [task.kind, task.shard])).toEqual([["shard", 0], ["plan", 1]]);
+    expect(queue.tasks.map((task) => [task.kind, "shard" in task ? task.shard : undefined])).toEqual([["shard", 0], ["plan", 1]]);
     expect(queue.tasks[0]).toMatchObject({ connectionIds: first.connectionIds });
   });
 
