@@ -35,8 +35,8 @@ export const channelFanOutDefaults = {
 const fanOuts = new Comparison({
   broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
   live: "**channel** publish, every subscriber live",
-  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` handed to the deliver workers",
-  shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection: removed, no `leave`",
+  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), their clean-up and `leave`s handed to the deliver workers",
+  shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection (no `leave` to tell)",
 });
 type Variant = (typeof fanOuts.variants)[number];
 
@@ -248,8 +248,8 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     `One message published on a channel of N subscribers, against the broadcast's local \`@connections\` endpoint (${options.delayMs} ms per`,
     "post, 410 `GoneException` for one id in ten), by the messaging system the functions build (`publishFromServer`: the",
     "channel's next seq, its retained copy, the Query by channel page by page, `fanOut` with 50 posts in flight, and for",
-    "each 410 the clean-up the functions do: the connection's record and subscriptions removed and, where it was the",
-    "user's last connection on the channel, its `leave` handed to the deliver workers, queued and not posted here). Subscriptions are real items in dynalite",
+    "the 410s what the functions do: the gone connections handed to the deliver workers (one `forget` task, queued and not",
+    "run here: their records, subscriptions and `leave`s are the workers' work). Subscriptions are real items in dynalite",
     "(one user per connection); dynalite and the endpoint run in the benchmark's process. Every publish runs in a fresh",
     `process under \`ulimit -n ${options.fileLimit}\`, after an unmeasured publish to 100 other subscribers; ${options.rounds} rounds, variants`,
     `interleaved, medians. A publish still running after ${options.timeoutMs / 1000} s (\`lambdaTimeoutSeconds\`) is cut off there, as Lambda`,
@@ -267,15 +267,13 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     `stored its retained copy and read the first page of the Query: its first post goes out after ${firstPost(1000)} at 1,000 and`,
     `${firstPost(5000)} at 5,000: the functions' store reads the channel in pages of up to 1 MB (its \`pageSize\` is unset), about`,
     "5,000 subscriptions, so no post starts before all of a channel this size is read. With gone subscribers, the",
-    "message goes to every subscriber first; the connections found gone are then ended together (their records, then all",
-    "their subscriptions: a Query on the index and a batch delete each, then a Query for each user's other connections):",
-    `that alone made the publish ${ratio(cleanUp)} slower at 1,000 (last row; dynalite is slower than DynamoDB). Where a`,
-    "departed user had no other connection on the channel, its `leave` is one fan-out to every remaining subscriber, N × (gone",
-    "users) posts in all (90,000 for 100 departures in a channel of 1,000): the publish hands each to the deliver workers",
-    "(one queued task each) instead of posting them itself.",
+    "message goes to every subscriber first; the connections found gone are then handed to the workers in one task, where",
+    "their records and subscriptions are removed and, for a departed user's last connection on the channel, a `leave`",
+    "fans out to every remaining subscriber: N × (gone users) posts in all, 90,000 for 100 departures in a channel of",
+    `1,000, none of them in the publish's invocation. The 410s alone cost the publish ${ratio(cleanUp)} the live time at 1,000 (last row).`,
     findings.channelTimedOutAt1000 > 0
       ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames.`
-      : `At 1,000 the publish saw ${gone} 410s, handed ${median(stale.map((o) => o.handedOver))} \`leave\` fan-outs to the workers and posted ${leaves} \`leave\` frames itself.`,
+      : `At 1,000 the publish saw ${gone} 410s, handed ${median(stale.map((o) => o.handedOver))} task to the workers and posted ${leaves} \`leave\` frames itself.`,
     "",
     `**Resume** in the same model: \`subscribe\` with \`since\` on a channel of ${result.resumes[0]?.replayed ?? "–"} retained messages, its replies (\`subscribed\`,`,
     `then each message) posted one after the other as the \`subscribe\` function sends them: **${seconds(findings.resumeMs)}**`,
