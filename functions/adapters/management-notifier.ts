@@ -58,7 +58,7 @@ export function createManagementNotifier({
     retrying("execute-api", () => attempt(method, connectionId, body), answerThrottling ? () => "throttled" : undefined);
 
   return {
-    send: (connectionId, data) => call("POST", connectionId, data),
+    send: (connectionId, data, { retryThrottling = false } = {}) => call("POST", connectionId, data, { answerThrottling: !retryThrottling }),
     close: (connectionId) => call("DELETE", connectionId),
     exists: async (connectionId) => (await call("GET", connectionId, undefined, { answerThrottling: false })) === "delivered",
     destroy: () => http.destroy(),

@@ -17,7 +17,7 @@ import {
 import { admits, namesGroups, ruleFor, type ChannelRule, type Permission } from "./channel-rules.js";
 import pMap from "p-map";
 import { RequestError } from "./errors.js";
-import { dispatch, handOver, type DeliveryDependencies, type Dispatched } from "./delivery.js";
+import { dispatch, handOver, seconds, type DeliveryDependencies, type Dispatched } from "./delivery.js";
 import type { ChannelStore, Member, StoredMessage } from "./ports.js";
 
 export interface ChannelPolicy {
@@ -49,7 +49,6 @@ export interface Sender extends Member {
 /** Sends one frame to the sender. */
 export type Reply = (frame: string) => Promise<void>;
 
-const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 async function authorize(policy: ChannelPolicy, channel: string, sender: Sender, permission: Permission): Promise<void> {
   const rule = ruleFor(policy.rules, channel, sender.userId);

@@ -8,7 +8,7 @@
  * invocation resumes from the checkpoint, so nobody is skipped and nobody is posted twice.
  */
 import { randomUUID } from "node:crypto";
-import { fanOut, type FanOutDependencies, type FanOutReport, type Settled } from "./fan-out.js";
+import { fanOut, sleep, type FanOutDependencies, type FanOutReport, type Settled } from "./fan-out.js";
 import type { Audience, DeliveryCounts, DeliveryJob, DeliveryTask, FanOutTotals, Pace, RecipientPage, Recipients, ShardLedger, ShardProgress, TaskQueue } from "./ports.js";
 
 export interface Workers {
@@ -64,7 +64,8 @@ export const maxContinuations = 20;
 /** How often a shard's checkpoint is written while it posts. */
 const checkpointIntervalMs = 200;
 
-const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+/** A date as epoch seconds, as DynamoDB's TTL attributes hold it. */
+export const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** The pages of an audience, one `Recipients` page after another. */
 export async function* recipientPages(recipients: Recipients, audience: Audience, pageSize: number, now: Date, from?: { connectionIds: readonly string[]; next?: string }): AsyncIterable<readonly string[]> {
@@ -106,8 +107,7 @@ export async function dispatch(audience: Audience, frame: string, dependencies: 
   } catch (error) {
     dependencies.refused(error);
     // The first shard is the workers'; the rest is delivered here.
-    const rest = await recipients.page(audience, shardSize, first.next, seconds(now()));
-    return { report: await inline(rest) };
+    return { report: await inline({ connectionIds: [], next: first.next }) };
   }
   return { job: job.id };
 }
@@ -320,5 +320,3 @@ function workersOf({ workers }: DeliveryDependencies): Workers {
 async function* pages(connectionIds: readonly string[]): AsyncIterable<readonly string[]> {
   yield connectionIds;
 }
-
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());

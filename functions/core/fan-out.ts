@@ -141,4 +141,5 @@ async function* flatten(pages: AsyncIterable<readonly string[]>): AsyncIterable<
   for await (const page of pages) yield* page;
 }
 
-const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+/** Waits `ms` (nothing when it is not positive). */
+export const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());

@@ -61,14 +61,21 @@ export interface ConnectionStore {
 
 /**
  * `gone`: API Gateway no longer knows the connection (410); the record is stale. `throttled`: the
- * account's `@connections` quota refused the request even after the client's own retries; it may
- * be sent again later.
+ * account's `@connections` quota refused the request (429); a fan-out pauses and sends it again.
  */
 export type Delivery = "delivered" | "gone" | "throttled";
 
+export interface SendOptions {
+  /**
+   * A lone request (a reply to its sender) retries throttling itself, as the SDK does, and never
+   * answers `throttled`; a fan-out leaves it unset, takes `throttled` and slows all its senders down.
+   */
+  readonly retryThrottling?: boolean;
+}
+
 export interface Notifier {
   /** Sends one text frame; throws on any failure other than a gone connection. */
-  send(connectionId: string, data: string): Promise<Delivery>;
+  send(connectionId: string, data: string, options?: SendOptions): Promise<Delivery>;
   /** Closes the connection (API Gateway then runs `$disconnect`); `delivered` once it is closed. */
   close(connectionId: string): Promise<Delivery>;
   /** Whether API Gateway still knows the connection (`GetConnection`; 410 means no). */

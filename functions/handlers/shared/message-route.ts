@@ -53,19 +53,9 @@ export function messageRoute<Read = undefined>(action: RouteAction<Read>, { echo
   });
 }
 
-/** Pauses before a throttled reply is sent again (the account's `@connections` quota). */
-const replyRetriesMs = [100, 400, 1600];
-
 async function replyTo(connectionId: string, data: string): Promise<void> {
   try {
-    let delivery = await notifier.send(connectionId, data);
-    for (const pauseMs of replyRetriesMs) {
-      if (delivery !== "throttled") break;
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      delivery = await notifier.send(connectionId, data);
-    }
-    if (delivery === "gone") await fanOutDependencies.forget([connectionId]);
-    if (delivery === "throttled") logger.warn("reply throttled: not sent");
+    if ((await notifier.send(connectionId, data, { retryThrottling: true })) === "gone") await fanOutDependencies.forget([connectionId]);
   } catch (error) {
     logger.error("reply failed", { error: describe(error) });
   }

@@ -131,6 +131,12 @@ describe("the management notifier", () => {
     expect(received.every((request) => request.path === "/dev/@connections/a" && request.body === "x")).toBe(true);
   });
 
+  it("retries a throttled lone post (a reply) as the SDK does, then delivers", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().send("a", "x", { retryThrottling: true })).toBe("delivered");
+    expect(received).toHaveLength(2);
+  });
+
   it("answers a throttled post at once, for the fan-out to slow all its senders down and send it again", async () => {
     answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
     expect(await newNotifier().send("a", "x")).toBe("throttled");
