@@ -3,11 +3,12 @@
  * (the README lists them). Every decision lives in infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { authorizerFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
+import { authorizerFunction, deliverFunction, expirySweeperFunction, functions, identitySources, routes } from "./functions/routes.js";
 import { ApiGatewayAccount } from "./infra/apigateway-account.js";
 import { loadStackConfig } from "./infra/config.js";
 import { ChannelTables } from "./infra/channel-tables.js";
 import { ConnectionsTable } from "./infra/connections-table.js";
+import { DeliveryWorkers, type DeliverWorker } from "./infra/delivery-workers.js";
 import { ExpirySchedule } from "./infra/expiry-schedule.js";
 import { Network } from "./infra/network.js";
 import { RateLimitTable } from "./infra/rate-limit-table.js";
@@ -40,6 +41,11 @@ const channels = new ChannelTables("channels", {
 
 const rateLimits = new RateLimitTable("rate-limits");
 
+// Every messaging function (the worker too) needs the deliveries table, and the worker's invocation
+// settings need the worker: they get it as a deferred output, resolved once the functions are declared.
+const [deliverWorker, resolveDeliverWorker] = pulumi.deferredOutput<DeliverWorker>();
+const deliveries = new DeliveryWorkers("deliveries", { worker: deliverWorker });
+
 const network = config.network.kind === "none" ? undefined : new Network("network", { vpc: config.network });
 
 const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
@@ -49,7 +55,7 @@ const apiGatewayAccount = config.api.manageApiGatewayAccount ? new ApiGatewayAcc
 const [apiEndpoints, resolveApiEndpoints] = pulumi.deferredOutput<ApiEndpoints>();
 
 const routeFunctions = new RouteFunctions("websocket", {
-  routeTable: { routes, functions, authorizerFunction, build: buildFunction },
+  routeTable: { routes, functions, authorizerFunction, deliverFunction, build: buildFunction },
   api: apiEndpoints,
   authorizer: { ...config.auth, issuer: userPool.issuer, clientId: userPool.userPoolClientId },
   messaging: config.messaging,
@@ -61,12 +67,15 @@ const routeFunctions = new RouteFunctions("websocket", {
   },
   channels,
   rateLimits,
+  deliveries,
   functions: {
     ...config.functions,
     vpc: network && { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds },
   },
   logRetentionDays: config.logRetentionDays,
 });
+
+resolveDeliverWorker(pulumi.output({ functionName: routeFunctions.deliverWorker.functionName, roleName: routeFunctions.deliverWorker.role.name }));
 
 const api = new WebSocketApi("websocket", {
   routes,
@@ -110,6 +119,9 @@ export const connectionsTableName = connections.tableName;
 export const subscriptionsTableName = channels.subscriptionsTableName;
 export const channelMessagesTableName = channels.messagesTableName;
 export const channelHistorySeconds = config.messaging.channelHistorySeconds;
+/** What a server-side publisher paces its `@connections` calls with, together with the workers. */
+export const deliveriesTableName = deliveries.tableName;
+export const postRateLimit = config.messaging.postRateLimit;
 /** Only with a custom domain: what its DNS record points at (`hostedZoneId` makes the alias record). */
 export const customDomainTarget = api.customDomainTarget;
 /** Only with the `webClient` config key. */

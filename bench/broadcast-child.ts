@@ -20,6 +20,9 @@ import { defaults } from "../functions/settings/schema.js";
 import { connectionIds } from "./lib/connection-ids.js";
 import { reportOutcome } from "./lib/sender-process.js";
 
+/** The ways of posting this process measures: its first argument. */
+export type BroadcastVariant = "ours" | "sdk" | "sequential" | "unbounded";
+
 export interface BroadcastOutcome {
   readonly variant: string;
   readonly recipients: number;
@@ -39,7 +42,7 @@ export interface BroadcastOutcome {
   readonly fileLimit: string;
 }
 
-const [variant, countText, endpoint, budgetText, fileLimit] = process.argv.slice(2) as [string, string, string, string, string];
+const [variant, countText, endpoint, budgetText, fileLimit] = process.argv.slice(2) as [BroadcastVariant, string, string, string, string];
 const count = Number(countText);
 const budgetMs = Number(budgetText);
 const identity = { region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } };

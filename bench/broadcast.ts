@@ -5,27 +5,25 @@
  * ours (bounded fan-out) vs sequential posting vs unbounded `Promise.all`.
  */
 import { join } from "node:path";
-import type { BroadcastOutcome } from "./broadcast-child.js";
+import type { BroadcastOutcome, BroadcastVariant } from "./broadcast-child.js";
 import { bundleChild } from "./lib/bundle.js";
+import { Comparison } from "./lib/comparison.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
 import { runSender } from "./lib/sender-process.js";
-import { median, seconds, table } from "./lib/stats.js";
+import { median, seconds } from "./lib/stats.js";
 
 export const broadcastDefaults = { counts: [100, 1000, 5000], rounds: 3, delayMs: 20, fileLimit: 1024, sequentialBudgetMs: 3000 } as const;
 
-const variants = ["ours", "sdk", "sequential", "unbounded"] as const;
-type Variant = (typeof variants)[number];
-
-const labels: Record<Variant, string> = {
+const fanOuts = new Comparison<BroadcastVariant>({
   ours: "**ours**: `fanOut`, 50 in flight on 50 sockets, signed requests from the SDK's parts",
   sdk: "`fanOut` the same, through the generated SDK client",
   sequential: "sequential `await` per post",
   unbounded: "`Promise.all`, unlimited sockets",
-};
+});
 
 export interface BroadcastResult {
   readonly options: typeof broadcastDefaults;
-  readonly outcomes: Record<number, Record<Variant, (BroadcastOutcome & { peakConnections: number })[]>>;
+  readonly outcomes: Record<number, Record<BroadcastVariant, (BroadcastOutcome & { peakConnections: number })[]>>;
 }
 
 export async function runBroadcast(scratch: string, options = broadcastDefaults): Promise<BroadcastResult> {
@@ -35,18 +33,15 @@ export async function runBroadcast(scratch: string, options = broadcastDefaults)
   const outcomes: BroadcastResult["outcomes"] = {};
   try {
     for (const count of options.counts) {
-      outcomes[count] = { ours: [], sdk: [], sequential: [], unbounded: [] };
-      for (let round = 0; round < options.rounds; round += 1) {
-        for (let j = 0; j < variants.length; j += 1) {
-          const variant = variants[(round + j) % variants.length]!;
-          endpoint.reset();
-          // Lambda's limit for the sender; the endpoint (this process) is not bound by it.
-          const outcome = await runSender<BroadcastOutcome>(child, [variant, String(count), endpoint.url, String(options.sequentialBudgetMs)], options.fileLimit);
-          outcomes[count]![variant].push({ ...outcome, peakConnections: endpoint.stats.peakConnections });
-          // Let the endpoint close the sender's sockets before the next run counts its own.
-          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
-        }
-      }
+      outcomes[count] = await fanOuts.interleave(options.rounds, async (variant) => {
+        endpoint.reset();
+        // Lambda's limit for the sender; the endpoint (this process) is not bound by it.
+        const outcome = await runSender<BroadcastOutcome>(child, [variant, String(count), endpoint.url, String(options.sequentialBudgetMs)], options.fileLimit);
+        const peakConnections = endpoint.stats.peakConnections;
+        // Let the endpoint close the sender's sockets before the next run counts its own.
+        await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        return { ...outcome, peakConnections };
+      });
     }
   } finally {
     await endpoint.close();
@@ -82,8 +77,8 @@ export interface BroadcastFindings {
 }
 
 export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
-  const at = (count: number, variant: Variant = "ours") => result.outcomes[count]?.[variant] ?? [];
-  const cpuAt1000 = (variant: Variant) => median(at(1000, variant).map((o) => o.cpuMicrosPerPost));
+  const at = (count: number, variant: BroadcastVariant = "ours") => result.outcomes[count]?.[variant] ?? [];
+  const cpuAt1000 = (variant: BroadcastVariant) => median(at(1000, variant).map((o) => o.cpuMicrosPerPost));
   return {
     oursAt1000Ms: median(at(1000).map((o) => o.elapsedMs)),
     oursFailuresAt5000: Math.max(0, ...at(5000).map((o) => o.failed)),
@@ -94,7 +89,6 @@ export function broadcastFindings(result: BroadcastResult): BroadcastFindings {
 export function broadcastSection(result: BroadcastResult): string {
   const { options } = result;
   const findings = broadcastFindings(result);
-  const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant]))]);
   return [
     "Time to deliver one frame to N connections through the API Gateway management API (ours: the",
     "notifier; the others: the generated client, `@aws-sdk/client-apigatewaymanagementapi`), against a",
@@ -105,7 +99,7 @@ export function broadcastSection(result: BroadcastResult): string {
     "code, open sockets). Each cell: time · outcome (delivered + gone, or failures) · the sender's CPU",
     "time per post · most sockets the endpoint saw open at once.",
     "",
-    table(["fan-out", ...options.counts.map((count) => `N = ${count.toLocaleString("en-US")}`)], rows),
+    fanOuts.table(options.counts, (variant, count) => cell(result.outcomes[count]![variant])),
     "",
     `Ours: **${seconds(findings.oursAt1000Ms)}** for 1,000 connections (goal ≤ 0.6 s), **${findings.oursFailuresAt5000}** failures at 5,000 (goal: none).`,
     `The generated SDK client spends **${findings.sdkCpuOverOurs.toFixed(1)}×** ours' CPU per post (at 1,000).`,

@@ -3,8 +3,10 @@
  * bench/channel-fanout.ts: the messaging system the functions build (functions/wiring.ts: the
  * DynamoDB stores on dynalite, the management notifier) publishes one message from the server
  * (`publishFromServer`: next seq, retained copy, Query by channel page by page, `fanOut`, and for
- * each 410 the clean-up the functions do: the connection's record and subscriptions removed and
- * `leave` told to the channel). The outcome goes to stdout as JSON.
+ * each 410 the clean-up the functions do: the connection's record and subscriptions removed, and
+ * the `leave` to the channel handed to the deliver workers, which are not run here: `handedOver`
+ * counts those tasks). The publish is delivered by this process, as one invocation delivers a fan-out
+ * of at most `fanOutShardSize` recipients. The outcome goes to stdout as JSON.
  *
  * It first publishes once on a channel of 100 other subscribers, unmeasured: a warm instance.
  * A publish still running after `lambdaTimeoutSeconds` is reported as timed out, as Lambda would
@@ -19,6 +21,7 @@ import { createManagementNotifier } from "../functions/adapters/management-notif
 import { parseSubscribe } from "../functions/core/channel-frames.js";
 import { publishFromServer, subscribe, type ChannelDependencies, type Sender } from "../functions/core/channels.js";
 import type { FanOutReport } from "../functions/core/fan-out.js";
+import type { DeliveryTask } from "../functions/core/ports.js";
 import { defaults } from "../functions/settings/schema.js";
 import { createMessaging } from "../functions/wiring.js";
 import { localTableNames } from "../local/tables.js";
@@ -33,6 +36,8 @@ export interface ChannelOutcome {
   readonly messagesDelivered: number;
   /** Posts answered 410 (all frames). */
   readonly gone: number;
+  /** Fan-outs handed to the deliver workers (the departures' `leave`s). */
+  readonly handedOver: number;
   readonly elapsedMs: number;
   /** From the publish's start to its first `message` post: the seq, the retained copy, the first Query page. */
   readonly firstPostMs: number;
@@ -84,30 +89,45 @@ const counted = {
     return delivery;
   },
 };
+const handedOver: DeliveryTask[] = [];
 const { channelDependencies } = createMessaging({
   dynamodb: new DynamoDBClient({ endpoint: dynamoDbEndpoint, ...identity }),
   notifier: counted,
   tables: localTableNames,
   policy: { rules: defaults.channelRules, historySeconds: defaults.channelHistorySeconds, replayLimit: defaults.channelReplayLimit, maxSubscriptionsPerConnection: defaults.maxSubscriptionsPerConnection },
   concurrency: defaults.postConcurrency,
+  // The publish itself is this process's to deliver, whatever the channel's size (the workers'
+  // figures are the fan-out section's): its tasks are refused, which makes it deliver them here.
+  shardSize: 10_000,
+  workers: {
+    queue: {
+      maxTaskBytes: 256 * 1024,
+      async enqueue(task) {
+        if (task.kind !== "forget" && task.job.frame.startsWith('{"type":"message"')) throw new Error("delivered by the publishing process in this benchmark");
+        handedOver.push(task);
+      },
+    },
+    ledger: undefined as never,
+    pace: async () => true,
+    postRateLimit: defaults.postRateLimit,
+  },
 });
 
 /** The publish's Query by channel, timed page by page (the wait for each page only, not the posting). */
 const query = { pages: 0, ms: 0 };
+const { delivery } = channelDependencies;
 const timedChannels: ChannelDependencies = {
   ...channelDependencies,
-  channels: {
-    ...channelDependencies.channels,
-    async *subscriberIds(name, nowSeconds) {
-      const pages = channelDependencies.channels.subscriberIds(name, nowSeconds)[Symbol.asyncIterator]();
-      for (;;) {
+  delivery: {
+    ...delivery,
+    recipients: {
+      async page(...args) {
         const asked = performance.now();
-        const next = await pages.next();
+        const page = await delivery.recipients.page(...args);
         query.ms += performance.now() - asked;
-        if (next.done) return;
         query.pages += 1;
-        yield next.value;
-      }
+        return page;
+      },
     },
   },
 };
@@ -132,6 +152,7 @@ async function run(): Promise<ChannelOutcome> {
   await publishFromServer(warmChannel, data, channelDependencies);
   Object.assign(posts, { message: 0, leave: 0, other: 0 });
   gone = 0;
+  handedOver.length = 0;
   messagesDelivered = 0;
   firstPostAt = Number.NaN;
   const started = performance.now();
@@ -142,10 +163,11 @@ async function run(): Promise<ChannelOutcome> {
   const { user, system } = process.cpuUsage(cpu);
   const total = posts.message + posts.leave + posts.other;
   return {
-    ...(published ? { report: published.report } : {}),
+    ...(published && "report" in published.delivery ? { report: published.delivery.report } : {}),
     posts: { ...posts },
     messagesDelivered,
     gone,
+    handedOver: handedOver.length,
     elapsedMs,
     firstPostMs: firstPostAt - started,
     timedOut: published === undefined,

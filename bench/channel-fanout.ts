@@ -17,10 +17,11 @@ import { ensureTables, localTableNames } from "../local/tables.js";
 import type { BroadcastOutcome } from "./broadcast-child.js";
 import type { ChannelOutcome, ResumeOutcome } from "./channel-child.js";
 import { bundleChild } from "./lib/bundle.js";
+import { Comparison } from "./lib/comparison.js";
 import { connectionIds, isStale } from "./lib/connection-ids.js";
 import { startManagementEndpoint } from "./lib/management-endpoint.js";
 import { runSender } from "./lib/sender-process.js";
-import { median, millis, ratio, seconds, table } from "./lib/stats.js";
+import { median, millis, ratio, seconds } from "./lib/stats.js";
 
 export const channelFanOutDefaults = {
   counts: [1000, 5000],
@@ -31,15 +32,13 @@ export const channelFanOutDefaults = {
   timeoutMs: defaults.lambdaTimeoutSeconds * 1000,
 } as const;
 
-const variants = ["broadcast", "live", "stale", "shared"] as const;
-type Variant = (typeof variants)[number];
-
-const labels: Record<Variant, string> = {
+const fanOuts = new Comparison({
   broadcast: "broadcast: `fanOut` over a list of ids, one in ten gone, nothing removed (the broadcast section's **ours**)",
   live: "**channel** publish, every subscriber live",
-  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), each removed and its `leave` told to the channel",
-  shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection: removed, no `leave`",
-};
+  stale: "**channel** publish, one subscriber in ten gone (as the broadcast), their clean-up and `leave`s handed to the deliver workers",
+  shared: "**channel** publish, one in ten gone, each of their users still subscribed from another connection (no `leave` to tell)",
+});
+type Variant = (typeof fanOuts.variants)[number];
 
 type Outcome = (BroadcastOutcome & { kind: "broadcast" }) | (ChannelOutcome & { kind: "channel" });
 
@@ -125,29 +124,25 @@ export async function runChannelFanOut(scratch: string, options = channelFanOutD
     for (const count of options.counts) {
       const live = `bench/live-${count}`;
       await seed(documents, live, connectionIds(count, { staleEvery: 0 }));
-      outcomes[count] = { broadcast: [], live: [], stale: [], shared: [] };
-      for (let round = 0; round < options.rounds; round += 1) {
-        for (let j = 0; j < variants.length; j += 1) {
-          const variant = variants[(round + j) % variants.length]!;
-          let outcome: Outcome;
-          if (variant === "broadcast") {
-            endpoint.reset();
-            outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
-          } else {
-            // A 410 removes the connection's subscriptions on every channel: each publish with gone
-            // subscribers gets a channel and connection ids of its own.
-            const channel = variant === "live" ? live : `bench/${variant}-${count}-${round}`;
-            if (channel !== live) await seed(documents, channel, connectionIds(count, { prefix: `${variant}${round}` }), { sharedUsers: variant === "shared" });
-            endpoint.reset();
-            const args = ["publish", channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
-            outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
-          }
-          outcomes[count]![variant].push(outcome);
-          console.log(`  N=${count} ${variant}: ${summary(outcome)}`);
-          // Let the endpoint close the sender's sockets before the next run counts its own.
-          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      outcomes[count] = await fanOuts.interleave(options.rounds, async (variant, round) => {
+        let outcome: Outcome;
+        if (variant === "broadcast") {
+          endpoint.reset();
+          outcome = { kind: "broadcast", ...(await runSender<BroadcastOutcome>(broadcastChild, ["ours", String(count), endpoint.url, "0"], options.fileLimit)) };
+        } else {
+          // A 410 removes the connection's subscriptions on every channel: each publish with gone
+          // subscribers gets a channel and connection ids of its own.
+          const channel = variant === "live" ? live : `bench/${variant}-${count}-${round}`;
+          if (channel !== live) await seed(documents, channel, connectionIds(count, { prefix: `${variant}${round}` }), { sharedUsers: variant === "shared" });
+          endpoint.reset();
+          const args = ["publish", channel, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
+          outcome = { kind: "channel", ...(await runSender<ChannelOutcome>(channelChild, args, options.fileLimit)) };
         }
-      }
+        console.log(`  N=${count} ${variant}: ${summary(outcome)}`);
+        // Let the endpoint close the sender's sockets before the next run counts its own.
+        await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        return outcome;
+      });
     }
     for (let round = 0; round < options.rounds; round += 1) {
       const args = ["resume", `public/resume-${round}`, endpoint.url, dynalite.endpoint, warmChannel, String(options.timeoutMs)];
@@ -249,20 +244,19 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
   const leaves = median(stale.map((o) => o.posts.leave));
   const gone = median(stale.map((o) => o.gone));
   const cleanUp = median(channelRuns(1000, "shared").map((o) => o.elapsedMs)) / median(channelRuns(1000, "live").map((o) => o.elapsedMs));
-  const rows = variants.map((variant) => [labels[variant], ...options.counts.map((count) => cell(result.outcomes[count]![variant], liveSubscribers(count, variant), options.timeoutMs))]);
   return [
     `One message published on a channel of N subscribers, against the broadcast's local \`@connections\` endpoint (${options.delayMs} ms per`,
     "post, 410 `GoneException` for one id in ten), by the messaging system the functions build (`publishFromServer`: the",
     "channel's next seq, its retained copy, the Query by channel page by page, `fanOut` with 50 posts in flight, and for",
-    "each 410 the clean-up the functions do: the connection's record and subscriptions removed and, where it was the",
-    "user's last connection on the channel, `leave` fanned out to the others). Subscriptions are real items in dynalite",
+    "the 410s what the functions do: the gone connections handed to the deliver workers (one `forget` task, queued and not",
+    "run here: their records, subscriptions and `leave`s are the workers' work). Subscriptions are real items in dynalite",
     "(one user per connection); dynalite and the endpoint run in the benchmark's process. Every publish runs in a fresh",
     `process under \`ulimit -n ${options.fileLimit}\`, after an unmeasured publish to 100 other subscribers; ${options.rounds} rounds, variants`,
     `interleaved, medians. A publish still running after ${options.timeoutMs / 1000} s (\`lambdaTimeoutSeconds\`) is cut off there, as Lambda`,
     "would. Each cell: time · outcome of the `message` posts (delivered + gone, or failures; when cut off, the live",
     "subscribers reached by then) · the Query's pages and the time spent waiting for them · the sender's CPU time per post.",
     "",
-    table(["fan-out", ...options.counts.map((count) => `N = ${count.toLocaleString("en-US")}`)], rows),
+    fanOuts.table(options.counts, (variant, count) => cell(result.outcomes[count]![variant], liveSubscribers(count, variant), options.timeoutMs)),
     "",
     `Channel, one subscriber in ten gone: ${findings.channelTimedOutAt1000 > 0 ? `**timed out** at ${seconds(options.timeoutMs)}` : `**${seconds(findings.channelAt1000Ms)}**`} for 1,000 subscribers (goal ≤ 0.6 s), ` +
       `**${findings.channelFailuresAt5000}** live subscribers not reached at 5,000 (goal: none)${findings.channelTimedOutAt5000 > 0 ? ", cut off by the timeout" : ""}.`,
@@ -273,15 +267,13 @@ export function channelFanOutSection(result: ChannelFanOutResult): string {
     `stored its retained copy and read the first page of the Query: its first post goes out after ${firstPost(1000)} at 1,000 and`,
     `${firstPost(5000)} at 5,000: the functions' store reads the channel in pages of up to 1 MB (its \`pageSize\` is unset), about`,
     "5,000 subscriptions, so no post starts before all of a channel this size is read. With gone subscribers, the",
-    "message goes to every subscriber first; the connections found gone are then ended together (their records, then all",
-    "their subscriptions: a Query on the index and a batch delete each, then a Query for each user's other connections):",
-    `that alone made the publish ${ratio(cleanUp)} slower at 1,000 (last row; dynalite is slower than DynamoDB). Where a`,
-    "departed user had no other connection on the channel, `leave` then goes to every remaining subscriber: one fan-out per",
-    "departed user, so N × (gone users) posts, none of them to another departed connection.",
+    "message goes to every subscriber first; the connections found gone are then handed to the workers in one task, where",
+    "their records and subscriptions are removed and, for a departed user's last connection on the channel, a `leave`",
+    "fans out to every remaining subscriber: N × (gone users) posts in all, 90,000 for 100 departures in a channel of",
+    `1,000, none of them in the publish's invocation. The 410s alone cost the publish ${ratio(cleanUp)} the live time at 1,000 (last row).`,
     findings.channelTimedOutAt1000 > 0
-      ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames\n` +
-          "of the 90,000 that 100 departures in a channel of 1,000 take: what is cut off is the tail of the departures' `leave`, not the message."
-      : `At 1,000 the publish posted ${leaves} \`leave\` frames and saw ${gone} 410s.`,
+      ? `By the timeout the publish had reached **${reached} of ${liveSubscribers(1000, "stale")}** live subscribers with the message and posted ${leaves} \`leave\` frames.`
+      : `At 1,000 the publish saw ${gone} 410s, handed ${median(stale.map((o) => o.handedOver))} task to the workers and posted ${leaves} \`leave\` frames itself.`,
     "",
     `**Resume** in the same model: \`subscribe\` with \`since\` on a channel of ${result.resumes[0]?.replayed ?? "–"} retained messages, its replies (\`subscribed\`,`,
     `then each message) posted one after the other as the \`subscribe\` function sends them: **${seconds(findings.resumeMs)}**`,

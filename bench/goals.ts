@@ -1,7 +1,7 @@
 /** The issue's goals against the latest figures of each section (read back from BENCHMARKS.md). */
 import { millis, percent, rate, ratio, seconds, table } from "./lib/stats.js";
 
-type Findings = Record<string, Record<string, number | string>>;
+type Findings = Record<string, Record<string, unknown>>;
 
 export function goalsSection(findings: Findings): string {
   const a = findings.authorizer;
@@ -9,6 +9,8 @@ export function goalsSection(findings: Findings): string {
   const b = findings.broadcast;
   const ch = findings.channel;
   const l = findings.load;
+  const r = findings.limits;
+  const f = findings.fanout;
   const n = (value: unknown) => (typeof value === "number" ? value : Number.NaN);
   const verdict = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**not met**");
   const rows = [
@@ -68,6 +70,44 @@ export function goalsSection(findings: Findings): string {
       verdict(ch && n(ch.channelFailuresAt5000) === 0),
     ],
   ];
+  const talkers = (route: "Sendmessage" | "Publish") => (r?.[`talkersOn${route}`] ?? {}) as Record<string, unknown>;
+  const talkersFigure = (route: "Sendmessage" | "Publish") =>
+    `${rate(n(talkers(route).floodDeliveriesPerSecond))}/s with the flood vs ${rate(n(talkers(route).quietDeliveriesPerSecond))}/s without, ${(n(talkers(route).floodDeliveredShare) * 100).toFixed(1)}% delivered`;
+  const limitRows = [
+    [
+      "Rate limit's cost on the local stack ≤ +10% p50, `publish` and `sendmessage`, side by side with the limit off",
+      r ? `${percent(n(r.publishAddedP50))} on \`publish\`, ${percent(n(r.sendmessageAddedP50))} on \`sendmessage\`` : "–",
+      verdict(r && n(r.publishAddedP50) <= 0.1 && n(r.sendmessageAddedP50) <= 0.1),
+    ],
+    [
+      "At most one DynamoDB write per frame",
+      r ? `${n(r.rateWritesPerFrameOn).toFixed(3)} per frame; under the flood ${n(r.floodRateWritesPerFrame).toFixed(3)}` : "–",
+      verdict(r && n(r.rateWritesPerFrameOn) <= 1 && n(r.floodRateWritesPerFrame) <= 1),
+    ],
+    [
+      "A flood (one user, 1,000 frames/s for 10 s): the nine others' deliveries unaffected (all delivered, deliveries/s within 10%), on the flooded route",
+      r ? `\`sendmessage\`: ${talkersFigure("Sendmessage")}` : "–",
+      verdict(r && talkers("Sendmessage").unaffected === true),
+    ],
+    ["… and on another route", r ? `\`publish\`: ${talkersFigure("Publish")}` : "–", verdict(r && talkers("Publish").unaffected === true)],
+    [
+      "… the flooder gets `TooManyRequests`, no more than the limit through",
+      r ? `${Math.round(n(r.flooderRefused))} refused, ${Math.round(n(r.flooderDelivered))} through per round; within the limit: ${r.flooderWithinLimit ? "yes" : "no"}` : "–",
+      verdict(r && n(r.flooderRefused) > 0 && r.flooderWithinLimit === true),
+    ],
+  ];
+  const fanOutRows = [
+    [
+      "100,000 recipients through the deliver workers (20 ms per post, 429 above 10,000/s, 256 MB CPU share): ≤ 1.2 × the floor of 100,000 ÷ `postRateLimit`",
+      f ? `${ratio(n(f.overFloor))} the floor (${Number(f.recipients).toLocaleString("en-US")} recipients)` : "–",
+      verdict(f && n(f.recipients) >= 100_000 && n(f.overFloor) <= 1.2),
+    ],
+    [
+      "…with 0 lost and 0 duplicated (at 1,000, 10,000 and 100,000)",
+      f ? `${n(f.lost)} lost, ${n(f.duplicated)} duplicated` : "–",
+      verdict(f && n(f.lost) === 0 && n(f.duplicated) === 0),
+    ],
+  ];
   return [
     "## Goals",
     "",
@@ -76,5 +116,9 @@ export function goalsSection(findings: Findings): string {
     table(["goal (issue 7)", "measured", ""], rows),
     "",
     table(["goal (issue 13)", "measured", ""], channelRows),
+    "",
+    table(["goal (issue 14)", "measured", ""], limitRows),
+    "",
+    table(["goal (issue 15)", "measured", ""], fanOutRows),
   ].join("\n");
 }

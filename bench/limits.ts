@@ -14,11 +14,11 @@
  *
  * Every DynamoDB request dynalite serves is counted by operation and table, through Node's
  * `http.server.request.start` diagnostics channel (dynalite runs in this process): the writes per
- * frame are counted, not inferred. Writes the section "limits" of BENCHMARKS.md (not with --no-write).
+ * frame are counted, not inferred. Writes the section "limits" of BENCHMARKS.md and its goals (not with --no-write).
  *
  *   npx tsx bench/limits.ts --rounds 9 --frames 200 --flood-rounds 2 --flood-rate 1000 --flood-seconds 10
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import dc from "node:diagnostics_channel";
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,8 +28,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createDynamoDbFrameCounter } from "../functions/adapters/dynamodb-frame-counter.js";
-import { rateLimitAttributes } from "../functions/core/ports.js";
+import { counterRequest, createDynamoDbFrameCounter } from "../functions/adapters/dynamodb-frame-counter.js";
 import { windowAt } from "../functions/core/rate-limit.js";
 import { defaults } from "../functions/settings/schema.js";
 import type { StackOutputs } from "../local/outputs.js";
@@ -38,7 +37,8 @@ import { localTableNames } from "../local/tables.js";
 import { request } from "../tests/support/channel-frames.js";
 import { signUp } from "../tests/support/local-stack.js";
 import { TestClient } from "../tests/support/ws-client.js";
-import { currentLoad, findingsComment, provenance, writeSection } from "./lib/report.js";
+import { goalsSection } from "./goals.js";
+import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
 import { median, millis, percent, quantile, rate, table } from "./lib/stats.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -70,10 +70,9 @@ const rateTable = localTableNames.rateLimitsTableName;
 // ---------------------------------------------------------------------------------------------
 // DynamoDB requests, counted where dynalite serves them.
 
-/** Per dynalite port, per "Operation table": requests, those answered 4xx/5xx (a failed condition is a 400), and server time. */
+/** Per dynalite port, per "Operation table": requests and server time. */
 interface OperationCount {
   requests: number;
-  failed: number;
   serverMs: number[];
 }
 type Counts = Map<string, OperationCount>;
@@ -83,7 +82,7 @@ function observeDynamoDb() {
   const started = new WeakMap<ServerResponse, { key: string; port: number; at: number }>();
   const entry = (port: number, key: string): OperationCount => {
     const counts = byPort.get(port) ?? byPort.set(port, new Map()).get(port)!;
-    return counts.get(key) ?? counts.set(key, { requests: 0, failed: 0, serverMs: [] }).get(key)!;
+    return counts.get(key) ?? counts.set(key, { requests: 0, serverMs: [] }).get(key)!;
   };
   const onStart = (message: unknown) => {
     const { request, response, socket } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket };
@@ -112,20 +111,19 @@ function observeDynamoDb() {
     if (!start) return;
     const counted = entry(start.port, start.key);
     counted.serverMs.push(performance.now() - start.at);
-    if (response.statusCode >= 400) counted.failed += 1;
   };
   dc.subscribe("http.server.request.start", onStart);
   dc.subscribe("http.server.response.finish", onFinish);
   return {
     /** A copy of one port's counts, to subtract from a later one. */
     snapshot(port: number): Counts {
-      return new Map([...(byPort.get(port) ?? new Map<string, OperationCount>())].map(([key, c]) => [key, { requests: c.requests, failed: c.failed, serverMs: [...c.serverMs] }]));
+      return new Map([...(byPort.get(port) ?? new Map<string, OperationCount>())].map(([key, c]) => [key, { requests: c.requests, serverMs: [...c.serverMs] }]));
     },
     since(port: number, before: Counts): Counts {
       const now = this.snapshot(port);
       for (const [key, c] of now) {
         const was = before.get(key);
-        if (was) now.set(key, { requests: c.requests - was.requests, failed: c.failed - was.failed, serverMs: c.serverMs.slice(was.serverMs.length) });
+        if (was) now.set(key, { requests: c.requests - was.requests, serverMs: c.serverMs.slice(was.serverMs.length) });
       }
       return now;
     },
@@ -138,14 +136,13 @@ function observeDynamoDb() {
 
 function addCounts(into: Counts, from: Counts): void {
   for (const [key, c] of from) {
-    const total = into.get(key) ?? into.set(key, { requests: 0, failed: 0, serverMs: [] }).get(key)!;
+    const total = into.get(key) ?? into.set(key, { requests: 0, serverMs: [] }).get(key)!;
     total.requests += c.requests;
-    total.failed += c.failed;
     total.serverMs.push(...c.serverMs);
   }
 }
 
-const rateWrites = (counts: Counts) => counts.get(`UpdateItem ${rateTable}`) ?? { requests: 0, failed: 0, serverMs: [] };
+const rateWrites = (counts: Counts) => counts.get(`UpdateItem ${rateTable}`) ?? { requests: 0, serverMs: [] };
 
 // ---------------------------------------------------------------------------------------------
 // Stacks and users.
@@ -258,15 +255,7 @@ async function timeRawUpdates(endpoint: string, limit: { rate: number; burst: nu
   const times: number[] = [];
   try {
     for (let i = 0; i < count + 20; i += 1) {
-      const window = windowAt(Date.now(), limit);
-      const body = JSON.stringify({
-        TableName: rateTable,
-        Key: { [rateLimitAttributes.bucket]: { S: `bench-raw#${window.index}` } },
-        UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
-        ConditionExpression: "attribute_not_exists(#frames) OR #frames < :burst",
-        ExpressionAttributeNames: { "#frames": rateLimitAttributes.frames, "#ttl": rateLimitAttributes.ttl },
-        ExpressionAttributeValues: { ":one": { N: "1" }, ":burst": { N: String(limit.burst) }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
-      });
+      const body = JSON.stringify(counterRequest(rateTable, "bench-raw", windowAt(Date.now(), limit)));
       const ms = await post(body);
       if (i >= 20) times.push(ms);
     }
@@ -290,6 +279,8 @@ export interface CostResult {
   readonly lost: number;
   /** The counter's adapter called alone from this process against the same dynalite, ms per call. */
   readonly adapterMs: number[];
+  /** The same request through the generated client (`UpdateItemCommand`), alternating with the adapter, ms per call. */
+  readonly clientMs: number[];
   /** The same request without the SDK: a pre-built HTTP POST on a kept-alive socket, ms per call. */
   readonly rawMs: number[];
   /** dynalite's own time (request in → response out) for those calls alone, ms. */
@@ -329,14 +320,21 @@ async function runCost(options: LimitsOptions, observer: ReturnType<typeof obser
     }
     // The check alone: the functions' own adapter, from this process, on the same dynalite.
     const client = new DynamoDBClient({ endpoint: stacks.on!.stack.outputs.dynamoDbEndpoint, region: stacks.on!.stack.outputs.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-    const take = createDynamoDbFrameCounter({ client, tableName: rateTable });
+    const count = createDynamoDbFrameCounter({ client, tableName: rateTable });
     const limit = { rate: costSettings.on.userMessageRate!, burst: costSettings.on.userMessageBurst! };
     const beforeAlone = observer.snapshot(stacks.on!.dynamoDbPort);
     const adapterMs: number[] = [];
+    const clientMs: number[] = [];
+    const calls: [number[], () => Promise<unknown>][] = [
+      [adapterMs, () => count("bench-adapter", windowAt(Date.now(), limit))],
+      [clientMs, () => client.send(new UpdateItemCommand(counterRequest(rateTable, "bench-client", windowAt(Date.now(), limit))))],
+    ];
     for (let i = 0; i < options.frames + 20; i += 1) {
-      const started = performance.now();
-      await take("bench-direct", windowAt(Date.now(), limit), limit.burst);
-      if (i >= 20) adapterMs.push(performance.now() - started);
+      for (const [times, call] of Math.random() < 0.5 ? calls : [...calls].reverse()) {
+        const started = performance.now();
+        await call();
+        if (i >= 20) times.push(performance.now() - started);
+      }
     }
     client.destroy();
     const rawMs = await timeRawUpdates(stacks.on!.stack.outputs.dynamoDbEndpoint!, limit, options.frames);
@@ -350,6 +348,7 @@ async function runCost(options: LimitsOptions, observer: ReturnType<typeof obser
       refusals: variants.reduce((sum, v) => sum + senders[v].refusals.length, 0),
       lost: all.filter((ms) => Number.isNaN(ms)).length,
       adapterMs,
+      clientMs,
       rawMs,
       aloneServerMs,
     };
@@ -561,13 +560,17 @@ export function limitsFindings({ cost, flood }: LimitsResult) {
   const writesPerFrame = (variant: Variant) => routes.reduce((sum, r) => sum + rateWrites(cost.counts[variant][r]).requests, 0) / (cost.framesPerVariantAndRoute * routes.length);
   const rounds = (route: Route, flooded: boolean) => roundsOf(flood, route, flooded);
   const floods = flood.rounds.filter((r) => r.flood);
-  const byRoute = (route: Route) => ({
-    quietDeliveriesPerSecond: overRounds(rounds(route, false), deliveryRate),
-    floodDeliveriesPerSecond: overRounds(rounds(route, true), deliveryRate),
-    floodDeliveredShare: overRounds(rounds(route, true), (r) => r.delivered / r.expected),
-    quietP99Ms: overRounds(rounds(route, false), (r) => p(r.latencies, 0.99)),
-    floodP99Ms: overRounds(rounds(route, true), (r) => p(r.latencies, 0.99)),
-  });
+  const byRoute = (route: Route) => {
+    const figures = {
+      quietDeliveriesPerSecond: overRounds(rounds(route, false), deliveryRate),
+      floodDeliveriesPerSecond: overRounds(rounds(route, true), deliveryRate),
+      floodDeliveredShare: overRounds(rounds(route, true), (r) => r.delivered / r.expected),
+      quietP99Ms: overRounds(rounds(route, false), (r) => p(r.latencies, 0.99)),
+      floodP99Ms: overRounds(rounds(route, true), (r) => p(r.latencies, 0.99)),
+    };
+    // The issue's measure: the others' deliveries, rates side by side (all delivered, within 10%).
+    return { ...figures, unaffected: figures.floodDeliveredShare >= 0.999 && figures.floodDeliveriesPerSecond >= 0.9 * figures.quietDeliveriesPerSecond };
+  };
   return {
     publishAddedP50: addedP50("publish"),
     publishAddedP99: addedP99("publish"),
@@ -583,9 +586,6 @@ export function limitsFindings({ cost, flood }: LimitsResult) {
     floodRateWritesPerFrame: overRounds(floods, (r) => r.rateWrites.requests / (r.talkerFrames + r.flooderSent)),
   };
 }
-
-/** The issue's measure: the others' deliveries, rates side by side (all delivered, within 10%). */
-const unaffected = (r: ReturnType<typeof limitsFindings>["talkersOnPublish"]) => r.floodDeliveredShare >= 0.999 && r.floodDeliveriesPerSecond >= 0.9 * r.quietDeliveriesPerSecond;
 
 export function limitsSection(result: LimitsResult): string {
   const { options, cost, flood } = result;
@@ -646,12 +646,15 @@ export function limitsSection(result: LimitsResult): string {
     "",
     `Added by the limit at p50: **${percent(f.publishAddedP50)}** on \`publish\`, **${percent(f.sendmessageAddedP50)}** on \`sendmessage\` (goal ≤ +10%: ${met(costMet)}),`,
     `${millis(addedMs("publish"), 2)} and ${millis(addedMs("sendmessage"), 2)} per frame (medians of per-round, paired figures; the medians of p50 in the table`,
-    "may come from different rounds). Where that time goes: one DynamoDB round trip, awaited before the route does",
-    `anything. In the measured frames dynalite serves the counter's conditional \`UpdateItem\` in ${millis(rateServerMs, 2)} (median, request`,
-    "in → response out). Called alone from this process, one at a time on the same dynalite: the functions' own adapter",
-    `(\`createDynamoDbFrameCounter\`, the SDK's document client) takes ${millis(median(cost.adapterMs), 2)} per call; the same request as a pre-built`,
-    `HTTP POST without the SDK ${millis(median(cost.rawMs), 2)}, of which dynalite ${millis(median(cost.aloneServerMs), 2)} (p50s): the SDK's side (marshalling,`,
-    `middleware, SigV4 signing, parsing) is about ${millis(median(cost.adapterMs) - median(cost.rawMs), 2)}. The ratio depends on what else a frame costs: here a`,
+    "may come from different rounds). Where that time goes: the counter's one DynamoDB request (an `UpdateItem` that adds one",
+    "and returns the count). On `sendmessage` it runs beside the route's own first request (the first page of the connections), and",
+    "only the posting waits for it; on `publish` nothing can run beside it: the route's first request takes the channel's",
+    "next seq, which a refused frame must not take, and its authorization reads nothing under the default channel rules.",
+    `In the measured frames dynalite serves the counter's \`UpdateItem\` in ${millis(rateServerMs, 2)} (median, request in → response out).`,
+    "Called alone from this process, one at a time on the same dynalite (p50s): the functions' adapter",
+    `(\`createDynamoDbFrameCounter\`: the SDK's signer and HTTP handler, without the generated client) takes ${millis(median(cost.adapterMs), 2)} per call,`,
+    `the same request through the generated client (\`UpdateItemCommand\`, alternating with it) ${millis(median(cost.clientMs), 2)}, and as a pre-built`,
+    `HTTP POST without the SDK ${millis(median(cost.rawMs), 2)}, of which dynalite ${millis(median(cost.aloneServerMs), 2)}. The ratio depends on what else a frame costs: here a`,
     `whole \`sendmessage\` takes ${millis(overRounds(cost.rounds, (r) => p(r.times.off.sendmessage, 0.5)), 1)} and a \`publish\` ${millis(overRounds(cost.rounds, (r) => p(r.times.off.publish, 0.5)), 1)} without the limit; on AWS the same call is one of`,
     "several on the frame's path (API Gateway, Lambda, the route's own DynamoDB calls), which this run does not measure.",
     `Refusals during the measurement: ${cost.refusals}; frames lost (no delivery in 10 s): ${cost.lost}.`,
@@ -663,9 +666,10 @@ export function limitsSection(result: LimitsResult): string {
       routes.map((route) => [`\`${route}\``, perFrame("on", route), perFrame("off", route)]),
     ),
     "",
-    `Writes to the rate counter: **${f.rateWritesPerFrameOn.toFixed(3)} per frame** with the limit on (a conditional \`UpdateItem\`, no read),`,
-    `${f.rateWritesPerFrameOff.toFixed(3)} off; under the flood below, ${f.floodRateWritesPerFrame.toFixed(3)} per frame sent, refused ones included (a refusal is the`,
-    `write's failed condition: ${wholeOverRounds(floods, (r) => r.rateWrites.failed)} failed for ${wholeOverRounds(floods, (r) => r.flooderRefused + r.talkerRefusals)} \`TooManyRequests\` per flood round). Goal: at most`,
+    `Writes to the rate counter: **${f.rateWritesPerFrameOn.toFixed(3)} per frame** with the limit on (an \`UpdateItem\`, no read),`,
+    `${f.rateWritesPerFrameOff.toFixed(3)} off. Under the flood below, ${f.floodRateWritesPerFrame.toFixed(3)} per frame sent (${wholeOverRounds(floods, (r) => r.rateWrites.requests)} writes for`,
+    `${wholeOverRounds(floods, (r) => r.flooderSent + r.talkerFrames)} frames per flood round, ${wholeOverRounds(floods, (r) => r.flooderRefused + r.talkerRefusals)} of them refused): a window's frames are counted until the count reaches the`,
+    "burst; an instance that has seen that refuses the user's further frames in the window without a request. Goal: at most",
     `one write per frame: ${met(writesMet)}.`,
     "",
     `**A flood**: one stack with the default limit (${flood.rate}/s, burst ${flood.burst}: windows of ${window} s admitting ${flood.burst} frames each);`,
@@ -686,15 +690,16 @@ export function limitsSection(result: LimitsResult): string {
     `The limit counts a frame when the function runs, not when it was sent: the flood's frames were answered over`,
     `${millis(flooderSpanMs, 0)} (first sent → last answered), so rate × that + burst = ${Math.round((flood.rate * flooderSpanMs) / 1000 + flood.burst)} frames`,
     `(rate × the ${options.floodSeconds} s of sending + burst = ${flood.rate * options.floodSeconds + flood.burst}); every round within the window counter's bound`,
-    `(burst × windows touched): ${met(f.flooderWithinLimit)}. Each refused frame still costs an invocation of \`sendmessage\`, one failed`,
-    `conditional write and the post of its error frame: here ${rate(answeredPerSecond)} frames/s answered by ${instances} instances.`,
+    `(burst × windows touched): ${met(f.flooderWithinLimit)}. Each refused frame still costs an invocation of \`sendmessage\` and the post`,
+    `of its error frame, and no DynamoDB request once the instance knows the window is full: here ${rate(answeredPerSecond)} frames/s answered by ${instances} instances.`,
     `DynamoDB requests in all: ${wholeOverRounds(floods, (r) => r.dynamoDbRequests)} per flood round, ${wholeOverRounds(flood.rounds.filter((r) => !r.flood), (r) => r.dynamoDbRequests)} per quiet one.`,
-    ...(unaffected(f.talkersOnSendmessage) ? [] : ["", whereFloodTimeGoes(result, answeredPerSecond)]),
+    "",
+    whereFloodTimeGoes(result, answeredPerSecond),
     "",
     `Goals: the flooder gets \`TooManyRequests\` and no more than the limit through: ${met(f.flooderRefused > 0 && f.flooderWithinLimit)}.`,
     `The others' deliveries unaffected (all delivered, deliveries/s within 10% of the rounds without the flood): on`,
-    `\`sendmessage\`, the flooded route, ${met(unaffected(f.talkersOnSendmessage))}; on \`publish\`, ${met(unaffected(f.talkersOnPublish))}${
-      unaffected(f.talkersOnPublish) ? `, their p99 going from ${millis(f.talkersOnPublish.quietP99Ms, 0)} to ${millis(f.talkersOnPublish.floodP99Ms, 0)}` : ""
+    `\`sendmessage\`, the flooded route, ${met(f.talkersOnSendmessage.unaffected)}; on \`publish\`, ${met(f.talkersOnPublish.unaffected)}${
+      f.talkersOnPublish.unaffected ? `, their p99 going from ${millis(f.talkersOnPublish.quietP99Ms, 0)} to ${millis(f.talkersOnPublish.floodP99Ms, 0)}` : ""
     }.`,
   ].join("\n");
 }
@@ -705,16 +710,14 @@ function whereFloodTimeGoes({ options, flood }: LimitsResult, answeredPerSecond:
   const floods = flood.rounds.filter((r) => r.flood);
   const p50 = (route: Route, flooded: boolean) => millis(overRounds(roundsOf(flood, route, flooded), (r) => p(r.latencies, 0.5)), 0);
   return [
-    `Where the talkers' time goes under the flood. On \`sendmessage\` their frames wait in the flood's queue: the local`,
-    `function host runs ${instances} instances of a function and queues further invocations in arrival order; the flood arrives at`,
-    `${options.floodRate.toLocaleString("en")}/s and is answered at ${rate(answeredPerSecond)}/s, so the queue grows while it lasts and drains for`,
-    `${millis(overRounds(floods, (r) => r.drainMs), 0)} after (median), and a talker's frame waits behind whatever is queued when it arrives`,
-    `(p50 ${p50("sendmessage", false)} → ${p50("sendmessage", true)}). On \`publish\` nothing is queued ahead of them but the two cores are`,
-    "shared: the gateway and dynalite (one event loop) and the `sendmessage` instances are busy answering the flood",
-    `(p50 ${p50("publish", false)} → ${p50("publish", true)}). The limit does its part (the flood is cut to its rate, one write per`,
-    "frame), but it runs inside the function, so every refused frame is still an invocation: on this stack, a queue",
-    "for everyone on the route. API Gateway invokes Lambda per frame without such a queue, up to the account's",
-    "concurrency; that is not measured here.",
+    "Where the talkers' time goes under the flood. The limit runs inside the function, so every refused frame is still an",
+    `invocation and the post of an error frame. On \`sendmessage\` the talkers' frames share the function with the flood: the local`,
+    `function host runs ${instances} instances of a function and queues further invocations in arrival order (Lambda starts more`,
+    `instances instead, up to the account's concurrency: not measured here); the flood arrives at ${options.floodRate.toLocaleString("en")}/s and is`,
+    `answered at ${rate(answeredPerSecond)}/s, its last frame ${millis(overRounds(floods, (r) => r.drainMs), 0)} after the sending (median), and a talker's frame waits behind`,
+    `whatever is queued when it arrives (p50 ${p50("sendmessage", false)} → ${p50("sendmessage", true)}). On \`publish\` nothing is queued ahead of them but the two`,
+    "cores are shared: the gateway and dynalite (one event loop) and the `sendmessage` instances are busy answering the",
+    `flood (p50 ${p50("publish", false)} → ${p50("publish", true)}).`,
   ].join("\n");
 }
 
@@ -750,7 +753,10 @@ async function main(): Promise<void> {
   const command = `npx tsx bench/limits.ts --rounds ${options.rounds} --frames ${options.frames} --flood-rounds ${options.floodRounds} --flood-rate ${options.floodRate} --flood-seconds ${options.floodSeconds}`;
   const body = `## Per-user rate limit\n\n${provenance(command, (performance.now() - started) / 1000, loadBefore)}\n\n${limitsSection(result)}\n${findingsComment("limits", limitsFindings(result))}`;
   console.log(`\n${body}`);
-  if (!values["no-write"]) await writeSection("limits", body);
+  if (!values["no-write"]) {
+    await writeSection("limits", body);
+    await writeSection("goals", goalsSection(readFindings(await readBenchmarks())));
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

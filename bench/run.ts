@@ -2,7 +2,8 @@
  * `npm run bench [-- section...]`: what users weigh when they pick an authorizer and a fan-out
  * design, measured side by side on this machine, interleaved, as medians and ratios. Sections:
  * `authorizer` (warm), `cold` (bundle sizes, process start to first Allow), `broadcast` (fan-out),
- * `channel` (the same fan-out model for a channel publish).
+ * `channel` (the same fan-out model for a channel publish), `fanout` (the deliver workers at
+ * 1,000 to 100,000 recipients, beside one invocation).
  * Each rewrites its own part of BENCHMARKS.md with the command, date and machine. No argument:
  * all of them (a few minutes). The local gateway's figures come from `npm run load`.
  */
@@ -16,8 +17,8 @@ import { goalsSection } from "./goals.js";
 import { currentLoad, findingsComment, provenance, readBenchmarks, readFindings, writeSection } from "./lib/report.js";
 import { localCertificate } from "./lib/tls.js";
 
-type Section = "authorizer" | "cold" | "broadcast" | "channel";
-const sections: readonly Section[] = ["authorizer", "cold", "broadcast", "channel"];
+type Section = "authorizer" | "cold" | "broadcast" | "channel" | "fanout";
+const sections: readonly Section[] = ["authorizer", "cold", "broadcast", "channel", "fanout"];
 
 // Before the SDK loads (the channel section uses it here): its Node 20 notice is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -72,6 +73,12 @@ try {
         const { channelFanOutFindings, channelFanOutSection, runChannelFanOut } = await import("./channel-fanout.js");
         const result = await runChannelFanOut(scratch);
         body = `## Channel fan-out\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${channelFanOutSection(result)}\n${findingsComment(section, channelFanOutFindings(result))}`;
+        break;
+      }
+      case "fanout": {
+        const { fanOutFindings, fanOutSection, runFanOutBench } = await import("./fanout.js");
+        const result = await runFanOutBench(scratch);
+        body = `## Fan-out by the deliver workers\n\n${provenance(command, (performance.now() - started) / 1000, load)}\n\n${fanOutSection(result)}\n${findingsComment(section, fanOutFindings(result))}`;
         break;
       }
     }

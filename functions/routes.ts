@@ -19,7 +19,8 @@ export type FunctionName =
   | "publish"
   | "presence"
   | "reauth"
-  | "sweeper";
+  | "sweeper"
+  | "deliver";
 
 
 /**
@@ -30,14 +31,19 @@ export type FunctionName =
  * `connections` → `{executionArn}/{stage}/POST/@connections/*` (send),
  * `closeConnections` → `{executionArn}/{stage}/DELETE/@connections/*` (disconnect),
  * `inspectConnections` → `{executionArn}/{stage}/GET/@connections/*` (is it still open?),
- * `rateLimitsTable` → the rate limiter's counters.
+ * `rateLimitsTable` → the rate limiter's counters, `deliveriesTable` → fan-out checkpoints and pace,
+ * `deliverFunction` → the `deliver` worker function (asynchronous invocations of large fan-outs).
  */
 export type Grant =
-  | { readonly resource: "connectionsTable" | "subscriptionsTable" | "channelMessagesTable" | "rateLimitsTable"; readonly actions: readonly TableAction[] }
+  | {
+      readonly resource: "connectionsTable" | "subscriptionsTable" | "channelMessagesTable" | "rateLimitsTable" | "deliveriesTable";
+      readonly actions: readonly TableAction[];
+    }
   | { readonly resource: "userIndex" | "connectionIndex"; readonly actions: readonly ["dynamodb:Query"] }
   | { readonly resource: "connections"; readonly actions: readonly ["execute-api:ManageConnections"] }
   | { readonly resource: "closeConnections"; readonly actions: readonly ["execute-api:ManageConnections"] }
-  | { readonly resource: "inspectConnections"; readonly actions: readonly ["execute-api:ManageConnections"] };
+  | { readonly resource: "inspectConnections"; readonly actions: readonly ["execute-api:ManageConnections"] }
+  | { readonly resource: "deliverFunction"; readonly actions: readonly ["lambda:InvokeFunction"] };
 
 export type TableAction =
   | "dynamodb:PutItem"
@@ -64,12 +70,15 @@ export interface RouteDefinition {
 }
 
 const manageConnections: Grant = { resource: "connections", actions: ["execute-api:ManageConnections"] };
+/** Hands a fan-out larger than one shard to the `deliver` workers. */
+const dispatch: Grant = { resource: "deliverFunction", actions: ["lambda:InvokeFunction"] };
 /**
- * What ending a gone connection needs (core/channels.ts `forgetConnection`): delete its record,
+ * What ending a gone connection needs (core/channels.ts `forgetConnections`): delete its record,
  * find and delete its subscriptions, and tell each channel it left.
  */
 const forgetGone: readonly Grant[] = [
   manageConnections,
+  dispatch,
   { resource: "connectionsTable", actions: ["dynamodb:DeleteItem"] },
   { resource: "connectionIndex", actions: ["dynamodb:Query"] },
   { resource: "subscriptionsTable", actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"] },
@@ -80,6 +89,9 @@ const forgetGone: readonly Grant[] = [
  * fan-out) meets 410 GoneException.
  */
 const replies: readonly Grant[] = [...forgetGone, { resource: "rateLimitsTable", actions: ["dynamodb:UpdateItem"] }];
+/** A fan-out's recipients: every connection (a broadcast), or one user's (a channel's are `forgetGone`'s Query). */
+const everyConnection: Grant = { resource: "connectionsTable", actions: ["dynamodb:Scan"] };
+const connectionsOfUser: Grant = { resource: "userIndex", actions: ["dynamodb:Query"] };
 /** Channel rules that name a group read the connection's current groups (a `reauth` replaces them). */
 const readGroups: Grant = { resource: "connectionsTable", actions: ["dynamodb:GetItem"] };
 
@@ -95,7 +107,7 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
     grants: [
       ...forgetGone,
       { resource: "connectionsTable", actions: ["dynamodb:PutItem"] },
-      { resource: "userIndex", actions: ["dynamodb:Query"] },
+      connectionsOfUser,
       { resource: "inspectConnections", actions: ["execute-api:ManageConnections"] },
     ],
   },
@@ -112,12 +124,12 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
   sendmessage: {
     description: "Broadcasts data to every open connection",
     settings: ["messaging"],
-    grants: [...replies, { resource: "connectionsTable", actions: ["dynamodb:Scan"] }],
+    grants: [...replies, everyConnection],
   },
   sendtouser: {
     description: "Sends data to every connection of one Cognito user",
     settings: ["messaging"],
-    grants: [...replies, { resource: "userIndex", actions: ["dynamodb:Query"] }],
+    grants: [...replies, connectionsOfUser],
   },
   whoami: {
     description: "Tells the sender its connection id and Cognito identity",
@@ -164,6 +176,17 @@ export const functions: Readonly<Record<FunctionName, FunctionDefinition>> = {
       { resource: "closeConnections", actions: ["execute-api:ManageConnections"] },
     ],
   },
+  deliver: {
+    description: "Delivers one shard of a large fan-out, paced by postRateLimit, or reads its recipients into shards (invoked asynchronously, not routed)",
+    settings: ["messaging"],
+    grants: [
+      ...forgetGone,
+      everyConnection,
+      connectionsOfUser,
+      // Leases, checkpoints and totals of shards (a busy lease is told from a done shard by a read; totals sum the shards), and the pace counter.
+      { resource: "deliveriesTable", actions: ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"] },
+    ],
+  },
 };
 
 export const functionNames = Object.keys(functions) as FunctionName[];
@@ -176,6 +199,9 @@ export const authorizerFunction: FunctionName = "authorizer";
  * two hours. This function, run on a schedule (EventBridge on AWS, a timer locally), closes them.
  */
 export const expirySweeperFunction: FunctionName = "sweeper";
+
+/** Invoked asynchronously (Lambda's `Event` invocations) with the shards of fan-outs too large for one invocation. */
+export const deliverFunction: FunctionName = "deliver";
 
 export const routes: readonly RouteDefinition[] = [
   { routeKey: "$connect", function: "connect", authorized: true },

@@ -3,7 +3,12 @@
  * from this, the local stack creates them in dynalite from this, and the stores read and write
  * the attributes named here. Data only: no AWS SDK, no Pulumi.
  */
-import { channelAttributes as channel, connectionAttributes as connection, rateLimitAttributes as rateLimit } from "./core/ports.js";
+import {
+  channelAttributes as channel,
+  connectionAttributes as connection,
+  deliveryAttributes as delivery,
+  rateLimitAttributes as rateLimit,
+} from "./core/ports.js";
 
 export interface KeyAttribute {
   readonly name: string;
@@ -19,7 +24,7 @@ export interface TableDescription {
   readonly ttl: string;
 }
 
-export type TableName = "connections" | "subscriptions" | "channelMessages" | "rateLimits";
+export type TableName = "connections" | "subscriptions" | "channelMessages" | "rateLimits" | "deliveries";
 
 export const tables: Readonly<Record<TableName, TableDescription>> = {
   /** One item per open connection; the index finds a user's connections. */
@@ -47,6 +52,12 @@ export const tables: Readonly<Record<TableName, TableDescription>> = {
   rateLimits: {
     hashKey: { name: rateLimit.bucket, type: "S" },
     ttl: rateLimit.ttl,
+  },
+  /** Per fan-out: its totals and one checkpoint per shard; per second: the `@connections` pace counter. */
+  deliveries: {
+    hashKey: { name: delivery.job, type: "S" },
+    rangeKey: { name: delivery.part, type: "S" },
+    ttl: delivery.ttl,
   },
 };
 

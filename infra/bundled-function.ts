@@ -33,6 +33,12 @@ export interface BundledFunctionArgs {
    * @default []
    */
   policyStatements?: pulumi.Input<PolicyStatement[]>;
+  /**
+   * May invoke itself (`lambda:InvokeFunction` on its own unqualified ARN), in a policy of its own
+   * attached once the function exists: `policyStatements` come first and cannot name the function.
+   * @default false
+   */
+  invokesItself?: boolean;
   /** Place the function in these subnets with these security groups. @default not in a VPC */
   vpc?: {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -119,6 +125,19 @@ export class BundledFunction extends pulumi.ComponentResource {
       // Lambda checks the ENI permissions at creation, and the first invocation needs the rest.
       { parent: this, dependsOn: [policy] },
     );
+
+    if (args.invokesItself) {
+      new aws.iam.RolePolicy(
+        `${name}-invoke-self`,
+        {
+          role: this.role.id,
+          policy: this.function.arn.apply((arn) =>
+            JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn] }])),
+          ),
+        },
+        { parent: this },
+      );
+    }
 
     this.arn = this.function.arn;
     this.invokeArn = this.function.invokeArn;

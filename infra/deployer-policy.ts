@@ -77,6 +77,10 @@ export function deployerStatements(config: StackConfig, { accountId, region, par
         "lambda:AddPermission",
         "lambda:RemovePermission",
         "lambda:GetPolicy",
+        // The fan-out worker's asynchronous invocation settings (the provider puts them on update too).
+        "lambda:PutFunctionEventInvokeConfig",
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:DeleteFunctionEventInvokeConfig",
       ],
       [arn("lambda", "function:websocket-*")],
     ),
@@ -109,7 +113,25 @@ export function deployerStatements(config: StackConfig, { accountId, region, par
         "dynamodb:TagResource",
         "dynamodb:UntagResource",
       ],
-      [arn("dynamodb", "table/connections-table-*"), arn("dynamodb", "table/channels-*"), arn("dynamodb", "table/rate-limits-table-*")],
+      [
+        arn("dynamodb", "table/connections-table-*"),
+        arn("dynamodb", "table/channels-*"),
+        arn("dynamodb", "table/rate-limits-table-*"),
+        arn("dynamodb", "table/deliveries-table-*"),
+      ],
+    ),
+    allow(
+      "FailedDeliveriesQueue",
+      [
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+      ],
+      [arn("sqs", "deliveries-failed-*")],
     ),
     allow(
       "WebSocketApi",

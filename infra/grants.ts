@@ -26,6 +26,13 @@ export interface GrantResources {
   readonly connectionIndex: string;
   readonly channelMessagesTable: string;
   readonly rateLimitsTable: string;
+  /** Fan-out totals, shard checkpoints and the pace counter. */
+  readonly deliveriesTable: string;
+  /**
+   * The `deliver` worker's unqualified ARN: the worker is invoked by name, never by version or
+   * alias, and a permission on the unqualified ARN allows exactly that.
+   */
+  readonly deliverFunction: string;
   /** `{executionArn}/{stage}/GET/@connections/*`: what `GetConnection` is authorized on. */
   readonly inspectConnections: string;
   /** `{executionArn}/{stage}/POST/@connections/*`: what `PostToConnection` is authorized on. */
@@ -34,11 +41,16 @@ export interface GrantResources {
   readonly closeConnections: string;
 }
 
-/** One statement per grant, actions de-duplicated and sorted so that diffs stay quiet. */
-export function grantStatements(grants: readonly Grant[], resources: GrantResources): PolicyStatement[] {
+/**
+ * One statement per grant, actions de-duplicated and sorted so that diffs stay quiet.
+ * @param resources may leave out what none of the grants names (the worker's own ARN, for the worker).
+ * @throws Error naming a granted resource that has no ARN here.
+ */
+export function grantStatements(grants: readonly Grant[], resources: Partial<GrantResources>): PolicyStatement[] {
   const byResource = new Map<string, Set<string>>();
   for (const grant of grants) {
     const arn = resources[grant.resource];
+    if (arn === undefined) throw new Error(`No ARN for the granted resource "${grant.resource}"`);
     const actions = byResource.get(arn) ?? new Set<string>();
     for (const action of grant.actions) actions.add(action);
     byResource.set(arn, actions);

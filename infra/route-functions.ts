@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fetchIssuerJwks, type JsonWebKeySet, type JwksFetch } from "../functions/jwks.js";
-import type { FunctionDefinition, FunctionName, RouteDefinition } from "../functions/routes.js";
+import type { FunctionDefinition, FunctionName, Grant, RouteDefinition } from "../functions/routes.js";
 import { functionEnvironment, type SettingsBlocks } from "../functions/settings/environment.js";
 import { BundledFunction } from "./bundled-function.js";
-import type { ConfigOf } from "../functions/settings/schema.js";
+import type { ConfigOf, SettingsInput, SettingsKind } from "../functions/settings/schema.js";
 import type { AuthorizerPolicySettings } from "./config.js";
 import { connectionsArn, grantStatements, type GrantResources } from "./grants.js";
 
@@ -40,6 +40,8 @@ export interface RouteFunctionsArgs {
     readonly routes: readonly RouteDefinition[];
     readonly functions: Readonly<Record<FunctionName, FunctionDefinition>>;
     readonly authorizerFunction: FunctionName;
+    /** The fan-out worker, invoked asynchronously, not routed; always built, and first. */
+    readonly deliverFunction: FunctionName;
     /** Bundles a function's handler from source and resolves to the bundle's directory. */
     readonly build: (name: FunctionName) => Promise<string>;
   };
@@ -66,6 +68,8 @@ export interface RouteFunctionsArgs {
   };
   /** The rate limiter's counters. */
   rateLimits: { tableName: pulumi.Input<string>; tableArn: pulumi.Input<string> };
+  /** The fan-out workers' totals, checkpoints and pace counter. */
+  deliveries: { tableName: pulumi.Input<string>; tableArn: pulumi.Input<string> };
   /** Settings shared by every function. */
   functions?: {
     /** @default 256 */
@@ -82,14 +86,19 @@ export interface RouteFunctionsArgs {
   logRetentionDays?: number;
 }
 
+/** Each settings block, as it resolves once the resources it names exist. */
+type SettingsOutputs = { readonly [K in SettingsKind]: pulumi.Output<SettingsInput<K>> };
+
 /**
  * The route table's functions, each with the environment block and the grants its entry names.
- * The constructor builds what the routes and the authorizer need; `add` builds a function no route
- * uses (the expiry sweeper), only where it is wanted.
+ * The constructor builds the fan-out worker and what the routes and the authorizer need; `add`
+ * builds a function no route uses (the expiry sweeper), only where it is wanted.
  */
 export class RouteFunctions extends pulumi.ComponentResource {
   /** The functions built so far, by route-table name. */
   readonly functions: Partial<Record<FunctionName, BundledFunction>> = {};
+  /** The fan-out worker (the route table's `deliverFunction`). */
+  readonly deliverWorker: BundledFunction;
   private readonly create: (fn: FunctionName) => BundledFunction;
 
   constructor(name: string, args: RouteFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,10 +108,15 @@ export class RouteFunctions extends pulumi.ComponentResource {
     const api = pulumi.output(args.api);
 
     const initialJwks = fetchInitialJwks();
-    const environments = createEnvironments();
+    const blocks = createSettingsBlocks();
     const grantResources = resolveGrantResources();
     const invokedByApi = new Set([routeTable.authorizerFunction, ...routeTable.routes.map((route) => route.function)]);
-    this.create = createFunction;
+    // The worker first: every other messaging function's environment and grants name it. Its own
+    // do not: it knows its name from Lambda (AWS_LAMBDA_FUNCTION_NAME), and its grant on itself is
+    // attached once it exists.
+    this.deliverWorker = this.functions[routeTable.deliverFunction] = createFunction(routeTable.deliverFunction, blocks, grantResources);
+    const namingTheWorker = nameTheWorker(this.deliverWorker);
+    this.create = (fn) => createFunction(fn, namingTheWorker.blocks, namingTheWorker.grantResources);
     for (const fn of invokedByApi) this.add(fn);
 
     this.registerOutputs({});
@@ -125,32 +139,43 @@ export class RouteFunctions extends pulumi.ComponentResource {
       );
     }
 
-    function createEnvironments() {
+    function createSettingsBlocks(): SettingsOutputs {
       const { issuer, clientId, ...policy } = args.authorizer;
       const { channels } = args;
       const authorizer = pulumi
         .all([issuer, clientId, initialJwks])
         .apply(([issuerUrl, client, jwks]) => ({ ...policy, issuer: issuerUrl, clientId: client, ...(jwks && { initialJwks: jwks }) }));
       const messaging = pulumi
-        .all([args.connections.tableName, channels.subscriptionsTableName, channels.messagesTableName, args.rateLimits.tableName, api])
-        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, rateLimitsTableName, endpoints]) => ({
+        .all([
+          args.connections.tableName,
+          channels.subscriptionsTableName,
+          channels.messagesTableName,
+          args.rateLimits.tableName,
+          args.deliveries.tableName,
+          api,
+        ])
+        .apply(([connectionsTableName, subscriptionsTableName, channelMessagesTableName, rateLimitsTableName, deliveriesTableName, endpoints]) => ({
           ...args.messaging,
           connectionsTableName,
           userIndexName: args.connections.userIndexName,
           subscriptionsTableName,
           channelMessagesTableName,
           rateLimitsTableName,
+          deliveriesTableName,
           managementApiUrl: endpoints.managementApiUrl,
         }));
-      // Each function waits only for the blocks it reads: the authorizer's does not wait for the API.
-      const blocks = { authorizer, messaging };
-      return (fn: FunctionName, definition: FunctionDefinition) =>
-        pulumi
-          .all(Object.fromEntries(definition.settings.map((kind) => [kind, blocks[kind] as pulumi.Output<unknown>])))
-          .apply((read) => functionEnvironment(fn, read as SettingsBlocks));
+      return { authorizer, messaging };
     }
 
-    function resolveGrantResources(): pulumi.Output<GrantResources> {
+    // Each function waits only for the blocks it reads: the authorizer's does not wait for the API.
+    function environmentOf(fn: FunctionName, definition: FunctionDefinition, blocks: SettingsOutputs) {
+      return pulumi
+        .all(Object.fromEntries(definition.settings.map((kind) => [kind, blocks[kind] as pulumi.Output<unknown>])))
+        .apply((read) => functionEnvironment(fn, read as SettingsBlocks));
+    }
+
+    /** Every resource but the worker, which is built after these resolve. */
+    function resolveGrantResources(): pulumi.Output<Omit<GrantResources, "deliverFunction">> {
       const { channels } = args;
       return pulumi
         .all([
@@ -160,34 +185,50 @@ export class RouteFunctions extends pulumi.ComponentResource {
           channels.connectionIndexArn,
           channels.messagesTableArn,
           args.rateLimits.tableArn,
+          args.deliveries.tableArn,
           api,
         ])
-        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, rateLimitsTable, endpoints]) => ({
+        .apply(([connectionsTable, userIndex, subscriptionsTable, connectionIndex, channelMessagesTable, rateLimitsTable, deliveriesTable, endpoints]) => ({
           connectionsTable,
           userIndex,
           subscriptionsTable,
           connectionIndex,
           channelMessagesTable,
           rateLimitsTable,
+          deliveriesTable,
           connections: connectionsArn(endpoints.executionArn, endpoints.stageName),
           inspectConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "GET"),
           closeConnections: connectionsArn(endpoints.executionArn, endpoints.stageName, "DELETE"),
         }));
     }
 
-    function createFunction(fn: FunctionName): BundledFunction {
+    /** The settings and the grant resources the other functions see: with the worker's name and ARN. */
+    function nameTheWorker(worker: BundledFunction) {
+      return {
+        blocks: {
+          ...blocks,
+          messaging: pulumi.all([blocks.messaging, worker.functionName]).apply(([messaging, deliverFunctionName]) => ({ ...messaging, deliverFunctionName })),
+        },
+        grantResources: pulumi.all([grantResources, worker.arn]).apply(([resources, deliverFunction]) => ({ ...resources, deliverFunction })),
+      };
+    }
+
+    function createFunction(fn: FunctionName, settings: SettingsOutputs, resources: pulumi.Output<Partial<GrantResources>>): BundledFunction {
       const definition = routeTable.functions[fn];
+      const onItself = (grant: Grant) => fn === routeTable.deliverFunction && grant.resource === "deliverFunction";
+      const grants = definition.grants.filter((grant) => !onItself(grant));
       return new BundledFunction(
         `${name}-${fn}`,
         {
           // Bundled as the program runs, so the upload is always the source, never a stale build.
           bundleDirectory: routeTable.build(fn),
           description: definition.description,
-          environment: environments(fn, definition),
+          environment: environmentOf(fn, definition, settings),
           memorySize: args.functions?.memorySize,
           timeout: invokedByApi.has(fn) ? cappedTimeout(args.functions?.timeout) : args.functions?.timeout,
           logRetentionDays: args.logRetentionDays,
-          policyStatements: definition.grants.length === 0 ? [] : grantResources.apply((arns) => grantStatements(definition.grants, arns)),
+          policyStatements: grants.length === 0 ? [] : resources.apply((arns) => grantStatements(grants, arns)),
+          invokesItself: definition.grants.some(onItself),
           vpc: args.functions?.vpc,
         },
         // The WebSocket API component built these functions before this one existed: the alias keeps

@@ -40,7 +40,11 @@ export type InvokeResult =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly errorType: string; readonly errorMessage: string };
 
-export type Invoke = (functionName: string, event: unknown) => Promise<InvokeResult>;
+/**
+ * `requestId` becomes the handler's `context.awsRequestId` (a fresh one when unset): Lambda keeps an
+ * asynchronous invocation's request id through its retries.
+ */
+export type Invoke = (functionName: string, event: unknown, requestId?: string) => Promise<InvokeResult>;
 
 export interface FunctionHost {
   readonly invoke: Invoke;
@@ -92,10 +96,10 @@ export function createFunctionHost(options: FunctionHostOptions): FunctionHost {
     Object.entries(options.functions).map(([name, config]) => [name, new FunctionPool(name, config, region, accountId, log)]),
   );
   return {
-    async invoke(functionName, event) {
+    async invoke(functionName, event, requestId) {
       const pool = pools.get(functionName);
       if (!pool) return { ok: false, errorType: "ResourceNotFoundException", errorMessage: `Function not found: ${functionName}` };
-      return pool.invoke(event);
+      return pool.invoke(event, requestId);
     },
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
@@ -207,11 +211,10 @@ class FunctionPool {
     };
   }
 
-  async invoke(event: unknown): Promise<InvokeResult> {
+  async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvokeResult> {
     if (this.closed) return { ok: false, errorType: "ServiceException", errorMessage: "The function host is closed" };
     const instance = await this.acquire();
     if (!instance) return { ok: false, errorType: "ServiceException", errorMessage: "The function host is closed" };
-    const requestId = randomUUID();
     const deadline = Date.now() + this.timeoutMs;
     return new Promise<InvokeResult>((settle) => {
       const timer = setTimeout(() => this.timeOut(instance), this.timeoutMs);

@@ -13,10 +13,15 @@ export interface StackOutputs {
   readonly subscriptionsTableName?: string;
   readonly channelMessagesTableName?: string;
   readonly channelHistorySeconds?: number;
+  /** The fan-outs' checkpoints and `@connections` pace counter, and that pace: what a server-side publisher's fan-out needs. */
+  readonly deliveriesTableName?: string;
+  readonly postRateLimit?: number;
   /** Local stack only. */
   readonly cognitoEndpoint?: string;
   /** Local stack only. */
   readonly dynamoDbEndpoint?: string;
+  /** Local stack only: Lambda's Invoke API (`AWS_ENDPOINT_URL_LAMBDA` of every function). */
+  readonly lambdaEndpoint?: string;
   /** The web client's page: always on the local stack; in the cloud with the `webClient` config key. */
   readonly webClientUrl?: string;
 }

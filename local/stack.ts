@@ -7,7 +7,17 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fetchIssuerJwks } from "../functions/jwks.js";
-import { authorizerFunction, bundleDirectory, bundleFile, expirySweeperFunction, functionNames, functions, identitySources, routes } from "../functions/routes.js";
+import {
+  authorizerFunction,
+  bundleDirectory,
+  bundleFile,
+  deliverFunction,
+  expirySweeperFunction,
+  functionNames,
+  functions,
+  identitySources,
+  routes,
+} from "../functions/routes.js";
 import { blocksFor, functionEnvironment } from "../functions/settings/environment.js";
 import { readConfigValues } from "../functions/settings/config-values.js";
 import { configKeys, defaults, settings as schema, type ConfigKey, type ConfigOf, type ConfigValues, type Setting } from "../functions/settings/schema.js";
@@ -16,7 +26,8 @@ import { startCognitoGate } from "./cognito-gate.js";
 import { ensureUserPool, startCognitoLocal } from "./cognito.js";
 import { startDynalite } from "./dynamodb.js";
 import { createFunctionHost, defaultLogSink, type FunctionHost, type LogSink } from "./function-host.js";
-import { apiGatewayLimits, startGateway, type GatewayLimits } from "./gateway/index.js";
+import { apiGatewayLimits, startGateway, type GatewayFaults, type GatewayLimits } from "./gateway/index.js";
+import { localRetryDelaysMs, startLambdaEndpoint, type LambdaEndpoint } from "./lambda-endpoint.js";
 import { writeOutputs, type StackOutputs } from "./outputs.js";
 import { freePort } from "./ports.js";
 import { ensureTables, localTableNames, tableKeys } from "./tables.js";
@@ -69,6 +80,10 @@ export interface LocalStackOptions {
   readonly settings: Partial<LocalSettings>;
   /** API Gateway's limits, shortened by tests. */
   readonly limits: Partial<GatewayLimits>;
+  /** Tests only: faults injected into the gateway (see `GatewayFaults`). */
+  readonly faults: GatewayFaults;
+  /** The waits before the retries of a failed asynchronous invocation (Lambda's: 1 and 2 minutes). */
+  readonly asyncRetryDelaysMs: readonly number[];
   readonly ttlSweepIntervalMs: number;
   /**
    * Concurrent instances per function (each runs one invocation at a time, as on Lambda). Lambda
@@ -93,6 +108,8 @@ export const localDefaults: LocalStackOptions = {
   region: "us-east-1",
   settings: {},
   limits: {},
+  faults: {},
+  asyncRetryDelaysMs: localRetryDelaysMs,
   ttlSweepIntervalMs: 5_000,
   expirySweepIntervalMs: 60_000,
   functionInstances: Number(process.env.LOCAL_FUNCTION_INSTANCES) || 2,
@@ -172,9 +189,10 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
     cleanups.push(() => cognito.backup());
     progress(`✓ cognito     ${cognitoEndpoint} (cognito-local, pool ${pool.userPoolId}${gate ? "; sign-up by administrators only" : ""})`);
 
-    // The functions need the management URL, which needs the gateway's port: start the gateway
-    // first, and let it reach the function host once that exists.
+    // The functions need the management URL and the Lambda endpoint, which need their ports: start
+    // both first, and let them reach the function host once that exists.
     let functionHost: FunctionHost | undefined;
+    let lambda: LambdaEndpoint | undefined;
     const gateway = await startGateway({
       routes,
       authorizer: authorizerFunction,
@@ -185,13 +203,24 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       host,
       port: options.ports.gateway,
       limits: options.limits,
+      faults: options.faults,
       log: options.log,
       invoke: (name, event) => functionHost!.invoke(name, event),
     });
-    // The gateway closes first, running $disconnect for every open connection; then the functions stop.
+    // The gateway closes first, running $disconnect for every open connection; then Lambda's
+    // asynchronous retries are cancelled, and the functions stop.
     cleanups.push(async () => {
       await gateway.close();
+      await lambda?.close();
       await functionHost?.close();
+    });
+    lambda = await startLambdaEndpoint({
+      host,
+      region: options.region,
+      functions: functionNames,
+      retryDelaysMs: options.asyncRetryDelaysMs,
+      log: options.log,
+      invoke: (name, event, requestId) => functionHost!.invoke(name, event, requestId),
     });
 
     // cognito-local's JWKS handed over the way `pulumi up` hands over the pool's: the authorizer's
@@ -211,6 +240,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       connectionLimitMs: options.limits.maxConnectionMs ?? apiGatewayLimits.maxConnectionMs,
       ...tables,
       managementApiUrl: gateway.managementApiUrl,
+      deliverFunctionName: deliverFunction,
     };
     functionHost = createFunctionHost({
       region: options.region,
@@ -223,7 +253,11 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
             timeoutMs: settings.lambdaTimeoutSeconds * 1000,
             memoryMb: settings.lambdaMemoryMb,
             maxInstances: options.functionInstances,
-            environment: { ...functionEnvironment(name, blocksFor(functions[name].settings, { authorizer, messaging })), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint },
+            environment: {
+              ...functionEnvironment(name, blocksFor(functions[name].settings, { authorizer, messaging })),
+              AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+              AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+            },
           },
         ]),
       ),
@@ -238,6 +272,7 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       cleanups.push(() => clearInterval(timer));
     }
     progress(`✓ gateway     ${gateway.webSocketUrl} (API Gateway WebSocket emulator, ${routes.length} routes)`);
+    progress(`✓ lambda      ${lambda.endpoint} (Invoke API of ${functionNames.length} functions; asynchronous invocations retried twice)`);
 
     const web = { webSocketUrl: gateway.webSocketUrl, ...pool, region: options.region, cognitoEndpoint, selfSignUp: settings.selfSignUp };
     const webClient = await startLocalWebClient({ host, port: options.ports.web ?? 0, outputs: web, progress });
@@ -252,8 +287,11 @@ export async function startLocalStack(overrides: Partial<LocalStackOptions> = {}
       subscriptionsTableName: tables.subscriptionsTableName,
       channelMessagesTableName: tables.channelMessagesTableName,
       channelHistorySeconds: settings.channelHistorySeconds,
+      deliveriesTableName: tables.deliveriesTableName,
+      postRateLimit: settings.postRateLimit,
       cognitoEndpoint,
       dynamoDbEndpoint: dynalite.endpoint,
+      lambdaEndpoint: lambda.endpoint,
       webClientUrl: webClient.url,
     };
     await writeOutputs(outputsFile, outputs);

@@ -18,6 +18,7 @@ export interface TableNames {
   readonly subscriptionsTableName: string;
   readonly channelMessagesTableName: string;
   readonly rateLimitsTableName: string;
+  readonly deliveriesTableName: string;
 }
 
 export const localTableNames: TableNames = {
@@ -26,6 +27,7 @@ export const localTableNames: TableNames = {
   subscriptionsTableName: "subscriptions",
   channelMessagesTableName: "channel-messages",
   rateLimitsTableName: "rate-limits",
+  deliveriesTableName: "deliveries",
 };
 
 const physicalNames = (names: TableNames): Record<TableName, string> => ({
@@ -33,6 +35,7 @@ const physicalNames = (names: TableNames): Record<TableName, string> => ({
   subscriptions: names.subscriptionsTableName,
   channelMessages: names.channelMessagesTableName,
   rateLimits: names.rateLimitsTableName,
+  deliveries: names.deliveriesTableName,
 });
 
 /** What the TTL emulation needs of a table: its name and key attributes. */

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { localWebClientConfig, type WebClientConfig } from "../web/src/config.js";
 import { defaultWebClientOutput, ensureWebClient } from "../build/web-client.js";
 import { configFileName, contentSecurityPolicy, contentTypeOf } from "../web/site.js";
+import { readBody } from "./http.js";
 import { listen, loopbackHosts } from "./ports.js";
 
 export const localConfirmSignUpPath = "/local/confirm-sign-up";
@@ -74,14 +75,14 @@ export async function startWebServer(options: WebServerOptions): Promise<LocalWe
       sendJson(response, 403, { error: { code: "Forbidden", message: "JSON from the page's own origin only" } });
       return;
     }
-    const body = await readBody(request, 1024);
-    if (body === undefined) {
+    const { body, size } = await readBody(request, 1024);
+    if (size > 1024) {
       sendJson(response, 413, { error: { code: "PayloadTooLarge", message: "1 KiB at most" } });
       return;
     }
     let username: unknown;
     try {
-      username = (JSON.parse(body) as { username?: unknown }).username;
+      username = (JSON.parse(body.toString("utf8")) as { username?: unknown }).username;
     } catch {
       sendJson(response, 400, { error: { code: "BadRequest", message: 'expected {"username": "…"}' } });
       return;
@@ -164,18 +165,4 @@ export async function startLocalWebClient(
   const server = await startWebServer({ ...options, directory: defaultWebClientOutput });
   options.progress(`✓ web client  ${server.url} (sign in and talk; page ${build === "built" ? "rebuilt" : "up to date"} in dist/web)`);
   return server;
-}
-
-/** The request body as text; undefined when it is longer than `limit` bytes (the rest is drained unread). */
-function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
-    request.on("error", reject);
-  });
 }

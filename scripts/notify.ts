@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { connectionAttributes } from "../functions/core/ports.js";
-import { publishToChannel, pushToUser } from "../functions/push.js";
+import { publishToChannel, pushToUser, type Pushed } from "../functions/push.js";
 import { parseOutputs, readOutputs, type StackOutputs } from "../local/outputs.js";
 
 const usage = "usage: npm run notify -- (--user SUB | --channel NAME) --data DATA [--json] [--outputs PATH|-]";
@@ -30,16 +30,22 @@ async function main(): Promise<void> {
   const outputs =
     values.outputs === "-" ? parseOutputs(await readFile("/dev/stdin", "utf8"), "standard input") : await readOutputs(values.outputs);
   const target = pushTarget(outputs);
+  const options = { progress: (line: string) => console.error(line) };
   if (values.user !== undefined) {
-    const report = await pushToUser(target, values.user, values.data);
-    console.log(JSON.stringify(report));
-    if (report.failed > 0) process.exitCode = 1;
+    const pushed = await pushToUser(target, values.user, values.data, options);
+    finish(pushed, {});
     return;
   }
   const data = values.json ? jsonText(values.data) : JSON.stringify(values.data);
-  const { seq, report } = await publishToChannel(target, values.channel!, data);
-  console.log(JSON.stringify({ channel: values.channel, seq, ...report }));
-  if (report.failed > 0) process.exitCode = 1;
+  const { seq, delivery, summary } = await publishToChannel(target, values.channel!, data, options);
+  finish({ ...delivery, ...(summary ? { summary } : {}) }, { channel: values.channel, seq });
+}
+
+/** One JSON line: what was delivered inline, or the shards' summary; exit code 1 when any recipient failed. */
+function finish(pushed: Pushed, fields: Record<string, unknown>): void {
+  const counts = "report" in pushed ? pushed.report : pushed.summary;
+  console.log(JSON.stringify({ ...fields, ...(counts ?? { job: "job" in pushed ? pushed.job : undefined }) }));
+  if ((counts?.failed ?? 0) > 0) process.exitCode = 1;
 }
 
 function pushTarget(outputs: StackOutputs) {
@@ -56,6 +62,8 @@ function pushTarget(outputs: StackOutputs) {
     channelHistorySeconds,
     region: outputs.region,
     ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
+    // Older stacks have no deliveries table: their fan-outs are one unpaced batch.
+    ...(outputs.deliveriesTableName && outputs.postRateLimit ? { deliveries: { tableName: outputs.deliveriesTableName, postRateLimit: outputs.postRateLimit } } : {}),
   };
 }
 

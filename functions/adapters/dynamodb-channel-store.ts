@@ -91,9 +91,6 @@ export function createDynamoDbChannelStore({ client, subscriptionsTableName, mes
       }
       return false;
     },
-    async *subscriberIds(channel, nowSeconds) {
-      for await (const page of subscriptionPages(channel, nowSeconds)) yield (page.Items ?? []).map((item) => String(item[names.connectionId]));
-    },
     async members(channel, nowSeconds) {
       const members = new Map<string, Member>();
       for await (const page of subscriptionPages(channel, nowSeconds)) {

@@ -1,24 +1,57 @@
-/** The rate limiter's window counter on DynamoDB: one conditional `UpdateItem` per frame, no read. */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { TakeFrame } from "../core/rate-limit.js";
+/**
+ * The rate limiter's window counter on DynamoDB: one `UpdateItem` per frame that adds one and
+ * returns the count, no read. It is every frame's first request, so it is sent without the
+ * generated client, whose middleware took longer than DynamoDB's own answer (BENCHMARKS.md,
+ * "Per-user rate limit"): signed from the SDK's parts with the client's own configuration (its
+ * endpoint rules, credentials, region and `maxAttempts`). Body and signature are the generated
+ * client's.
+ */
+import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { getEndpointFromInstructions } from "@smithy/core/endpoints";
+import type { CountFrame, RateWindow } from "../core/rate-limit.js";
 import { rateLimitAttributes as names } from "../core/ports.js";
-import { conditionalWrite } from "./conditional-write.js";
+import { createSignedHttp, errorOf, standardRetries } from "./signed-http.js";
 
-export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): TakeFrame {
-  const documents = DynamoDBDocumentClient.from(client);
-  return (userId, window, burst) =>
-    conditionalWrite(
-      documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { [names.bucket]: `${userId}#${window.index}` },
-          UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
-          ConditionExpression: "attribute_not_exists(#frames) OR #frames < :burst",
-          ExpressionAttributeNames: { "#frames": names.frames, "#ttl": names.ttl },
-          // A minute past the window's end: long enough for clock skew between instances.
-          ExpressionAttributeValues: { ":one": 1, ":burst": burst, ":ttl": Math.ceil(window.endsAt / 1000) + 60 },
-        }),
-      ),
-    );
+export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): CountFrame {
+  const { config } = client;
+  // A function instance counts one frame at a time.
+  const http = createSignedHttp({ service: "dynamodb", region: config.region, credentials: config.credentials, maxSockets: 1 });
+  const retrying = standardRetries(config.maxAttempts);
+  // Resolved once, by the client's own rules (AWS_ENDPOINT_URL_DYNAMODB, FIPS, dual-stack, …); again after a failure.
+  let endpoint: Promise<URL> | undefined;
+  const endpointUrl = () =>
+    (endpoint ??= getEndpointFromInstructions({ TableName: tableName }, UpdateItemCommand, config).then(
+      ({ url }) => url,
+      (error: unknown) => {
+        endpoint = undefined;
+        throw error;
+      },
+    ));
+
+  const attempt = async (body: string): Promise<number> => {
+    const response = await http.send("POST", await endpointUrl(), body, { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.UpdateItem" });
+    if (response.statusCode !== 200) throw errorOf("DynamoDB", response);
+    return countIn(response.body);
+  };
+  return (userId, window) => {
+    const body = JSON.stringify(counterRequest(tableName, userId, window));
+    return retrying("dynamodb", () => attempt(body));
+  };
+}
+
+/** The counter's `UpdateItem` input, in the generated client's order: byte for byte the body it would send. */
+export const counterRequest = (tableName: string, userId: string, window: RateWindow) => ({
+  TableName: tableName,
+  Key: { [names.bucket]: { S: `${userId}#${window.index}` } },
+  ReturnValues: "UPDATED_NEW" as const,
+  UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
+  ExpressionAttributeNames: { "#frames": names.frames, "#ttl": names.ttl },
+  // A minute past the window's end: long enough for clock skew between instances.
+  ExpressionAttributeValues: { ":one": { N: "1" }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
+});
+
+function countIn(answer: string): number {
+  const frames = Number((JSON.parse(answer) as { Attributes?: Record<string, { N?: string }> }).Attributes?.[names.frames]?.N);
+  if (!Number.isInteger(frames) || frames < 1) throw new Error(`DynamoDB answered the frame count without a count: ${answer.slice(0, 200)}`);
+  return frames;
 }

@@ -1,6 +1,6 @@
 /** ConnectionStore on DynamoDB: one item per connection, a GSI on `userId`. */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import { conditionalWrite } from "./conditional-write.js";
 import { connectionAttributes, handshakeGraceMs, type ConnectionRecord, type ConnectionStore } from "../core/ports.js";
 
@@ -17,6 +17,12 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
   const key = connectionAttributes.partitionKey;
   const paging = { client: documents, ...(pageSize === undefined ? {} : { pageSize }) };
 
+  /** The connection's item: its table and key. */
+  const itemOf = (connectionId: string) => ({ TableName: tableName, Key: { [key]: connectionId } });
+  /** Updates the connection's item where the update's condition holds: true when it did. */
+  const updateWhere = (connectionId: string, update: Omit<UpdateCommandInput, "TableName" | "Key">) =>
+    conditionalWrite(documents.send(new UpdateCommand({ ...itemOf(connectionId), ...update })));
+
   async function* ids(pages: AsyncIterable<{ Items?: Record<string, unknown>[] }>): AsyncIterable<string[]> {
     for await (const page of pages) yield (page.Items ?? []).map((item) => String(item[key]));
   }
@@ -26,15 +32,14 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
       await documents.send(new PutCommand({ TableName: tableName, Item: { ...record } }));
     },
     async remove(connectionId) {
-      await documents.send(new DeleteCommand({ TableName: tableName, Key: { [key]: connectionId } }));
+      await documents.send(new DeleteCommand(itemOf(connectionId)));
     },
     async removeStale(connectionId) {
       // Too young to be stale (or already gone): kept, as the condition says.
       await conditionalWrite(
         documents.send(
           new DeleteCommand({
-            TableName: tableName,
-            Key: { [key]: connectionId },
+            ...itemOf(connectionId),
             ConditionExpression: "#connectedAt < :cutoff",
             ExpressionAttributeNames: { "#connectedAt": "connectedAt" },
             ExpressionAttributeValues: { ":cutoff": Date.now() - handshakeGraceMs },
@@ -44,23 +49,17 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
     },
     async groupsOf(connectionId) {
       const { Item } = await documents.send(
-        new GetCommand({ TableName: tableName, Key: { [key]: connectionId }, ProjectionExpression: "#groups", ExpressionAttributeNames: { "#groups": "groups" } }),
+        new GetCommand({ ...itemOf(connectionId), ProjectionExpression: "#groups", ExpressionAttributeNames: { "#groups": "groups" } }),
       );
       return (Item?.groups as string[] | undefined) ?? [];
     },
     reauthenticate(connectionId, userId, tokenExpiresAt, groups) {
-      return conditionalWrite(
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { [key]: connectionId },
-            UpdateExpression: "SET #expires = :expires, #groups = :groups",
-            ConditionExpression: "#user = :user",
-            ExpressionAttributeNames: { "#expires": connectionAttributes.tokenExpiresAt, "#groups": "groups", "#user": connectionAttributes.userId },
-            ExpressionAttributeValues: { ":expires": tokenExpiresAt, ":groups": [...groups], ":user": userId },
-          }),
-        ),
-      );
+      return updateWhere(connectionId, {
+        UpdateExpression: "SET #expires = :expires, #groups = :groups",
+        ConditionExpression: "#user = :user",
+        ExpressionAttributeNames: { "#expires": connectionAttributes.tokenExpiresAt, "#groups": "groups", "#user": connectionAttributes.userId },
+        ExpressionAttributeValues: { ":expires": tokenExpiresAt, ":groups": [...groups], ":user": userId },
+      });
     },
     async *dueForHandover(cutoffMs) {
       const pages = paginateScan(paging, {
@@ -75,21 +74,12 @@ export function createDynamoDbStore({ client, tableName, userIndexName, pageSize
       }
     },
     markHandover(connectionId, nowMs) {
-      return conditionalWrite(
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { [key]: connectionId },
-            UpdateExpression: "SET #told = :now",
-            ConditionExpression: "attribute_exists(#id) AND attribute_not_exists(#told)",
-            ExpressionAttributeNames: { "#told": "handoverAt", "#id": key },
-            ExpressionAttributeValues: { ":now": nowMs },
-          }),
-        ),
-      );
-    },
-    allConnectionIds() {
-      return ids(paginateScan(paging, { TableName: tableName, ProjectionExpression: "#id", ExpressionAttributeNames: { "#id": key } }));
+      return updateWhere(connectionId, {
+        UpdateExpression: "SET #told = :now",
+        ConditionExpression: "attribute_exists(#id) AND attribute_not_exists(#told)",
+        ExpressionAttributeNames: { "#told": "handoverAt", "#id": key },
+        ExpressionAttributeValues: { ":now": nowMs },
+      });
     },
     expiredConnectionIds(nowSeconds) {
       return ids(

@@ -1,7 +1,7 @@
 /**
  * The adapters' errors: what went wrong outside the process. Jose's codes name key-set failures;
- * the management API's answers keep the AWS SDK's exception names, so callers and retry rules
- * treat them as they would the SDK's.
+ * the answers of AWS APIs called without a generated client keep the AWS SDK's exception names, so
+ * callers and retry rules treat them as they would the SDK's.
  */
 
 /** The keys could not be obtained: nothing can be verified, so nothing is allowed. */
@@ -13,8 +13,8 @@ export class KeySetUnavailable extends Error {
   }
 }
 
-/** An error answer of the management API, named by its `x-amzn-ErrorType` as the SDK names its exceptions. */
-export class ManagementApiError extends Error {
+/** An error answer of an AWS API (the management API, DynamoDB), named as the SDK names its exceptions. */
+export class AwsApiError extends Error {
   /** The SDK's shape: its retry rules read the status from here. */
   readonly $metadata: { readonly httpStatusCode: number };
   constructor(

@@ -17,7 +17,7 @@ import {
 import { admits, namesGroups, ruleFor, type ChannelRule, type Permission } from "./channel-rules.js";
 import pMap from "p-map";
 import { RequestError } from "./errors.js";
-import { fanOut, type FanOutDependencies, type FanOutReport } from "./fan-out.js";
+import { dispatch, handOver, seconds, type DeliveryDependencies, type Dispatched } from "./delivery.js";
 import type { ChannelStore, Member, StoredMessage } from "./ports.js";
 
 export interface ChannelPolicy {
@@ -31,8 +31,8 @@ export interface ChannelPolicy {
 
 export interface ChannelDependencies {
   readonly channels: ChannelStore;
-  /** The fan-out's notifier and bounds; its `forget` should end with `forgetConnections`. */
-  readonly fanOut: FanOutDependencies;
+  /** How fan-outs reach the subscribers; its `fanOut.forget` should end with `forgetConnections`. */
+  readonly delivery: DeliveryDependencies;
   readonly policy: ChannelPolicy;
   readonly now: () => Date;
 }
@@ -49,7 +49,6 @@ export interface Sender extends Member {
 /** Sends frames to the sender, in this order. */
 export type Reply = (...frames: string[]) => Promise<void>;
 
-const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 async function authorize(policy: ChannelPolicy, channel: string, sender: Sender, permission: Permission): Promise<void> {
   const rule = ruleFor(policy.rules, channel, sender.userId);
@@ -117,7 +116,7 @@ export async function unsubscribe(request: ChannelRequest, sender: Sender, reply
 
 export interface Published {
   readonly seq: number;
-  readonly report: FanOutReport;
+  readonly delivery: Dispatched;
 }
 
 export async function publish(request: PublishRequest, sender: Sender, reply: Reply, dependencies: ChannelDependencies): Promise<Published> {
@@ -135,7 +134,7 @@ async function deliver(
   data: string,
   from: Member | undefined,
   stored: (seq: number) => Promise<void>,
-  { channels, policy, fanOut: fanOutDependencies, now: clock }: ChannelDependencies,
+  { channels, policy, delivery, now: clock }: ChannelDependencies,
 ): Promise<Published> {
   const now = clock();
   // Checked before a seq is taken, so that a refused message leaves no gap in the history.
@@ -144,8 +143,7 @@ async function deliver(
   const frame = messageFrame(channel, seq, data, now, from);
   if (policy.historySeconds > 0) await channels.saveMessage(channel, { seq, frame }, seconds(now) + policy.historySeconds);
   await stored(seq);
-  const report = await fanOut(channels.subscriberIds(channel, seconds(now)), frame, fanOutDependencies);
-  return { seq, report };
+  return { seq, delivery: await dispatch({ kind: "channel", channel }, frame, delivery) };
 }
 
 export async function presence(request: ChannelRequest, sender: Sender, reply: Reply, { channels, policy, now }: ChannelDependencies): Promise<void> {
@@ -157,23 +155,21 @@ export async function presence(request: ChannelRequest, sender: Sender, reply: R
  * Ends every subscription of connections that are gone (`$disconnect`, a 410, an expired record)
  * and tells each channel a user left where that was their last connection on it. Every
  * subscription goes before any `leave`, so that no `leave` is posted to another departed one.
+ * `handOver`: the `leave`s go to the workers, for a caller with better things to do (a fan-out
+ * that found these connections gone).
  */
-export async function forgetConnections(connectionIds: readonly string[], dependencies: ChannelDependencies): Promise<void> {
-  const { channels, fanOut: fanOutDependencies } = dependencies;
-  const ended = (await pMap(connectionIds, (connectionId) => channels.removeConnection(connectionId), { concurrency: fanOutDependencies.concurrency })).flat();
-  for (const subscription of ended) await leaveIfLast(subscription.channel, subscription, subscription.connectionId, dependencies);
+export async function forgetConnections(connectionIds: readonly string[], dependencies: ChannelDependencies, { handOver = false } = {}): Promise<void> {
+  const { channels, delivery } = dependencies;
+  const ended = (await pMap(connectionIds, (connectionId) => channels.removeConnection(connectionId), { concurrency: delivery.fanOut.concurrency })).flat();
+  for (const subscription of ended) await leaveIfLast(subscription.channel, subscription, subscription.connectionId, dependencies, handOver);
 }
 
-async function leaveIfLast(channel: string, member: Member, connectionId: string, dependencies: ChannelDependencies): Promise<void> {
+async function leaveIfLast(channel: string, member: Member, connectionId: string, dependencies: ChannelDependencies, handingOver = false): Promise<void> {
   const { channels, now } = dependencies;
   if (await channels.hasOtherSubscription(channel, member.userId, connectionId, seconds(now()))) return;
-  await tellOthers(channel, memberFrame("leave", channel, member), connectionId, dependencies);
+  await tellOthers(channel, memberFrame("leave", channel, member), connectionId, dependencies, handingOver);
 }
 
-async function tellOthers(channel: string, frame: string, except: string, { channels, fanOut: fanOutDependencies, now }: ChannelDependencies): Promise<void> {
-  await fanOut(without(channels.subscriberIds(channel, seconds(now())), except), frame, fanOutDependencies);
-}
-
-async function* without(pages: AsyncIterable<readonly string[]>, connectionId: string): AsyncIterable<readonly string[]> {
-  for await (const page of pages) yield page.filter((id) => id !== connectionId);
+async function tellOthers(channel: string, frame: string, except: string, { delivery }: ChannelDependencies, handingOver = false): Promise<void> {
+  await (handingOver ? handOver : dispatch)({ kind: "channel", channel, except }, frame, delivery);
 }

@@ -44,6 +44,7 @@ export async function announceHandovers(nowMs: number, connectionLimitMs: number
           return;
         }
         if (delivery === "gone") gone.push(connectionId);
+        else if (delivery === "throttled") report.failed += 1;
         else report.told += 1;
       },
       { concurrency },

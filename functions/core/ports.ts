@@ -50,8 +50,6 @@ export interface ConnectionStore {
   dueForHandover(cutoffMs: number): AsyncIterable<readonly { readonly connectionId: string; readonly connectedAt: number }[]>;
   /** Marks a connection told to reconnect; false when it already was (or is gone). */
   markHandover(connectionId: string, nowMs: number): Promise<boolean>;
-  /** Every stored connection id, a page at a time. */
-  allConnectionIds(): AsyncIterable<readonly string[]>;
   /** The connection ids of one user, a page at a time. */
   connectionIdsOfUser(userId: string): AsyncIterable<readonly string[]>;
   /**
@@ -61,12 +59,23 @@ export interface ConnectionStore {
   expiredConnectionIds(nowSeconds: number): AsyncIterable<readonly string[]>;
 }
 
-/** `gone`: API Gateway no longer knows the connection (410); the record is stale. */
-export type Delivery = "delivered" | "gone";
+/**
+ * `gone`: API Gateway no longer knows the connection (410); the record is stale. `throttled`: the
+ * account's `@connections` quota refused the request (429); a fan-out pauses and sends it again.
+ */
+export type Delivery = "delivered" | "gone" | "throttled";
+
+export interface SendOptions {
+  /**
+   * A lone request (a reply to its sender) retries throttling itself, as the SDK does, and never
+   * answers `throttled`; a fan-out leaves it unset, takes `throttled` and slows all its senders down.
+   */
+  readonly retryThrottling?: boolean;
+}
 
 export interface Notifier {
   /** Sends one text frame; throws on any failure other than a gone connection. */
-  send(connectionId: string, data: string): Promise<Delivery>;
+  send(connectionId: string, data: string, options?: SendOptions): Promise<Delivery>;
   /** Closes the connection (API Gateway then runs `$disconnect`); `delivered` once it is closed. */
   close(connectionId: string): Promise<Delivery>;
   /** Whether API Gateway still knows the connection (`GetConnection`; 410 means no). */
@@ -125,8 +134,6 @@ export interface ChannelStore {
   channelsOf(connectionId: string): Promise<string[]>;
   /** Whether the user holds a live subscription to the channel from a connection other than this one. */
   hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number): Promise<boolean>;
-  /** The subscribed connection ids of a channel, a page at a time. */
-  subscriberIds(channel: string, nowSeconds: number): AsyncIterable<readonly string[]>;
   /** Distinct users with a live subscription. */
   members(channel: string, nowSeconds: number): Promise<Member[]>;
   /** The channel's latest seq; 0 before its first message. */
@@ -148,3 +155,117 @@ export const rateLimitAttributes = {
   /** Expires the item shortly after its window. */
   ttl: "ttl",
 } as const;
+
+/** Names shared by the delivery ledger and its table definitions (infra/ and local/). */
+export const deliveryAttributes = {
+  /** Partition key: a fan-out's id, or `pace` for the `@connections` pace counter. */
+  job: "job",
+  /** Sort key: `total`, `shard#{n}`, or (pace) the epoch second. */
+  part: "part",
+  ttl: "ttl",
+} as const;
+
+/** Who a fan-out reaches: every connection, one user's, or a channel's subscribers (less one). */
+export type Audience =
+  | { readonly kind: "everyone" }
+  | { readonly kind: "user"; readonly userId: string }
+  | { readonly kind: "channel"; readonly channel: string; readonly except?: string };
+
+export interface RecipientPage {
+  readonly connectionIds: readonly string[];
+  /** Where the next page starts (opaque, JSON-safe); absent after the last page. */
+  readonly next?: string;
+}
+
+/** The connection ids of an audience, a page of at most `limit` at a time, resumable from a cursor. */
+export interface Recipients {
+  page(audience: Audience, limit: number, cursor: string | undefined, nowSeconds: number): Promise<RecipientPage>;
+}
+
+/** A frame on its way to an audience too large for one invocation. */
+export interface DeliveryJob {
+  readonly id: string;
+  readonly audience: Audience;
+  readonly frame: string;
+  /** Epoch ms: when it was accepted; shards launch paced from here. */
+  readonly startedAt: number;
+}
+
+/**
+ * What a `deliver` worker invocation is given: read recipients into shards, deliver one shard, or
+ * end connections a fan-out found gone (their records, subscriptions, and `leave`s).
+ */
+export type DeliveryTask =
+  | { readonly kind: "forget"; readonly connectionIds: readonly string[] }
+  /** `cursor` absent: from the first recipient. */
+  | { readonly kind: "plan"; readonly job: DeliveryJob; readonly cursor?: string; readonly shard: number }
+  /** `continuation`: how many invocations of this shard ran out of time before this one. */
+  | { readonly kind: "shard"; readonly job: DeliveryJob; readonly shard: number; readonly connectionIds: readonly string[]; readonly continuation?: number };
+
+/** Hands a task to a worker invocation (Lambda's asynchronous invocation: retried on failure). */
+export interface TaskQueue {
+  /** The largest task it accepts, in bytes of JSON. */
+  readonly maxTaskBytes: number;
+  enqueue(task: DeliveryTask): Promise<void>;
+}
+
+/** Counts of one shard's delivery, or a whole fan-out's. */
+export interface DeliveryCounts {
+  readonly recipients: number;
+  readonly delivered: number;
+  readonly gone: number;
+  readonly failed: number;
+  readonly throttled: number;
+}
+
+/**
+ * Which of a shard's recipients (by their index in its task) are settled: delivered, gone or
+ * failed. Posts finish nearly in order, so this stays small: a bound and the few beyond it.
+ */
+export interface ShardProgress {
+  /** Every recipient below this index is settled. */
+  readonly settledBelow: number;
+  /** Indices at or above `settledBelow` that are settled too. */
+  readonly settledAbove: readonly number[];
+}
+
+export type ShardClaim =
+  | { readonly state: "claimed"; readonly progress: ShardProgress }
+  /** Another attempt holds the shard's lease. */
+  | { readonly state: "busy" }
+  /** It is done. */
+  | { readonly state: "complete" };
+
+/** A fan-out's counts once every shard is planned and done. */
+export type FanOutTotals = DeliveryCounts & { readonly shards: number };
+
+/**
+ * The fan-out's plan and each shard's checkpoint: the recipients of each shard as the planner first
+ * read them (a retried planner follows that record instead of reading a changed audience again),
+ * a lease so that one attempt at a time posts a shard, what it has settled so that a retry skips
+ * it, and its counts.
+ */
+export interface ShardLedger {
+  /**
+   * The recipients of shard `shard` and where the next page starts: read by `read` and recorded,
+   * unless a record exists, which wins.
+   */
+  plan(jobId: string, shard: number, read: () => Promise<RecipientPage>): Promise<RecipientPage>;
+  claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim>;
+  /** Replaces the shard's progress and adds `counts` to its counts. */
+  record(jobId: string, shard: number, progress: ShardProgress, counts: Partial<DeliveryCounts>): Promise<void>;
+  /** Ends the lease early, for the next attempt (a continuation, a retry) to claim at once. */
+  release(jobId: string, shard: number): Promise<void>;
+  /** Marks the shard done (again, harmlessly); the fan-out's totals if every planned shard is done. */
+  complete(jobId: string, shard: number): Promise<FanOutTotals | undefined>;
+  /** Records how many shards the fan-out has; its totals if every one is done. */
+  planned(jobId: string, shards: number): Promise<FanOutTotals | undefined>;
+  /** True exactly once per fan-out: for the one caller that logs its summary. */
+  summarizing(jobId: string): Promise<boolean>;
+}
+
+/**
+ * Waits until one more `@connections` request fits the rate all workers share (`postRateLimit`);
+ * false, without waiting longer, once `stopping` says the caller's time is up.
+ */
+export type Pace = (stopping?: () => boolean) => Promise<boolean>;

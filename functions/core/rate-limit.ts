@@ -2,7 +2,9 @@
  * Per-user rate limit: a window counter with the token bucket's rate and burst. Each window lasts
  * `burst / rate` seconds and admits `burst` frames, so a user averages `rate` frames per second
  * and may send `burst` at once; across a window's edge, up to twice `burst` can pass in a moment.
- * It needs exactly one conditional write per frame (a token bucket needs a read as well).
+ * It needs one write per frame (a token bucket needs a read as well), and none once full: a
+ * window's count only grows, so an instance that has seen a user's window full refuses the user's
+ * further frames in it by itself.
  */
 import { RequestError } from "./errors.js";
 
@@ -26,15 +28,46 @@ export function windowAt(nowMs: number, { rate, burst }: RateLimit): RateWindow 
   return { index, endsAt: Math.ceil((index + 1) * lengthMs) };
 }
 
-/** Counts one frame in a user's window; false when the window already holds `burst` frames. */
-export type TakeFrame = (userId: string, window: RateWindow, burst: number) => Promise<boolean>;
+/** Counts one frame in a user's window; resolves to the window's count with it (1 for its first frame). */
+export type CountFrame = (userId: string, window: RateWindow) => Promise<number>;
 
-/** Throws `TooManyRequests` (with the wait) when the user's frame is over the limit. */
-export async function checkRate(userId: string, limit: RateLimit, take: TakeFrame, nowMs: number): Promise<void> {
-  if (limit.rate === 0) return;
-  const window = windowAt(nowMs, limit);
-  if (await take(userId, window, limit.burst)) return;
-  throw new RequestError("TooManyRequests", `More than ${limit.burst} frames in ${limit.burst / limit.rate} s; wait before sending more`, {
-    retryAfterMs: Math.max(1, window.endsAt - nowMs),
-  });
+export interface RateLimiter {
+  /**
+   * Counts one frame of the user. Throws `TooManyRequests` at once, before any request, when this
+   * instance has already seen the user's window full; otherwise returns the count under way, which
+   * resolves when the frame is admitted and rejects with `TooManyRequests` when it is not.
+   */
+  admit(userId: string): Promise<void>;
+}
+
+export interface RateLimiterOptions {
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Told once per user and window on this instance, when it learns that the window is full. */
+  readonly onFull?: (userId: string, window: RateWindow) => void;
+}
+
+export function createRateLimiter(limit: RateLimit, count: CountFrame, { now = () => Date.now(), onFull }: RateLimiterOptions = {}): RateLimiter {
+  if (limit.rate === 0) return { admit: () => Promise.resolve() };
+  // The users whose current window is full; only one window's worth is ever kept.
+  let full = { index: Number.NaN, users: new Set<string>() };
+  const tooMany = (window: RateWindow, nowMs: number) =>
+    new RequestError("TooManyRequests", `More than ${limit.burst} frames in ${limit.burst / limit.rate} s; wait before sending more`, {
+      retryAfterMs: Math.max(1, window.endsAt - nowMs),
+    });
+  return {
+    admit(userId) {
+      const nowMs = now();
+      const window = windowAt(nowMs, limit);
+      if (full.index !== window.index) full = { index: window.index, users: new Set() };
+      if (full.users.has(userId)) throw tooMany(window, nowMs);
+      return count(userId, window).then((frames) => {
+        if (frames >= limit.burst && full.index === window.index && !full.users.has(userId)) {
+          full.users.add(userId);
+          onFull?.(userId, window);
+        }
+        if (frames > limit.burst) throw tooMany(window, now());
+      });
+    },
+  };
 }

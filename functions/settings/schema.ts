@@ -246,7 +246,7 @@ export const settings = {
     type: integer(1, 900, "seconds"),
     default: 10,
     description:
-      "Timeout of the functions, 1–900 s. The ones API Gateway invokes (routes and the authorizer) are capped at 29 s, where API Gateway stops waiting; the scheduled sweeper gets the whole value.",
+      "Timeout of the functions, 1–900 s. The ones API Gateway invokes (routes and the authorizer) are capped at 29 s, where API Gateway stops waiting; the scheduled sweeper and the asynchronously invoked `deliver` worker get the whole value.",
   }),
   logLevel: setting({
     type: oneOf<LogLevel>(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"]),
@@ -277,6 +277,24 @@ export const settings = {
     env: "POST_CONCURRENCY",
     for: ["messaging"],
     description: "`PostToConnection` calls a fan-out keeps in flight, 1–1000.",
+  }),
+
+  postRateLimit: setting({
+    // Well under API Gateway's default account quota of 10,000/s, which other stacks share.
+    type: integer(1, 100_000),
+    default: 2000,
+    env: "POST_RATE_LIMIT",
+    for: ["messaging"],
+    description:
+      "`@connections` requests per second that the `deliver` workers make together, at most; keep it under the account's quota (10,000/s by default, shared by every API of the account and region).",
+  }),
+  fanOutShardSize: setting({
+    type: integer(1, 10_000),
+    default: 500,
+    env: "FANOUT_SHARD_SIZE",
+    for: ["messaging"],
+    description:
+      "Recipients per fan-out shard. A fan-out to at most this many connections is delivered by the function that received the frame; a larger one by `deliver` worker invocations, this many recipients each, paced by `postRateLimit`.",
   }),
 
   // Channels.
@@ -407,6 +425,10 @@ export const settings = {
   /** API Gateway closes every connection after 2 hours; the local gateway's may be shorter (tests). */
   connectionLimitMs: setting({ type: integer(100, 7_200_000, "ms"), default: 7_200_000, env: "CONNECTION_LIMIT_MS", for: ["messaging"] }),
   rateLimitsTableName: setting({ type: text(/^.+$/, "a table name"), env: "RATE_LIMITS_TABLE_NAME", for: ["messaging"] }),
+  /** Fan-out shards' checkpoints, fan-out totals, and the pace counter of `postRateLimit`. */
+  deliveriesTableName: setting({ type: text(/^.+$/, "a table name"), env: "DELIVERIES_TABLE_NAME", for: ["messaging"] }),
+  /** The `deliver` worker function; unset in that function itself, which invokes itself by its own name. */
+  deliverFunctionName: setting({ type: text(/^.+$/, "a function name"), optional: true, env: "DELIVER_FUNCTION_NAME", for: ["messaging"] }),
 } as const;
 
 export type SettingName = keyof typeof settings;

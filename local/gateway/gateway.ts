@@ -4,6 +4,7 @@
  * functions through an injected `invoke` and behaves, on the wire and in the events it sends,
  * the way API Gateway does (shared/reference/apigw-websocket.md).
  */
+import { splitUrl } from "../http.js";
 import { listen, loopbackHosts } from "../ports.js";
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
@@ -49,6 +50,13 @@ export interface GatewayLimits {
    * `@connections` call) this long after connecting is closed, so idle sockets cannot pile up.
    */
   readonly handshakeTimeoutMs: number;
+  /**
+   * `@connections` requests per second (the account's throttle quota, which on AWS every API of the
+   * account and region shares); above it, and once the burst is spent, 429 `LimitExceededException`.
+   */
+  readonly connectionsApiRate: number;
+  /** The token bucket's capacity: how many requests above the rate a burst may bring. */
+  readonly connectionsApiBurst: number;
 }
 
 /** API Gateway's WebSocket quotas. */
@@ -58,7 +66,19 @@ export const apiGatewayLimits: GatewayLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   handshakeTimeoutMs: 10 * 1000,
+  connectionsApiRate: 10_000,
+  connectionsApiBurst: 5_000,
 };
+
+/** Faults for tests; none is ever on by default. */
+export interface GatewayFaults {
+  /**
+   * After this many `@connections` POSTs, each further POST is neither delivered nor answered until
+   * its caller's socket closes (as when a worker is ended by its timeout), then dropped; after the
+   * first drop, POSTs are served normally again.
+   */
+  readonly holdPostsAfter?: number;
+}
 
 export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
@@ -86,6 +106,8 @@ export interface GatewayOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Receives one JSON access-log line per event (never headers, query strings or tokens). */
   readonly log?: LogSink;
+  /** @default {} */
+  readonly faults?: GatewayFaults;
 }
 
 export interface Gateway {
@@ -158,6 +180,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Loopback names (and the gateway's own address) only: a page whose name was re-pointed at this
     // machine (DNS rebinding) sends its own name in Host and cannot reach the connections.
     hostAllowed: (name) => allowedHosts.has(name ?? ""),
+    rate: limits.connectionsApiRate,
+    burst: limits.connectionsApiBurst,
+    holdPostsAfter: options.faults?.holdPostsAfter,
     log: accessLog,
   });
   const server = createServer((request, response) => {
@@ -427,11 +452,6 @@ function refuse(socket: Duplex, status: number, message?: string): void {
   ];
   socket.once("finish", () => socket.destroy());
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
-}
-
-function splitUrl(url: string): [path: string, search: string | undefined] {
-  const index = url.indexOf("?");
-  return index < 0 ? [url, undefined] : [url.slice(0, index), url.slice(index + 1)];
 }
 
 /**

@@ -1,2 +1,2 @@
 /** The offline API Gateway WebSocket API. */
-export { apiGatewayLimits, startGateway, type Gateway, type GatewayLimits, type GatewayOptions, type GatewayRoute } from "./gateway.js";
+export { apiGatewayLimits, startGateway, type Gateway, type GatewayFaults, type GatewayLimits, type GatewayOptions, type GatewayRoute } from "./gateway.js";

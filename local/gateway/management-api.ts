@@ -1,10 +1,12 @@
 /**
  * The `@connections` management API (`POST`/`GET`/`DELETE {stage}/@connections/{id}`), with the
- * status codes and `x-amzn-ErrorType` headers the AWS SDK needs to raise its typed exceptions.
- * Requests are SigV4-signed by the SDK; like any local endpoint, signatures are not checked.
+ * status codes and `x-amzn-ErrorType` headers the AWS SDK needs to raise its typed exceptions, and
+ * the account's throttle quota. Requests are SigV4-signed by the SDK; like any local endpoint,
+ * signatures are not checked.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { decodeSegment, readBody } from "../http.js";
 import type { Identity } from "./events.js";
 
 /** An open connection, as the management API sees it. */
@@ -26,6 +28,14 @@ export interface ManagementApiOptions {
   readonly find: (connectionId: string) => ManagedConnection | undefined;
   /** Whether a request's `Host` names this endpoint; others are answered 403. */
   readonly hostAllowed: (host: string | undefined) => boolean;
+  /** The account's quota: requests per second, and the bucket that lets bursts above it through. */
+  readonly rate: number;
+  readonly burst: number;
+  /**
+   * Tests only: after this many POSTs, each further POST is neither delivered nor answered until its
+   * caller goes away (a worker ended by its timeout); after the first such drop, POSTs are served again.
+   */
+  readonly holdPostsAfter?: number;
   readonly log: (fields: Record<string, unknown>) => void;
 }
 
@@ -35,6 +45,9 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
   const stage = options.stage.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   // The JS SDK sends `@connections/{id with = as %3D}`; AWS docs and other clients `%40connections`.
   const route = new RegExp(`^/${stage}/(?:@|%40)connections/([^/]+)$`);
+  const quota = tokenBucket(options.rate, options.burst);
+  let posts = 0;
+  let holding = options.holdPostsAfter !== undefined;
 
   return (request, response) => {
     const started = Date.now();
@@ -50,10 +63,14 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
     };
 
     const encodedId = route.exec((request.url ?? "").split("?")[0]!)?.[1];
-    const connectionId = encodedId === undefined ? undefined : decode(encodedId);
+    const connectionId = encodedId === undefined ? undefined : decodeSegment(encodedId);
     if (connectionId === undefined || !["POST", "GET", "DELETE"].includes(request.method ?? "") || !options.hostAllowed(request.headers.host)) {
       request.resume();
       return reply(403, JSON.stringify({ message: "Forbidden" }), "ForbiddenException");
+    }
+    if (!quota.take()) {
+      request.resume();
+      return reply(429, JSON.stringify({ message: "Too Many Requests" }), "LimitExceededException");
     }
     const gone = () => reply(410, "", "GoneException");
 
@@ -80,16 +97,17 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
       return reply(204);
     }
 
-    // POST: read the whole body (so the client sees our answer, not a reset), keep at most the limit.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= options.maxPayloadBytes) chunks.push(chunk);
-    });
-    request.on("end", () => {
+    // POST
+    void readBody(request, options.maxPayloadBytes).then(({ body, size }) => {
       if (size > options.maxPayloadBytes) {
         return reply(413, JSON.stringify({ message: "Request entity too large" }), "PayloadTooLargeException");
+      }
+      posts += 1;
+      if (holding && posts > options.holdPostsAfter!) {
+        return response.once("close", () => {
+          holding = false;
+          options.log({ requestId, httpMethod: "POST", resourcePath: "/@connections/{connectionId}", connectionId, fault: "held, then dropped when its caller left" });
+        });
       }
       const connection = options.find(connectionId);
       if (!connection) return gone();
@@ -99,15 +117,26 @@ export function createManagementApi(options: ManagementApiOptions): RequestListe
       // be read, so posts answered one after another reach the client in that order. A write that
       // fails afterwards ends the connection, whose $disconnect follows.
       reply(200);
-      connection.post(Buffer.concat(chunks)).catch(() => undefined);
-    });
+      connection.post(body).catch(() => undefined);
+    }, () => response.destroy());
   };
 }
 
-function decode(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    return undefined;
-  }
+/**
+ * API Gateway's throttle: a bucket of `burst` tokens refilled at `rate` per second; each request
+ * takes one, and a request that finds none is refused.
+ */
+function tokenBucket(rate: number, burst: number) {
+  let tokens = burst;
+  let filledAt = performance.now();
+  return {
+    take(): boolean {
+      const time = performance.now();
+      tokens = Math.min(burst, tokens + ((time - filledAt) / 1000) * rate);
+      filledAt = time;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 }

@@ -49,6 +49,8 @@ describe("readConfig with nothing set", () => {
       messaging: {
         connectionTtlSeconds: 7500,
         postConcurrency: 50,
+        postRateLimit: 2000,
+        fanOutShardSize: 500,
         logLevel: "INFO",
         channelRules: defaultChannelRules,
         channelHistorySeconds: 120,
@@ -183,7 +185,9 @@ describe("readConfig with values set", () => {
   });
 
   it("produces settings the functions' environment readers accept at their limits", () => {
-    const config = readConfig(source({ clockToleranceSeconds: "300", connectionTtlSeconds: String(366 * 24 * 3600), postConcurrency: "1" }));
+    const config = readConfig(
+      source({ clockToleranceSeconds: "300", connectionTtlSeconds: String(366 * 24 * 3600), postConcurrency: "1", postRateLimit: "100000", fanOutShardSize: "10000" }),
+    );
 
     const authorizer = readSettings("authorizer", {
       TOKEN_ISSUER: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
@@ -194,16 +198,20 @@ describe("readConfig with values set", () => {
       SUBSCRIPTIONS_TABLE_NAME: "s",
       CHANNEL_MESSAGES_TABLE_NAME: "m",
       RATE_LIMITS_TABLE_NAME: "r",
+      DELIVERIES_TABLE_NAME: "d",
       CONNECTIONS_TABLE_NAME: "t",
       CONNECTIONS_USER_INDEX: "i",
       MANAGEMENT_API_URL: "https://a.execute-api.eu-west-1.amazonaws.com/dev",
       CONNECTION_TTL_SECONDS: String(config.messaging.connectionTtlSeconds),
       POST_CONCURRENCY: String(config.messaging.postConcurrency),
+      POST_RATE_LIMIT: String(config.messaging.postRateLimit),
+      FANOUT_SHARD_SIZE: String(config.messaging.fanOutShardSize),
     });
 
     expect(authorizer.clockToleranceSeconds).toBe(300);
     expect(messaging.connectionTtlSeconds).toBe(366 * 24 * 3600);
     expect(messaging.postConcurrency).toBe(1);
+    expect(messaging).toMatchObject({ postRateLimit: 100_000, fanOutShardSize: 10_000 });
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSettings } from "../../functions/settings/environment.js";
-import { bundleDirectory, bundleFile, functionNames, functions, routes, type FunctionName } from "../../functions/routes.js";
+import { bundleDirectory, bundleFile, deliverFunction, functionNames, functions, routes, type FunctionName } from "../../functions/routes.js";
 import { accessLogFormat } from "../../infra/websocket-api.js";
 import {
   accountId,
@@ -37,6 +37,10 @@ const functionResource = (fn: FunctionName) => resource(run, "aws:lambda/functio
 const functionPhysicalName = (fn: FunctionName) => `websocket-${fn}-function${suffix}`;
 const invokeArnOf = (fn: FunctionName) =>
   `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${accountId}:function:${functionPhysicalName(fn)}/invocations`;
+// Written out by hand, so that a wrong derivation cannot agree with itself.
+const deliverArn = `arn:aws:lambda:${region}:${accountId}:function:websocket-deliver-function${suffix}`;
+const deliveriesTableArn = `arn:aws:dynamodb:${region}:${accountId}:table/deliveries-table${suffix}`;
+const failedDeliveriesArn = `arn:aws:sqs:${region}:${accountId}:deliveries-failed${suffix}`;
 
 describe("outputs", () => {
   it("are exactly the public outputs' keys, with the cloud values", () => {
@@ -50,6 +54,8 @@ describe("outputs", () => {
       subscriptionsTableName: `channels-subscriptions${suffix}`,
       channelMessagesTableName: `channels-messages${suffix}`,
       channelHistorySeconds: 120,
+      deliveriesTableName: `deliveries-table${suffix}`,
+      postRateLimit: 2000,
     });
   });
 });
@@ -64,6 +70,7 @@ describe("components", () => {
         "websocket-cognito:aws:ChannelTables channels",
         "websocket-cognito:aws:ConnectionsTable connections",
         "websocket-cognito:aws:RateLimitTable rate-limits",
+        "websocket-cognito:aws:DeliveryWorkers deliveries",
         "websocket-cognito:aws:UserPool auth",
         "websocket-cognito:aws:WebSocketApi websocket",
         "websocket-cognito:aws:RouteFunctions websocket",
@@ -71,7 +78,7 @@ describe("components", () => {
         ...functionNames.map((fn) => `websocket-cognito:aws:BundledFunction websocket-${fn}`),
       ].sort(),
     );
-    const prefixes = ["auth-", "connections-", "channels-", "rate-limits-", "apigateway-account-", "websocket-", "expiry-sweep-"];
+    const prefixes = ["auth-", "connections-", "channels-", "rate-limits-", "deliveries-", "apigateway-account-", "websocket-", "expiry-sweep-"];
     for (const child of run.resources.filter((r) => !r.type.startsWith("websocket-cognito:"))) {
       expect(prefixes.some((prefix) => child.name.startsWith(prefix)), `${child.type} ${child.name}`).toBe(true);
     }
@@ -188,7 +195,28 @@ describe("DynamoDB", () => {
       pointInTimeRecovery: { enabled: false },
       deletionProtectionEnabled: false,
     });
-    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["channels-messages", "channels-subscriptions", "connections-table", "rate-limits-table"]);
+    expect(ofType(run, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual([
+      "channels-messages",
+      "channels-subscriptions",
+      "connections-table",
+      "deliveries-table",
+      "rate-limits-table",
+    ]);
+  });
+
+  it("keys fan-out checkpoints by job and part, expires them by TTL, without backups", () => {
+    expect(resource(run, "aws:dynamodb/table:Table", "deliveries-table").inputs).toEqual({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "job",
+      rangeKey: "part",
+      attributes: [
+        { name: "job", type: "S" },
+        { name: "part", type: "S" },
+      ],
+      ttl: { attributeName: "ttl", enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      deletionProtectionEnabled: false,
+    });
   });
 });
 
@@ -265,11 +293,16 @@ describe("Lambda functions", () => {
 
   });
 
-  it("get the messaging environment from the contract: tables, index, management URL of the stage, TTL, concurrency, channels", () => {
+  it("get the messaging environment from the contract: tables, index, management URL of the stage, TTL, concurrency, pace, channels, the worker", () => {
     for (const fn of functionNames.filter((name) => functions[name].settings.includes("messaging") && !functions[name].settings.includes("authorizer"))) {
       const variables = functionResource(fn).inputs.environment.variables as Record<string, string>;
 
       expect(variables, fn).toEqual({
+        // The worker knows itself from Lambda (AWS_LAMBDA_FUNCTION_NAME), so its environment does not wait for it.
+        ...(fn === deliverFunction ? {} : { DELIVER_FUNCTION_NAME: functionPhysicalName(deliverFunction) }),
+        DELIVERIES_TABLE_NAME: `deliveries-table${suffix}`,
+        POST_RATE_LIMIT: "2000",
+        FANOUT_SHARD_SIZE: "500",
         CONNECTIONS_TABLE_NAME: `connections-table${suffix}`,
         CONNECTIONS_USER_INDEX: "userId-index",
         MANAGEMENT_API_URL: `https://${apiId}.execute-api.${region}.amazonaws.com/dev`,
@@ -292,6 +325,14 @@ describe("Lambda functions", () => {
       expect(readSettings("messaging", variables).managementApiUrl).toBe(run.outputs.managementApiUrl);
     }
   });
+
+  it("name the worker and the deliveries table in reauth's environment too, beside the authorizer block", () => {
+    expect(functionResource("reauth").inputs.environment.variables).toMatchObject({
+      DELIVER_FUNCTION_NAME: functionPhysicalName(deliverFunction),
+      DELIVERIES_TABLE_NAME: `deliveries-table${suffix}`,
+      TOKEN_ISSUER: `https://cognito-idp.${region}.amazonaws.com/${userPoolIdValue}`,
+    });
+  });
 });
 
 describe("IAM", () => {
@@ -302,13 +343,14 @@ describe("IAM", () => {
   const messages = `arn:aws:dynamodb:${region}:${accountId}:table/channels-messages${suffix}`;
   const allow = (Action: string[], resource: string) => ({ Effect: "Allow", Action, Resource: [resource] });
   const rateLimits = allow(["dynamodb:UpdateItem"], `arn:aws:dynamodb:${region}:${accountId}:table/rate-limits-table${suffix}`);
-  // What ending a gone connection takes: its record, its subscriptions (found by connection), a `leave`.
-  const forget = [
-    manage,
-    allow(["dynamodb:DeleteItem"], tableArn),
+  // What ending a gone connection takes: its record, its subscriptions (found by connection), a `leave`
+  // (a large fan-out of it handed to the worker).
+  const dispatch = allow(["lambda:InvokeFunction"], deliverArn);
+  const subscriptionsOfConnection = [
     allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
     allow(["dynamodb:BatchWriteItem", "dynamodb:Query"], subscriptions),
   ];
+  const forget = [manage, dispatch, allow(["dynamodb:DeleteItem"], tableArn), ...subscriptionsOfConnection];
   // Every function answering frames also counts them against their user's rate.
   const replies = [...forget, rateLimits];
   // Written out by hand from the route table, so that a wrong derivation cannot agree with itself.
@@ -316,18 +358,20 @@ describe("IAM", () => {
     authorizer: [],
     connect: [
       manage,
+      dispatch,
       allow(["dynamodb:DeleteItem", "dynamodb:PutItem"], tableArn),
-      ...forget.slice(2),
+      ...subscriptionsOfConnection,
       allow(["dynamodb:Query"], `${tableArn}/index/userId-index`),
       allow(["execute-api:ManageConnections"], `${executionArn}/dev/GET/@connections/*`),
     ],
     disconnect: forget,
     default: replies,
-    sendmessage: [manage, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...forget.slice(2), rateLimits],
+    sendmessage: [manage, dispatch, allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn), ...subscriptionsOfConnection, rateLimits],
     sendtouser: [...replies, allow(["dynamodb:Query"], `${tableArn}/index/userId-index`)],
     whoami: replies,
     subscribe: [
       manage,
+      dispatch,
       allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn),
       allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
       allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], subscriptions),
@@ -336,19 +380,36 @@ describe("IAM", () => {
     ],
     unsubscribe: [
       manage,
+      dispatch,
       allow(["dynamodb:DeleteItem"], tableArn),
       allow(["dynamodb:Query"], `${subscriptions}/index/connectionId-index`),
       allow(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], subscriptions),
       rateLimits,
     ],
-    publish: [manage, allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn), ...replies.slice(2), allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages)],
-    presence: [manage, allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn), ...replies.slice(2)],
-    reauth: [manage, allow(["dynamodb:DeleteItem", "dynamodb:UpdateItem"], tableArn), ...replies.slice(2)],
+    publish: [
+      manage,
+      dispatch,
+      allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn),
+      ...subscriptionsOfConnection,
+      rateLimits,
+      allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], messages),
+    ],
+    presence: [manage, dispatch, allow(["dynamodb:DeleteItem", "dynamodb:GetItem"], tableArn), ...subscriptionsOfConnection, rateLimits],
+    reauth: [manage, dispatch, allow(["dynamodb:DeleteItem", "dynamodb:UpdateItem"], tableArn), ...subscriptionsOfConnection, rateLimits],
     sweeper: [
-      ...forget.slice(0, 1),
+      manage,
+      dispatch,
       allow(["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:UpdateItem"], tableArn),
-      ...forget.slice(2),
+      ...subscriptionsOfConnection,
       allow(["execute-api:ManageConnections"], `${executionArn}/dev/DELETE/@connections/*`),
+    ],
+    // Its grant on itself (`dispatch`) is a policy of its own, attached once it exists (below).
+    deliver: [
+      manage,
+      allow(["dynamodb:DeleteItem", "dynamodb:Scan"], tableArn),
+      ...subscriptionsOfConnection,
+      allow(["dynamodb:Query"], `${tableArn}/index/userId-index`),
+      allow(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"], deliveriesTableArn),
     ],
   };
 
@@ -368,13 +429,16 @@ describe("IAM", () => {
   /**
    * The whole ARN, anchored: a `*` only where the resource is one stage's `@connections/*` or one log
    * group's streams (`:*`). The API Gateway account role's `log-group:*` is the one region-wide
-   * resource (its own test pins it); nothing else may end in a bare wildcard.
+   * resource (its own test pins it); nothing else may end in a bare wildcard. A function is named
+   * unqualified (no version or alias), a queue by its whole name.
    */
   const scopedArn = (arn: string, policyName: string): boolean =>
     [
       new RegExp(`^arn:aws:dynamodb:${region}:${accountId}:table/[^*/]+(/index/[^*/]+)?$`),
       new RegExp(`^arn:aws:execute-api:${region}:${accountId}:${apiId}/[^*/]+/(POST|DELETE|GET)/@connections/\\*$`),
       new RegExp(`^arn:aws:logs:${region}:${accountId}:log-group:[^*:]+:\\*$`),
+      new RegExp(`^arn:aws:lambda:${region}:${accountId}:function:[^*:]+$`),
+      new RegExp(`^arn:aws:sqs:${region}:${accountId}:[^*:]+$`),
     ].some((shape) => shape.test(arn)) ||
     (policyName === "apigateway-account-policy" && arn === `arn:aws:logs:${region}:${accountId}:log-group:*`);
 
@@ -382,6 +446,8 @@ describe("IAM", () => {
     expect(scopedArn(tableArn, "p")).toBe(true);
     expect(scopedArn(`${tableArn}/index/userId-index`, "p")).toBe(true);
     expect(scopedArn(`${executionArn}/dev/POST/@connections/*`, "p")).toBe(true);
+    expect(scopedArn(deliverArn, "p")).toBe(true);
+    expect(scopedArn(failedDeliveriesArn, "p")).toBe(true);
     for (const unscoped of [
       `arn:aws:dynamodb:${region}:${accountId}:table/*`,
       `${tableArn}/index/*`,
@@ -389,6 +455,10 @@ describe("IAM", () => {
       `${executionArn}/*/POST/@connections/*`,
       `arn:aws:logs:${region}:${accountId}:log-group:*`,
       `arn:aws:dynamodb:*:${accountId}:table/t`,
+      `${deliverArn}:*`,
+      `${deliverArn}*`,
+      `arn:aws:lambda:${region}:${accountId}:function:*`,
+      `arn:aws:sqs:${region}:${accountId}:*`,
       "*",
     ]) {
       expect(scopedArn(unscoped, "p"), unscoped).toBe(false);
@@ -398,7 +468,8 @@ describe("IAM", () => {
   it("has no wildcard actions and no unscoped resources in any role policy", () => {
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy");
 
-    expect(policies).toHaveLength(functionNames.length + 1);
+    // One per function, the worker's two more (invoking itself, recording failures), API Gateway's account role's.
+    expect(policies).toHaveLength(functionNames.length + 3);
     for (const policy of policies) {
       for (const statement of JSON.parse(String(policy.inputs.policy)).Statement as { Action: string[]; Resource: string[]; Effect: string }[]) {
         expect(statement.Effect).toBe("Allow");
@@ -411,6 +482,60 @@ describe("IAM", () => {
   it("uses no managed policy attachments, whose contents a test cannot see", () => {
     expect(ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
     for (const role of ofType(run, "aws:iam/role:Role")) expect(role.inputs.managedPolicyArns, role.name).toBeUndefined();
+  });
+});
+
+describe("fan-out workers", () => {
+  const deliverRole = () => resource(run, "aws:iam/role:Role", `websocket-${deliverFunction}-role`);
+
+  it("record failed deliveries in a standard queue encrypted with SQS's keys, kept 14 days, auto-named", () => {
+    expect(resource(run, "aws:sqs/queue:Queue", "deliveries-failed").inputs).toEqual({ sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 });
+    expect(ofType(run, "aws:sqs/queue:Queue")).toHaveLength(1);
+  });
+
+  it("are invoked asynchronously with two retries, events given up after an hour to the failed-deliveries queue", () => {
+    const config = resource(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "deliveries-invoke-config");
+
+    // No qualifier: the configuration of the unqualified function, as the worker is invoked.
+    expect(config.inputs).toEqual({
+      functionName: functionPhysicalName(deliverFunction),
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 3600,
+      destinationConfig: { onFailure: { destination: failedDeliveriesArn } },
+    });
+    expect(ofType(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")).toHaveLength(1);
+  });
+
+  it("configure the invocations only once the worker's role may send to the queue, which Lambda checks then", () => {
+    expect(
+      answeredBefore(run, "aws:iam/rolePolicy:RolePolicy deliveries-failed-policy", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig deliveries-invoke-config"),
+    ).toBe(true);
+  });
+
+  it("run as a role that may do exactly its route-table grants, invoke itself, and send to the failed-deliveries queue", () => {
+    const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === deliverRole().id);
+
+    // websocket-deliver-policy holds its logs and route-table grants (pinned with every function's above).
+    expect(policies.map((policy) => policy.name).sort()).toEqual(["deliveries-failed-policy", "websocket-deliver-invoke-self", "websocket-deliver-policy"]);
+    expect(rolePolicy(run, "websocket-deliver-invoke-self").Statement).toEqual([{ Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [deliverArn] }]);
+    expect(rolePolicy(run, "deliveries-failed-policy").Statement).toEqual([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [failedDeliveriesArn] }]);
+  });
+
+  it("attach the worker's grant on itself once it exists (its ARN is known only then)", () => {
+    expect(answeredBefore(run, "aws:lambda/function:Function websocket-deliver-function", "aws:iam/rolePolicy:RolePolicy websocket-deliver-invoke-self")).toBe(true);
+  });
+
+  it("may be invoked by every other function that ends gone connections, on exactly the worker's unqualified ARN; by nothing else", () => {
+    const invokers = functionNames.filter((fn) => fn !== deliverFunction && functions[fn].grants.some((grant) => grant.resource === "deliverFunction"));
+
+    expect(invokers.sort()).toEqual(functionNames.filter((fn) => fn !== "authorizer" && fn !== deliverFunction).sort());
+    for (const fn of invokers) {
+      const lambdaStatements = rolePolicy(run, `websocket-${fn}-policy`).Statement.filter((statement) => statement.Action.some((action) => action.startsWith("lambda:")));
+      expect(lambdaStatements, fn).toEqual([{ Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [deliverArn] }]);
+    }
+    expect(rolePolicy(run, "websocket-authorizer-policy").Statement.flatMap((statement) => statement.Action)).not.toContain("lambda:InvokeFunction");
+    // Lambda's resource policies admit API Gateway and EventBridge only: no principal outside the stack's roles invokes the worker.
+    expect(ofType(run, "aws:lambda/permission:Permission").map((p) => p.inputs.function)).not.toContain(functionPhysicalName(deliverFunction));
   });
 });
 

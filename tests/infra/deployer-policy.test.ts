@@ -36,6 +36,10 @@ const creates: Record<string, (resource: RecordedResource) => [string, string][]
   "aws:lambda/permission:Permission": (r) => [["lambda:AddPermission", `arn:aws:lambda:${region}:${accountId}:function:${r.inputs.function}`]],
   "aws:cloudwatch/logGroup:LogGroup": (r) => [["logs:CreateLogGroup", r.state.arn], ["logs:PutRetentionPolicy", r.state.arn]],
   "aws:dynamodb/table:Table": (r) => [["dynamodb:CreateTable", r.state.arn], ["dynamodb:UpdateTimeToLive", r.state.arn]],
+  "aws:sqs/queue:Queue": (r) => [["sqs:CreateQueue", r.state.arn], ["sqs:GetQueueAttributes", r.state.arn]],
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (r) => [
+    ["lambda:PutFunctionEventInvokeConfig", `arn:aws:lambda:${region}:${accountId}:function:${r.inputs.functionName}`],
+  ],
   "aws:cognito/userPool:UserPool": () => [["cognito-idp:CreateUserPool", "*"]],
   "aws:cognito/userPoolClient:UserPoolClient": (r) => [["cognito-idp:CreateUserPoolClient", `arn:aws:cognito-idp:${region}:${accountId}:userpool/${r.inputs.userPoolId}`]],
   "aws:apigatewayv2/api:Api": () => [["apigateway:POST", apis]],
@@ -83,6 +87,7 @@ describe("deployerStatements", () => {
       "LogGroups",
       "ListLogGroups",
       "Tables",
+      "FailedDeliveriesQueue",
       "WebSocketApi",
     ]);
     expect(sids({})).toEqual(expect.arrayContaining(["CreateUserPool", "UserPool", "ApiGatewayAccountSetting", "PassRoleToApiGateway", "ExpirySchedule"]));

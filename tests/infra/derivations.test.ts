@@ -18,6 +18,8 @@ const resources: GrantResources = {
   channelMessagesTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/channel-messages-5e6f",
   rateLimitsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/rate-limits-7a8b",
   inspectConnections: `${executionArn}/dev/GET/@connections/*`,
+  deliveriesTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/deliveries-9c0d",
+  deliverFunction: "arn:aws:lambda:eu-west-1:123456789012:function:deliver-1e2f",
 };
 
 describe("grantStatements", () => {
@@ -54,6 +56,28 @@ describe("grantStatements", () => {
 
   it("grants nothing for a function without grants (the authorizer)", () => {
     expect(grantStatements(functions.authorizer.grants, resources)).toEqual([]);
+  });
+
+  it("lets the fan-out worker be invoked on exactly its unqualified ARN, and its ledger updated", () => {
+    const statements = grantStatements(
+      [
+        { resource: "deliverFunction", actions: ["lambda:InvokeFunction"] },
+        { resource: "deliveriesTable", actions: ["dynamodb:UpdateItem"] },
+      ],
+      resources,
+    );
+
+    expect(statements).toEqual([
+      { Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: ["arn:aws:lambda:eu-west-1:123456789012:function:deliver-1e2f"] },
+      { Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: ["arn:aws:dynamodb:eu-west-1:123456789012:table/deliveries-9c0d"] },
+    ]);
+  });
+
+  it("refuses a grant on a resource it has no ARN for, naming it, rather than writing a policy without it", () => {
+    const { deliverFunction: _, ...withoutWorker } = resources;
+
+    expect(() => grantStatements(functions.sendmessage.grants, withoutWorker)).toThrow('No ARN for the granted resource "deliverFunction"');
+    expect(grantStatements(functions.sendmessage.grants.filter((grant) => grant.resource !== "deliverFunction"), withoutWorker)).toHaveLength(5);
   });
 });
 
@@ -104,6 +128,8 @@ describe("functionEnvironment", () => {
       subscriptionsTableName: "s-1",
       channelMessagesTableName: "m-1",
       rateLimitsTableName: "r-1",
+      deliveriesTableName: "d-1",
+      deliverFunctionName: "deliver-1",
       managementApiUrl: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
       connectionTtlSeconds: 600,
       postConcurrency: 8,
@@ -124,6 +150,10 @@ describe("functionEnvironment", () => {
       channelReplayLimit: 100,
       maxSubscriptionsPerConnection: 50,
       rateLimitsTableName: "r-1",
+      deliveriesTableName: "d-1",
+      deliverFunctionName: "deliver-1",
+      postRateLimit: 2000,
+      fanOutShardSize: 500,
       userMessageRate: 20,
       userMessageBurst: 40,
       maxConnectionsPerUser: 10,

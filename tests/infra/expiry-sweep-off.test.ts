@@ -15,6 +15,11 @@ describe("with closeExpiredConnections false", () => {
     expect(policies.join("\n")).not.toContain("/DELETE/@connections/");
   });
 
+  it("still deploys the fan-out worker and its invocation settings: every fan-out may need them", () => {
+    expect(ofType(run, "aws:lambda/function:Function").map((f) => f.name)).toContain("websocket-deliver-function");
+    expect(ofType(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")).toHaveLength(1);
+  });
+
   it("declares no schedule and lets no one but API Gateway invoke a function", () => {
     expect(ofType(run, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
     expect(ofType(run, "aws:cloudwatch/eventTarget:EventTarget")).toEqual([]);

@@ -138,6 +138,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:logs:${region}:${accountId}:log-group:${physical}` } };
     case "aws:dynamodb/table:Table":
       return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:dynamodb:${region}:${accountId}:table/${physical}` } };
+    case "aws:sqs/queue:Queue":
+      return {
+        id: `https://sqs.${region}.amazonaws.com/${accountId}/${physical}`,
+        state: { ...inputs, name: physical, arn: `arn:aws:sqs:${region}:${accountId}:${physical}`, url: `https://sqs.${region}.amazonaws.com/${accountId}/${physical}` },
+      };
     case "aws:cognito/userPool:UserPool":
       return { id: userPoolIdValue, state: { ...inputs, arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${userPoolIdValue}` } };
     case "aws:cognito/userPoolClient:UserPoolClient":

@@ -142,6 +142,8 @@ describe("the program as `pulumi up` starts it", () => {
       subscriptionsTableName: "channels-subscriptions-1a2b3c4",
       channelMessagesTableName: "channels-messages-1a2b3c4",
       channelHistorySeconds: 120,
+      deliveriesTableName: "deliveries-table-1a2b3c4",
+      postRateLimit: 2000,
     });
   });
 });

@@ -18,6 +18,8 @@ beforeAll(async () => {
     logRetentionDays: "90",
     connectionTtlSeconds: "3600",
     postConcurrency: "10",
+    postRateLimit: "500",
+    fanOutShardSize: "100",
     idTokenValidityMinutes: "15",
     accessTokenValidityMinutes: "30",
     refreshTokenValidityDays: "7",
@@ -69,11 +71,19 @@ describe("with every tuning key set", () => {
     expect(resource(run, "aws:cloudwatch/logGroup:LogGroup", "websocket-access-logs").inputs.retentionInDays).toBe(90);
   });
 
-  it("passes the connection TTL and fan-out concurrency to the messaging functions", () => {
-    expect(resource(run, "aws:lambda/function:Function", "websocket-sendmessage-function").inputs.environment.variables).toMatchObject({
-      CONNECTION_TTL_SECONDS: "3600",
-      POST_CONCURRENCY: "10",
-    });
+  it("passes the connection TTL, fan-out concurrency, pace and shard size to the messaging functions, the worker among them", () => {
+    for (const fn of ["sendmessage", "deliver"]) {
+      expect(resource(run, "aws:lambda/function:Function", `websocket-${fn}-function`).inputs.environment.variables, fn).toMatchObject({
+        CONNECTION_TTL_SECONDS: "3600",
+        POST_CONCURRENCY: "10",
+        POST_RATE_LIMIT: "500",
+        FANOUT_SHARD_SIZE: "100",
+      });
+    }
+  });
+
+  it("exports the pace, which a server-side publisher shares with the workers", () => {
+    expect(run.outputs.postRateLimit).toBe(500);
   });
 
   it("sets the token lifetimes on the app client", () => {

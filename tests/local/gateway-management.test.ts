@@ -4,13 +4,14 @@ import {
   ForbiddenException,
   GetConnectionCommand,
   GoneException,
+  LimitExceededException,
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { request as httpRequest } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
+import { logEntries, startHarness, TestClient, type Harness, type HarnessOptions } from "./fixtures/gateway-harness.js";
 
 describe("gateway @connections management API", { timeout: 5000 }, () => {
   let harness: Harness | undefined;
@@ -236,5 +237,81 @@ describe("gateway @connections management API", { timeout: 5000 }, () => {
     // Had posts counted, the connection would stay open and the test time out.
     expect(closed).toEqual({ code: 1001, reason: "Going away" });
     expect(client.messages.length).toBeGreaterThan(0);
+  });
+
+  it("throttles @connections calls above the account's rate once the burst is spent: 429 LimitExceededException, nothing delivered, served again after", async () => {
+    // Prepare
+    const { harness, client, connectionId, sdk } = await connected({ limits: { connectionsApiRate: 0.5, connectionsApiBurst: 5 } });
+
+    // Act
+    // Twenty at once: at one token every 2 s, five get through, and one more for each 2 s they take.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) => sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: `post ${index}` }))),
+    );
+    const throttledGet = await fetch(`${harness.gateway.managementApiUrl}/@connections/${encodeURIComponent(connectionId)}`);
+
+    // Assess
+    const served = outcomes.filter((outcome) => outcome.status === "fulfilled").length;
+    const refused = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason] : []));
+    expect(served).toBeGreaterThanOrEqual(5);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(LimitExceededException);
+      expect(error.$metadata.httpStatusCode).toBe(429);
+    }
+    // Every kind of @connections call draws on the same quota.
+    expect(throttledGet.status).toBe(429);
+    expect(throttledGet.headers.get("x-amzn-errortype")).toBe("LimitExceededException");
+    await sleep(50);
+    expect(client.messages).toHaveLength(served);
+    // Tokens come back at the rate: posts are served again.
+    await expect
+      .poll(() => sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: "later" })).then(() => "served", (error: Error) => error.name), { interval: 250 })
+      .toBe("served");
+    await expect.poll(() => client.messages.at(-1)).toBe("later");
+  });
+
+  it("holds posts after the first n, when the hold fault is on, until their callers leave; drops them undelivered; then serves posts again", async () => {
+    // Prepare
+    const { harness, client, connectionId } = await connected({ faults: { holdPostsAfter: 2 } });
+    const post = (data: string) => {
+      // A socket of its own per call (no keep-alive), as each ended worker's.
+      const request = httpRequest(`${harness.gateway.managementApiUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: "POST", agent: false });
+      const answered = new Promise<number>((resolve, reject) => {
+        request.on("response", (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on("error", reject);
+      });
+      request.end(data);
+      return { request, answered };
+    };
+    const held = () => logEntries(harness).filter((entry) => entry.fault !== undefined);
+
+    // Act
+    const first = await post("one").answered;
+    const second = await post("two").answered;
+    const third = post("three");
+    const fourth = post("four");
+    let answers = 0;
+    void third.answered.then(() => answers++, () => {});
+    void fourth.answered.then(() => answers++, () => {});
+    await sleep(300);
+    const answersWhileHeld = answers;
+    const messagesWhileHeld = [...client.messages];
+    // The caller goes away (a worker ended by its timeout).
+    third.request.destroy();
+    fourth.request.destroy();
+    await expect.poll(held).toHaveLength(2);
+    const fifth = await post("five").answered;
+
+    // Assess
+    expect([first, second, fifth]).toEqual([200, 200, 200]);
+    expect(answersWhileHeld).toBe(0);
+    expect(messagesWhileHeld).toEqual(["one", "two"]);
+    expect(await client.message(2)).toBe("five");
+    expect(client.messages).toEqual(["one", "two", "five"]);
+    expect(held()).toEqual([expect.objectContaining({ httpMethod: "POST", connectionId }), expect.objectContaining({ httpMethod: "POST", connectionId })]);
   });
 });

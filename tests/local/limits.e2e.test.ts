@@ -63,6 +63,24 @@ describe("userMessageRate and userMessageBurst", () => {
     await sleep(Math.max(...[...refusals(a1), ...refusals(a2)].map((refusal) => refusal.error.retryAfterMs)) + 50);
     expect((await whoami(a1)).userId).toBe(alice.sub);
   });
+
+  it("takes no seq for a refused publish: the next window's first message has the next seq", async () => {
+    const publisher = await connect(bob);
+    await windowStart();
+    const publish = (i: number) => publisher.send(JSON.stringify({ action: "publish", channel: "public/limits", data: `p${i}`, id: `p${i}` }));
+    for (let i = 0; i < 7; i++) await publish(i);
+    const replies = () => framesOf(publisher).filter((frame) => frame.type === "published" || frame.error);
+    await expect.poll(() => replies().length, { timeout: 5000 }).toBe(7);
+    const refused = replies().filter((frame) => frame.error);
+    expect(refused.map((frame) => frame.error.code)).toEqual(["TooManyRequests", "TooManyRequests"]);
+
+    await sleep(Math.max(...refused.map((frame) => frame.error.retryAfterMs)) + 50);
+    await publish(7);
+    await expect.poll(() => replies().length, { timeout: 5000 }).toBe(8);
+    const seqs = replies().filter((frame) => frame.type === "published").map((frame) => frame.seq);
+    expect(seqs.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(replies().find((frame) => frame.id === "p7")).toMatchObject({ type: "published", seq: 6 });
+  });
 });
 
 describe("maxConnectionsPerUser", () => {

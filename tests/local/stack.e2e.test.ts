@@ -20,6 +20,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../local/outputs.js";
 import { freePort } from "../../local/ports.js";
+import { invokeLambda } from "../support/lambda.js";
 import { signIn, signUp, startTestStack, whoami, type SignedInUser, type TestStack } from "../support/local-stack.js";
 import { handshake, TestClient } from "../support/ws-client.js";
 
@@ -68,10 +69,29 @@ describe("the local stack", () => {
       subscriptionsTableName: "subscriptions",
       channelMessagesTableName: "channel-messages",
       channelHistorySeconds: 120,
+      deliveriesTableName: "deliveries",
+      postRateLimit: 2000,
       cognitoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       dynamoDbEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      lambdaEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       webClientUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
     });
+  });
+
+  it("serves Lambda's Invoke API for its functions at the lambdaEndpoint output, the endpoint the functions are given", async () => {
+    // Prepare
+    const { lambdaEndpoint, region } = stack.outputs;
+    const tokenless = { type: "REQUEST", methodArn: "arn:aws:execute-api:us-east-1:000000000000:localapi01/local/$connect", headers: {}, queryStringParameters: {} };
+
+    // Act
+    const refused = await invokeLambda(lambdaEndpoint!, region, "authorizer", JSON.stringify(tokenless));
+    const unknown = await invokeLambda(lambdaEndpoint!, region, "nobody", "{}", { type: "Event" });
+
+    // Assess
+    expect(refused.status).toBe(200);
+    expect(refused.headers.get("x-amz-function-error")).toBe("Unhandled");
+    expect(await refused.json()).toEqual({ errorType: "Error", errorMessage: "Unauthorized" });
+    expect(unknown.status).toBe(404);
   });
 
   it("runs the seeds' walkthrough: connect with ?idToken= in two windows, broadcast, and a bad token", async () => {

@@ -4,8 +4,17 @@ import {
   type ChannelStore,
   type ConnectionRecord,
   type ConnectionStore,
+  type Audience,
   type Delivery,
+  type DeliveryCounts,
+  type DeliveryTask,
+  type ShardClaim,
+  type ShardLedger,
+  type ShardProgress,
+  type TaskQueue,
   type Member,
+  type RecipientPage,
+  type Recipients,
   type Notifier,
   type StoredMessage,
   type Subscription,
@@ -87,6 +96,8 @@ export class RecordingNotifier implements Notifier {
 
   /** Every send, answered or not, in order. */
   readonly attempts: string[] = [];
+  /** How many more sends to each id answer `throttled` (the account's quota). */
+  readonly throttling = new Map<string, number>();
 
   async send(connectionId: string, data: string): Promise<Delivery> {
     this.attempts.push(connectionId);
@@ -94,6 +105,11 @@ export class RecordingNotifier implements Notifier {
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     await new Promise((resolve) => setTimeout(resolve, 1));
     this.inFlight -= 1;
+    const throttled = this.throttling.get(connectionId) ?? 0;
+    if (throttled > 0) {
+      this.throttling.set(connectionId, throttled - 1);
+      return "throttled";
+    }
     const failure = this.failing.get(connectionId);
     if (failure) throw failure;
     if (this.gone.has(connectionId)) return "gone";
@@ -123,8 +139,6 @@ export class InMemoryChannelStore implements ChannelStore {
   readonly subscriptions = new Map<string, Subscription>();
   readonly latest = new Map<string, number>();
   readonly retained = new Map<string, { message: StoredMessage; expiresAt: number }[]>();
-  constructor(private readonly pageSize = 3) {}
-
   private key = (channel: string, userId: string, connectionId: string) => `${channel}\n${userId}#${connectionId}`;
   private live = (channel: string, nowSeconds: number) =>
     [...this.subscriptions.values()].filter((subscription) => subscription.channel === channel && subscription.ttl > nowSeconds);
@@ -146,9 +160,8 @@ export class InMemoryChannelStore implements ChannelStore {
   async hasOtherSubscription(channel: string, userId: string, connectionId: string, nowSeconds: number) {
     return this.live(channel, nowSeconds).some((subscription) => subscription.userId === userId && subscription.connectionId !== connectionId);
   }
-  async *subscriberIds(channel: string, nowSeconds: number) {
-    const ids = this.live(channel, nowSeconds).map((subscription) => subscription.connectionId);
-    for (let i = 0; i < ids.length; i += this.pageSize) yield ids.slice(i, i + this.pageSize);
+  subscriberIds(channel: string, nowSeconds: number): string[] {
+    return this.live(channel, nowSeconds).map((subscription) => subscription.connectionId);
   }
   async members(channel: string, nowSeconds: number) {
     const members = new Map<string, Member>();
@@ -171,5 +184,121 @@ export class InMemoryChannelStore implements ChannelStore {
       .filter(({ message, expiresAt }) => message.seq > after && message.seq <= upTo && expiresAt > nowSeconds)
       .map(({ message }) => message)
       .sort((a, b) => a.seq - b.seq);
+  }
+}
+
+/** The audiences of the in-memory stores in id order, `limit` at a time; the cursor is the last id read (as DynamoDB's is a key). */
+export class InMemoryRecipients implements Recipients {
+  constructor(
+    private readonly stores: { readonly connections?: InMemoryStore; readonly channels?: InMemoryChannelStore },
+  ) {}
+  async page(audience: Audience, limit: number, cursor: string | undefined, nowSeconds: number) {
+    const ids = this.ids(audience, nowSeconds)
+      .sort()
+      .filter((id) => cursor === undefined || id > cursor);
+    const connectionIds = ids.slice(0, limit);
+    return { connectionIds, ...(ids.length > limit ? { next: connectionIds.at(-1)! } : {}) };
+  }
+  private ids(audience: Audience, nowSeconds: number): string[] {
+    const { connections, channels } = this.stores;
+    switch (audience.kind) {
+      case "everyone":
+        return [...(connections?.records.keys() ?? [])];
+      case "user":
+        return [...(connections?.records.values() ?? [])].filter((record) => record.userId === audience.userId).map((record) => record.connectionId);
+      case "channel":
+        return (channels?.subscriberIds(audience.channel, nowSeconds) ?? []).filter((id) => id !== audience.except);
+    }
+  }
+}
+
+/** Tasks handed to the workers, kept in order; `maxTaskBytes` and refusals set by the test. */
+export class InMemoryTaskQueue implements TaskQueue {
+  readonly tasks: DeliveryTask[] = [];
+  maxTaskBytes = 256 * 1024;
+  refuse?: Error;
+  async enqueue(task: DeliveryTask) {
+    if (this.refuse) throw this.refuse;
+    this.tasks.push(task);
+  }
+  /** Runs queued tasks (and those they queue) until none is left; a task that throws is tried again later, up to `attempts` times. */
+  async drain(run: (task: DeliveryTask) => Promise<void>, attempts = 3) {
+    const tries = new Map<DeliveryTask, number>();
+    for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
+      try {
+        await run(task);
+      } catch (error) {
+        const tried = (tries.get(task) ?? 0) + 1;
+        tries.set(task, tried);
+        if (tried >= attempts) throw error;
+        this.tasks.push(task);
+      }
+    }
+  }
+}
+
+/** The shard ledger's contract in memory: plans, leases, progress, counts, totals once every shard is planned and done. */
+export class InMemoryShardLedger implements ShardLedger {
+  readonly plans = new Map<string, RecipientPage>();
+  readonly shards = new Map<string, { leaseUntil: number; progress: ShardProgress; counts: DeliveryCounts; complete: boolean }>();
+  readonly totals = new Map<string, { shards?: number; completed: Set<number>; summarized: boolean }>();
+
+  async plan(jobId: string, shard: number, read: () => Promise<RecipientPage>) {
+    const key = `${jobId}#${shard}`;
+    const recorded = this.plans.get(key);
+    if (recorded) return recorded;
+    const page = await read();
+    // A planner that read meanwhile loses to the first record.
+    if (!this.plans.has(key)) this.plans.set(key, page);
+    return this.plans.get(key)!;
+  }
+  async claim(jobId: string, shard: number, recipients: number, leaseUntilMs: number, nowMs: number): Promise<ShardClaim> {
+    const key = `${jobId}#${shard}`;
+    const entry = this.shards.get(key) ?? { leaseUntil: 0, progress: { settledBelow: 0, settledAbove: [] }, counts: { recipients, delivered: 0, gone: 0, failed: 0, throttled: 0 }, complete: false };
+    this.shards.set(key, entry);
+    if (entry.complete) return { state: "complete" };
+    if (entry.leaseUntil >= nowMs) return { state: "busy" };
+    entry.leaseUntil = leaseUntilMs;
+    return { state: "claimed", progress: entry.progress };
+  }
+  async record(jobId: string, shard: number, progress: ShardProgress, counts: Partial<DeliveryCounts>) {
+    const entry = this.shards.get(`${jobId}#${shard}`)!;
+    entry.progress = progress;
+    const sums = { ...entry.counts };
+    for (const [name, value] of Object.entries(counts) as [keyof DeliveryCounts, number][]) sums[name] += value;
+    entry.counts = sums;
+  }
+  async release(jobId: string, shard: number) {
+    this.shards.get(`${jobId}#${shard}`)!.leaseUntil = 0;
+  }
+  async complete(jobId: string, shard: number) {
+    this.shards.get(`${jobId}#${shard}`)!.complete = true;
+    this.total(jobId).completed.add(shard);
+    return this.finished(jobId);
+  }
+  async planned(jobId: string, shards: number) {
+    this.total(jobId).shards = shards;
+    return this.finished(jobId);
+  }
+  async summarizing(jobId: string) {
+    const total = this.total(jobId);
+    if (total.summarized) return false;
+    total.summarized = true;
+    return true;
+  }
+  private total(jobId: string) {
+    const total = this.totals.get(jobId) ?? { completed: new Set<number>(), summarized: false };
+    this.totals.set(jobId, total);
+    return total;
+  }
+  private finished(jobId: string) {
+    const total = this.total(jobId);
+    if (total.shards === undefined || total.completed.size < total.shards) return undefined;
+    const sums = { recipients: 0, delivered: 0, gone: 0, failed: 0, throttled: 0 };
+    for (const [key, { counts }] of this.shards) {
+      if (!key.startsWith(`${jobId}#`)) continue;
+      for (const name of Object.keys(sums) as (keyof DeliveryCounts)[]) sums[name] += counts[name];
+    }
+    return { ...sums, shards: total.shards };
   }
 }

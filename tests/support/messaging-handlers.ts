@@ -14,8 +14,15 @@ export interface MessagingFixture<Name extends string> {
   close(): Promise<void>;
 }
 
-/** Sets the environment infra/ would set (plus `extra`), then imports each handler module. */
-export async function loadMessagingHandlers<Name extends string>(names: readonly Name[], extra: Record<string, string> = {}): Promise<MessagingFixture<Name>> {
+/**
+ * Sets the environment infra/ would set (plus `extra`, and what `around` returns for the started
+ * dynalite), then imports each handler module.
+ */
+export async function loadMessagingHandlers<Name extends string>(
+  names: readonly Name[],
+  extra: Record<string, string> = {},
+  around: (dynamo: LocalDynamoDb) => Promise<Record<string, string>> = async () => ({}),
+): Promise<MessagingFixture<Name>> {
   const [dynamo, management] = await Promise.all([startDynamoDb(), startManagementStub()]);
   const env = {
     AWS_REGION: "us-east-1",
@@ -24,6 +31,7 @@ export async function loadMessagingHandlers<Name extends string>(names: readonly
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     ...settingsEnvironment("messaging", { ...testTables, managementApiUrl: management.url }),
     ...extra,
+    ...(await around(dynamo)),
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   const handlers = Object.fromEntries(

@@ -4,7 +4,7 @@
  */
 import { CognitoError, describeCognitoError, type CognitoApi } from "./cognito.js";
 import type { WebClientConfig } from "./config.js";
-import { element, hide, show } from "./dom.js";
+import { elements, hide, show } from "./dom.js";
 
 export interface AuthPanelOptions {
   readonly config: WebClientConfig;
@@ -36,20 +36,10 @@ function noteFor(config: WebClientConfig): string | undefined {
 
 export function mountAuthPanel({ config, cognito, signIn: startSession, onSignedIn, fetch }: AuthPanelOptions): AuthPanel {
   const ui = {
-    panel: element("auth-panel"),
-    title: element("auth-title"),
-    signInForm: element<HTMLFormElement>("sign-in-form"),
-    email: element<HTMLInputElement>("email"),
-    password: element<HTMLInputElement>("password"),
-    signIn: element<HTMLButtonElement>("sign-in"),
-    signUp: element<HTMLButtonElement>("sign-up"),
-    confirmForm: element<HTMLFormElement>("confirm-form"),
-    confirmEmail: element("confirm-email"),
-    code: element<HTMLInputElement>("code"),
-    confirm: element<HTMLButtonElement>("confirm"),
-    confirmCancel: element<HTMLButtonElement>("confirm-cancel"),
-    error: element("auth-error"),
-    note: element("auth-note"),
+    ...elements({ panel: "auth-panel", title: "auth-title", confirmEmail: "confirm-email", error: "auth-error", note: "auth-note" }),
+    ...elements("form", { signInForm: "sign-in-form", confirmForm: "confirm-form" }),
+    ...elements("input", { email: "email", password: "password", code: "code" }),
+    ...elements("button", { signIn: "sign-in", signUp: "sign-up", confirm: "confirm", confirmCancel: "confirm-cancel" }),
   };
   const signUpOffered = offersSignUp(config);
   ui.signUp.hidden = !signUpOffered;

@@ -3,7 +3,7 @@
  * One channel is shown at a time; text from the network is only ever set as textContent.
  */
 import type { ChannelMessage, Channels, ChannelView } from "./channels.js";
-import { element, hide, show, timeElement } from "./dom.js";
+import { elements, hide, show, timeElement } from "./dom.js";
 import { FrameError, type Member } from "./protocol.js";
 
 export interface ChannelsPanelOptions {
@@ -41,24 +41,13 @@ function span(className: string, text: string): HTMLSpanElement {
 
 export function mountChannelsPanel({ channels, send, self }: ChannelsPanelOptions): ChannelsPanel {
   const ui = {
-    joinForm: element<HTMLFormElement>("channel-join-form"),
-    name: element<HTMLInputElement>("channel-name"),
-    joinError: element("channel-join-error"),
-    list: element<HTMLUListElement>("channel-list"),
-    view: element("channel-view"),
-    title: element("channel-title"),
-    status: element("channel-status"),
-    leave: element<HTMLButtonElement>("channel-leave"),
-    notice: element("channel-notice"),
-    error: element("channel-error"),
-    memberCount: element("channel-member-count"),
-    members: element<HTMLUListElement>("channel-members"),
-    messages: element<HTMLOListElement>("channel-messages"),
-    publishForm: element<HTMLFormElement>("channel-publish-form"),
-    publishLabel: element("channel-message-label"),
-    message: element<HTMLInputElement>("channel-message"),
-    publish: element<HTMLButtonElement>("channel-publish"),
-    publishError: element("channel-publish-error"),
+    ...elements({ view: "channel-view", title: "channel-title", status: "channel-status", notice: "channel-notice", error: "channel-error" }),
+    ...elements({ joinError: "channel-join-error", memberCount: "channel-member-count", publishLabel: "channel-message-label", publishError: "channel-publish-error" }),
+    ...elements("form", { joinForm: "channel-join-form", publishForm: "channel-publish-form" }),
+    ...elements("input", { name: "channel-name", message: "channel-message" }),
+    ...elements("button", { leave: "channel-leave", publish: "channel-publish" }),
+    ...elements("ul", { list: "channel-list", members: "channel-members" }),
+    ...elements("ol", { messages: "channel-messages" }),
   };
   let active: string | undefined;
   let shown: string | undefined;

@@ -8,7 +8,7 @@ import { parseWebClientConfig, type WebClientConfig } from "./config.js";
 import { Channels } from "./channels.js";
 import { mountChannelsPanel } from "./channels-panel.js";
 import { Connection, type ConnectionState, type SocketFactory } from "./connection.js";
-import { element, hide, show, timeElement } from "./dom.js";
+import { elements, hide, show, timeElement } from "./dom.js";
 import { classify, describeError, frameFor, FrameError, type Outgoing } from "./protocol.js";
 import { Session } from "./session.js";
 
@@ -17,22 +17,12 @@ const applicationProtocol = "json";
 const maxLogEntries = 200;
 
 const ui = {
-  fatal: element("fatal"),
-  environment: element("environment"),
-  connection: element("connection"),
-  connectionText: element("connection-text"),
-  appPanel: element("app-panel"),
-  userEmail: element("user-email"),
-  userSub: element("user-sub"),
-  connectionId: element("connection-id"),
-  retry: element<HTMLButtonElement>("retry"),
-  signOut: element<HTMLButtonElement>("sign-out"),
-  sendForm: element<HTMLFormElement>("send-form"),
-  message: element<HTMLInputElement>("message"),
-  targetUser: element<HTMLInputElement>("target-user"),
-  sendError: element("send-error"),
-  log: element<HTMLOListElement>("log"),
-  clearLog: element<HTMLButtonElement>("clear-log"),
+  ...elements({ fatal: "fatal", environment: "environment", connection: "connection", connectionText: "connection-text", appPanel: "app-panel" }),
+  ...elements({ userEmail: "user-email", userSub: "user-sub", connectionId: "connection-id", sendError: "send-error" }),
+  ...elements("button", { retry: "retry", signOut: "sign-out", clearLog: "clear-log" }),
+  ...elements("form", { sendForm: "send-form" }),
+  ...elements("input", { message: "message", targetUser: "target-user" }),
+  ...elements("ol", { log: "log" }),
 };
 
 type LogKind = "out" | "in" | "system" | "error";

@@ -4,32 +4,10 @@
  * the answers, and the SDK's retry rules.
  */
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
-import { Sha256 } from "@smithy/core/checksum";
-import { HttpRequest } from "@smithy/core/protocols";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ManagementApiError } from "../../../functions/adapters/errors.js";
+import { AwsApiError } from "../../../functions/adapters/errors.js";
 import { createManagementNotifier, type ManagementNotifier } from "../../../functions/adapters/management-notifier.js";
-
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-interface Answer {
-  readonly status: number;
-  readonly errorType?: string;
-  readonly body?: string;
-  readonly headers?: Record<string, string>;
-  /** Drop the connection instead of answering. */
-  readonly reset?: boolean;
-  /** Answer this much later. */
-  readonly delayMs?: number;
-}
+import { signatureMatches as signedFor, startRecordingEndpoint, type Answer, type Received } from "../../support/recording-endpoint.js";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
 const region = "eu-west-1";
@@ -37,35 +15,21 @@ const region = "eu-west-1";
 const connectionId = "L0S+M9/cOCI=";
 
 let received: Received[] = [];
-/** Most requests the endpoint held unanswered at once. */
-let peakInFlight = 0;
 /** Answers for the next requests, in order; then 200. */
 let answers: Answer[] = [];
 let endpoint: string;
+let peakInFlight: () => number;
 let close: () => Promise<void>;
 let notifier: ManagementNotifier | undefined;
 
 beforeAll(async () => {
-  let inFlight = 0;
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    inFlight += 1;
-    peakInFlight = Math.max(peakInFlight, inFlight);
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      received.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const { status, errorType, body = "", headers = {}, reset = false, delayMs = 0 } = answers.shift() ?? { status: 200 };
-      setTimeout(() => {
-        inFlight -= 1;
-        if (reset) return void request.socket.destroy();
-        response.writeHead(status, { "content-type": "application/json", ...(errorType ? { "x-amzn-ErrorType": errorType } : {}), ...headers }).end(body);
-      }, delayMs);
-    });
+  const server = await startRecordingEndpoint((request) => {
+    received.push(request);
+    return answers.shift();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dev`;
-  close = () => new Promise((resolve) => server.close(() => resolve()));
-  server.unref();
+  endpoint = `${server.origin}/dev`;
+  peakInFlight = server.peakInFlight;
+  close = server.close;
 });
 
 afterAll(() => close());
@@ -76,38 +40,13 @@ afterEach(() => {
   notifier = undefined;
   received = [];
   answers = [];
-  peakInFlight = 0;
 });
 
 const newNotifier = (options: Partial<Parameters<typeof createManagementNotifier>[0]> = {}) =>
   (notifier = createManagementNotifier({ endpoint, maxSockets: 4, region, credentials, ...options }));
 
-/**
- * The check API Gateway makes, done the way servers do it: sign the request as received (method,
- * path as on the wire, the headers it lists as signed, body) at its own date, and compare.
- */
-async function signatureMatches(request: Received): Promise<boolean> {
-  const authorization = String(request.headers.authorization);
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
-  const date = String(request.headers["x-amz-date"]);
-  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
-  const [hostname, port] = String(request.headers.host).split(":") as [string, string];
-  const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
-  const resigned = await signer.sign(
-    new HttpRequest({
-      method: request.method,
-      protocol: "http:",
-      hostname,
-      port: Number(port),
-      path: request.path,
-      // The payload hash is left out, for the signer to compute it from the body as received.
-      headers: Object.fromEntries(signedHeaders.filter((name) => name !== "x-amz-content-sha256").map((name) => [name, String(request.headers[name])])),
-      body: request.body,
-    }),
-    { signingDate },
-  );
-  return resigned.headers.authorization === authorization;
-}
+/** The check API Gateway makes. */
+const signatureMatches = (request: Received) => signedFor(request, { service: "execute-api", region, credentials });
 
 describe("the management notifier", () => {
   it("sends what the SDK sends, signed so that a SigV4 check accepts it as it accepts the SDK's", async () => {
@@ -163,7 +102,7 @@ describe("the management notifier", () => {
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "ForbiddenException", message: "Forbidden", $metadata: { httpStatusCode: 403 } });
     await expect(ours.send("a", "x")).rejects.toMatchObject({ name: "PayloadTooLargeException", message: "Request entity too large" });
     const error = await ours.send("a", "x").catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(ManagementApiError);
+    expect(error).toBeInstanceOf(AwsApiError);
     expect(error).toMatchObject({ name: "HTTP400", message: "the management API answered 400" });
     expect(await ours.send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(4);
@@ -175,48 +114,45 @@ describe("the management notifier", () => {
     expect(received).toHaveLength(2);
   });
 
-  it("waits as long as a Retry-After header asks before retrying", async () => {
+  it("waits as long as a Retry-After header asks before retrying a lone request (GetConnection)", async () => {
     answers = [{ status: 429, errorType: "LimitExceededException", headers: { "Retry-After": "1" }, body: '{"message":"Rate exceeded"}' }];
     const started = Date.now();
-    expect(await newNotifier().send("a", "x")).toBe("delivered");
+    expect(await newNotifier().exists("a")).toBe(true);
     expect(received).toHaveLength(2);
     // Without the hint, the SDK's first throttling backoff is at most 500 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
-  it("retries server errors and throttling as the SDK does, then delivers", async () => {
+  it("retries server errors as the SDK does, then delivers", async () => {
     answers = [
-      { status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' },
       { status: 500, errorType: "InternalServerErrorException", body: '{"message":"Internal server error"}' },
+      { status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' },
     ];
     expect(await newNotifier().send("a", "x")).toBe("delivered");
     expect(received).toHaveLength(3);
     expect(received.every((request) => request.path === "/dev/@connections/a" && request.body === "x")).toBe(true);
   });
 
-  it("gives up after maxAttempts and throws the last answer", async () => {
-    answers = Array.from({ length: 5 }, () => ({ status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' }));
-    await expect(newNotifier({ maxAttempts: 2 }).send("a", "x")).rejects.toMatchObject({ name: "ServiceUnavailableException", message: "try later" });
+  it("retries a throttled lone post (a reply) as the SDK does, then delivers", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().send("a", "x", { retryThrottling: true })).toBe("delivered");
     expect(received).toHaveLength(2);
   });
 
-  it("signs with the credentials of the environment by default, as in Lambda", async () => {
-    for (const [name, value] of Object.entries({ AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "env-session", AWS_REGION: "ap-south-1" })) {
-      vi.stubEnv(name, value);
-    }
-    await newNotifier({ region: undefined, credentials: undefined }).send("a", "x");
-    const [post] = received as [Received];
-    expect(post.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\/execute-api\/aws4_request/);
-    expect(post.headers["x-amz-security-token"]).toBe("env-session");
+  it("answers a throttled post at once, for the fan-out to slow all its senders down and send it again", async () => {
+    answers = [{ status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().send("a", "x")).toBe("throttled");
+    expect(received).toHaveLength(1);
   });
 
   it("sends frames in order, each once the one before it is answered, every one signed", async () => {
     // The first answers come late: a later frame posted before them would overtake them.
     answers = [{ status: 200, delayMs: 60 }, { status: 200, delayMs: 30 }];
     const frames = ["one", "two", "three", "four"];
+    peakInFlight();
     expect(await newNotifier().sendInOrder(connectionId, frames)).toBe("delivered");
     expect(received.map((request) => request.body)).toEqual(frames);
-    expect(peakInFlight).toBe(1);
+    expect(peakInFlight()).toBe(1);
     for (const request of received) expect(await signatureMatches(request)).toBe(true);
   });
 
@@ -239,6 +175,28 @@ describe("the management notifier", () => {
     expect(await newNotifier().sendInOrder(connectionId, ["one", "two", "three"])).toBe("delivered");
     expect(received.map((request) => request.body)).toEqual(["one", "two", "two", "three"]);
     for (const request of received) expect(await signatureMatches(request)).toBe(true);
+  });
+
+  it("a throttled frame of a reply's sequence is retried when asked, and the sequence goes on", async () => {
+    answers = [{ status: 200 }, { status: 429, errorType: "LimitExceededException", body: '{"message":"Rate exceeded"}' }];
+    expect(await newNotifier().sendInOrder(connectionId, ["one", "two", "three"], { retryThrottling: true })).toBe("delivered");
+    expect(received.map((request) => request.body)).toEqual(["one", "two", "two", "three"]);
+  });
+
+  it("gives up after maxAttempts and throws the last answer", async () => {
+    answers = Array.from({ length: 5 }, () => ({ status: 503, errorType: "ServiceUnavailableException", body: '{"message":"try later"}' }));
+    await expect(newNotifier({ maxAttempts: 2 }).send("a", "x")).rejects.toMatchObject({ name: "ServiceUnavailableException", message: "try later" });
+    expect(received).toHaveLength(2);
+  });
+
+  it("signs with the credentials of the environment by default, as in Lambda", async () => {
+    for (const [name, value] of Object.entries({ AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "env-session", AWS_REGION: "ap-south-1" })) {
+      vi.stubEnv(name, value);
+    }
+    await newNotifier({ region: undefined, credentials: undefined }).send("a", "x");
+    const [post] = received as [Received];
+    expect(post.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\/execute-api\/aws4_request/);
+    expect(post.headers["x-amz-security-token"]).toBe("env-session");
   });
 
   it("refuses to start without a region, naming AWS_REGION", () => {

@@ -1,14 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { forgetConnections, presence, publishFromServer, subscribe, unsubscribe, type ChannelDependencies, type Sender } from "../../../functions/core/channels.js";
 import { defaultChannelRules } from "../../../functions/core/channel-rules.js";
-import { farFuture, InMemoryChannelStore, RecordingNotifier } from "../../support/in-memory.js";
+import { farFuture, InMemoryChannelStore, InMemoryRecipients, RecordingNotifier } from "../../support/in-memory.js";
 
 function setup() {
   const channels = new InMemoryChannelStore();
   const notifier = new RecordingNotifier();
   const dependencies: ChannelDependencies = {
     channels,
-    fanOut: { forget: (ids) => forgetConnections(ids, dependencies), notifier, concurrency: 4 },
+    delivery: {
+      recipients: new InMemoryRecipients({ channels }),
+      fanOut: { forget: (ids) => forgetConnections(ids, dependencies), notifier, concurrency: 4 },
+      shardSize: 3,
+      summarize: () => undefined,
+      refused: () => undefined,
+      now: () => new Date(1_000_000_000_000),
+    },
     policy: { rules: defaultChannelRules, historySeconds: 60, replayLimit: 10, maxSubscriptionsPerConnection: 5 },
     now: () => new Date(1_000_000_000_000),
   };
@@ -105,9 +112,9 @@ describe("connections found gone during a publish", () => {
     notifier.sent.length = 0;
     notifier.attempts.length = 0;
 
-    const { report } = await publishFromServer("public/x", '"hi"', dependencies);
+    const { delivery } = await publishFromServer("public/x", '"hi"', dependencies);
 
-    expect(report).toMatchObject({ recipients: 6, delivered: 3, gone: 3, failed: 0 });
+    expect(delivery).toMatchObject({ report: { recipients: 6, delivered: 3, gone: 3, failed: 0 } });
     expect(notifier.attempts.filter((id) => gone.includes(id)).sort()).toEqual(gone);
     for (const id of live) {
       const frames = notifier.sent.filter(([to]) => to === id).map(([, frame]) => JSON.parse(frame));

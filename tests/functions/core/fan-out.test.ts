@@ -15,7 +15,7 @@ describe("fanOut", () => {
     const report = await fanOut(store.allConnectionIds(), "hi", { forget: forgetIn(store), notifier, concurrency: 4 });
     expect(notifier.sent.map(([id]) => id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`).sort());
     expect(notifier.sent.every(([, data]) => data === "hi")).toBe(true);
-    expect(report).toEqual({ recipients: 10, delivered: 10, gone: 0, failed: 0, errors: {} });
+    expect(report).toEqual({ recipients: 10, delivered: 10, gone: 0, failed: 0, throttled: 0, errors: {} });
   });
 
   it("keeps exactly the configured number of posts in flight, not one, not all", async () => {
@@ -40,7 +40,7 @@ describe("fanOut", () => {
     notifier.failing.set("c0", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
     notifier.failing.set("c4", Object.assign(new Error("boom"), { name: "LimitExceededException" }));
     const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 3 });
-    expect(report).toEqual({ recipients: 6, delivered: 4, gone: 0, failed: 2, errors: { LimitExceededException: 2 } });
+    expect(report).toEqual({ recipients: 6, delivered: 4, gone: 0, failed: 2, throttled: 0, errors: { LimitExceededException: 2 } });
     expect(store.records.size).toBe(6);
   });
 
@@ -53,6 +53,50 @@ describe("fanOut", () => {
     notifier.gone.add("c1");
     const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 2 });
     expect(report).toMatchObject({ delivered: 1, gone: 0, failed: 1, errors: { ProvisionedThroughputExceededException: 1 } });
+  });
+
+  it("sends a throttled post again after a pause, never drops it, and counts each refusal", async () => {
+    const store = await storeWith(4);
+    const notifier = new RecordingNotifier();
+    notifier.throttling.set("c1", 2).set("c2", 1);
+    const report = await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 2 });
+    expect(notifier.sent.map(([id]) => id).sort()).toEqual(["c0", "c1", "c2", "c3"]);
+    expect(report).toMatchObject({ recipients: 4, delivered: 4, throttled: 3, failed: 0 });
+    expect(notifier.attempts.filter((id) => id === "c1")).toHaveLength(3);
+  });
+
+  it("starts no post once told to stop, and settles only what it finished: delivered and failed at once, gone once forgotten", async () => {
+    const store = await storeWith(9);
+    const notifier = new RecordingNotifier();
+    notifier.gone.add("c0");
+    notifier.failing.set("c1", new Error("boom"));
+    const settled: string[] = [];
+    let forgottenBeforeSettled = false;
+    const forget = async (ids: readonly string[]) => {
+      forgottenBeforeSettled = !settled.some((id) => ids.includes(id));
+      await forgetIn(store)(ids);
+    };
+    const report = await fanOut(store.allConnectionIds(), "x", { forget, notifier, concurrency: 1 }, {
+      settled: (id) => settled.push(id),
+      stopping: () => notifier.attempts.length >= 5,
+    });
+    expect(notifier.attempts).toHaveLength(5);
+    expect(settled.sort()).toEqual(["c0", "c1", "c2", "c3", "c4"]);
+    expect(forgottenBeforeSettled).toBe(true);
+    expect(report).toMatchObject({ recipients: 5, delivered: 3, gone: 1, failed: 1 });
+  });
+
+  it("waits for the pace before every post", async () => {
+    const store = await storeWith(6);
+    const notifier = new RecordingNotifier();
+    let paced = 0;
+    const pace = async () => {
+      expect(notifier.attempts).toHaveLength(paced);
+      paced += 1;
+      return true;
+    };
+    await fanOut(store.allConnectionIds(), "x", { forget: forgetIn(store), notifier, concurrency: 1 }, { pace });
+    expect(paced).toBe(6);
   });
 
   it("starts posting before the last page is read", async () => {

@@ -18,6 +18,8 @@ const messaging: MessagingSettings = {
   managementApiUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/dev",
   connectionTtlSeconds: 3600,
   postConcurrency: 20,
+  postRateLimit: 800,
+  fanOutShardSize: 250,
   logLevel: "INFO",
   subscriptionsTableName: "subscriptions-3c4d",
   channelMessagesTableName: "channel-messages-5e6f",
@@ -26,6 +28,8 @@ const messaging: MessagingSettings = {
   channelReplayLimit: 10,
   maxSubscriptionsPerConnection: 5,
   rateLimitsTableName: "rate-limits-7a8b",
+  deliveriesTableName: "deliveries-9c0d",
+  deliverFunctionName: "websocket-deliver-function-1e2f",
   userMessageRate: 0,
   userMessageBurst: 3,
   maxConnectionsPerUser: 2,
@@ -58,8 +62,19 @@ describe("the environment contract", () => {
     [{ MANAGEMENT_API_URL: "wss://abc/dev" }, /MANAGEMENT_API_URL must be an http\(s\) URL/],
     [{ POST_CONCURRENCY: "0" }, /POST_CONCURRENCY must be an integer from 1 to 1000/],
     [{ CONNECTION_TTL_SECONDS: "1.5" }, /CONNECTION_TTL_SECONDS must be an integer/],
+    [{ POST_RATE_LIMIT: "0" }, /POST_RATE_LIMIT must be an integer from 1 to/],
+    [{ FANOUT_SHARD_SIZE: "0" }, /FANOUT_SHARD_SIZE must be an integer from 1 to/],
+    [{ DELIVERIES_TABLE_NAME: "" }, /DELIVERIES_TABLE_NAME is not set/],
   ])("names the messaging variable at fault: %j", (override, message) => {
     expect(() => readSettings("messaging", { ...settingsEnvironment("messaging", messaging), ...override })).toThrow(message);
+  });
+
+  it("leaves the worker's name out of the worker's own environment, and reads it back unset", () => {
+    const { deliverFunctionName: _, ...worker } = messaging;
+    const environment = settingsEnvironment("messaging", worker);
+
+    expect(environment).not.toHaveProperty("DELIVER_FUNCTION_NAME");
+    expect(readSettings("messaging", environment)).toEqual(worker);
   });
 });
 

@@ -43,6 +43,7 @@ describe("the settings schema", () => {
       SUBSCRIPTIONS_TABLE_NAME: "s",
       CHANNEL_MESSAGES_TABLE_NAME: "m",
       RATE_LIMITS_TABLE_NAME: "r",
+      DELIVERIES_TABLE_NAME: "d",
       MANAGEMENT_API_URL: "https://a/dev",
     };
     expect(readSettings("messaging", env).logLevel).toBe("INFO");
