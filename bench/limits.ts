@@ -29,7 +29,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { counterRequest, createDynamoDbFrameCounter } from "../functions/adapters/dynamodb-frame-counter.js";
-import { windowAt } from "../functions/core/rate-limit.js";
+import { createRateLimiter, windowAt, type RateLimit } from "../functions/core/rate-limit.js";
 import { defaults } from "../functions/settings/schema.js";
 import type { StackOutputs } from "../local/outputs.js";
 import { localDefaults, startLocalStack, type LocalSettings, type LocalStack } from "../local/stack.js";
@@ -140,6 +140,15 @@ function addCounts(into: Counts, from: Counts): void {
     total.requests += c.requests;
     total.serverMs.push(...c.serverMs);
   }
+}
+
+/** The counter requests one instance makes for a user who sends a whole window's burst through it. */
+async function leaseRequests(limit: RateLimit): Promise<number> {
+  let requests = 0;
+  let total = 0;
+  const limiter = createRateLimiter(limit, async (_user, _window, frames) => ((requests += 1), (total += frames)), { now: () => 0 });
+  for (let frame = 0; frame < limit.burst; frame += 1) await limiter.admit("steady");
+  return requests;
 }
 
 const rateWrites = (counts: Counts) => counts.get(`UpdateItem ${rateTable}`) ?? { requests: 0, serverMs: [] };
@@ -255,7 +264,7 @@ async function timeRawUpdates(endpoint: string, limit: { rate: number; burst: nu
   const times: number[] = [];
   try {
     for (let i = 0; i < count + 20; i += 1) {
-      const body = JSON.stringify(counterRequest(rateTable, "bench-raw", windowAt(Date.now(), limit)));
+      const body = JSON.stringify(counterRequest(rateTable, "bench-raw", windowAt(Date.now(), limit), 1));
       const ms = await post(body);
       if (i >= 20) times.push(ms);
     }
@@ -285,6 +294,8 @@ export interface CostResult {
   readonly rawMs: number[];
   /** dynalite's own time (request in → response out) for those calls alone, ms. */
   readonly aloneServerMs: number[];
+  /** Counter requests for a window's whole burst sent through one instance: at the default limit, and at the one measured. */
+  readonly leaseRequests: { readonly atDefault: number; readonly measured: number };
 }
 
 async function runCost(options: LimitsOptions, observer: ReturnType<typeof observeDynamoDb>): Promise<CostResult> {
@@ -326,8 +337,8 @@ async function runCost(options: LimitsOptions, observer: ReturnType<typeof obser
     const adapterMs: number[] = [];
     const clientMs: number[] = [];
     const calls: [number[], () => Promise<unknown>][] = [
-      [adapterMs, () => count("bench-adapter", windowAt(Date.now(), limit))],
-      [clientMs, () => client.send(new UpdateItemCommand(counterRequest(rateTable, "bench-client", windowAt(Date.now(), limit))))],
+      [adapterMs, () => count("bench-adapter", windowAt(Date.now(), limit), 1)],
+      [clientMs, () => client.send(new UpdateItemCommand(counterRequest(rateTable, "bench-client", windowAt(Date.now(), limit), 1)))],
     ];
     for (let i = 0; i < options.frames + 20; i += 1) {
       for (const [times, call] of Math.random() < 0.5 ? calls : [...calls].reverse()) {
@@ -351,6 +362,10 @@ async function runCost(options: LimitsOptions, observer: ReturnType<typeof obser
       clientMs,
       rawMs,
       aloneServerMs,
+      leaseRequests: {
+        atDefault: await leaseRequests({ rate: defaults.userMessageRate, burst: defaults.userMessageBurst }),
+        measured: await leaseRequests({ rate: limit.rate, burst: limit.burst }),
+      },
     };
   } finally {
     for (const variant of variants) await stacks[variant]?.destroy();
@@ -646,10 +661,14 @@ export function limitsSection(result: LimitsResult): string {
     "",
     `Added by the limit at p50: **${percent(f.publishAddedP50)}** on \`publish\`, **${percent(f.sendmessageAddedP50)}** on \`sendmessage\` (goal ≤ +10%: ${met(costMet)}),`,
     `${millis(addedMs("publish"), 2)} and ${millis(addedMs("sendmessage"), 2)} per frame (medians of per-round, paired figures; the medians of p50 in the table`,
-    "may come from different rounds). Where that time goes: the counter's one DynamoDB request (an `UpdateItem` that adds one",
-    "and returns the count). On `sendmessage` it runs beside the route's own first request (the first page of the connections), and",
+    "may come from different rounds). Where that time goes: a frame that finds a lease on its function instance makes no",
+    "request; one that does not waits for the counter's `UpdateItem`, which takes the next lease (one frame at first, then twice",
+    `as many while the user keeps sending, up to a quarter of what the window has left): here ${f.rateWritesPerFrameOn.toFixed(3)} requests per frame.`,
+    "On `sendmessage` the request runs beside the route's own first request (the first page of the connections), and",
     "only the posting waits for it; on `publish` nothing can run beside it: the route's first request takes the channel's",
     "next seq, which a refused frame must not take, and its authorization reads nothing under the default channel rules.",
+    `The leases depend on the limit: at the default (${defaults.userMessageRate}/s, burst ${defaults.userMessageBurst}), a user sending a whole window's burst through one`,
+    `instance makes ${cost.leaseRequests.atDefault} requests for its ${defaults.userMessageBurst} frames, and with the limit measured here ${cost.leaseRequests.measured} for a window's ${costSettings.on.userMessageBurst}.`,
     `In the measured frames dynalite serves the counter's \`UpdateItem\` in ${millis(rateServerMs, 2)} (median, request in → response out).`,
     "Called alone from this process, one at a time on the same dynalite (p50s): the functions' adapter",
     `(\`createDynamoDbFrameCounter\`: the SDK's signer and HTTP handler, without the generated client) takes ${millis(median(cost.adapterMs), 2)} per call,`,
@@ -666,9 +685,9 @@ export function limitsSection(result: LimitsResult): string {
       routes.map((route) => [`\`${route}\``, perFrame("on", route), perFrame("off", route)]),
     ),
     "",
-    `Writes to the rate counter: **${f.rateWritesPerFrameOn.toFixed(3)} per frame** with the limit on (an \`UpdateItem\`, no read),`,
+    `Writes to the rate counter: **${f.rateWritesPerFrameOn.toFixed(3)} per frame** with the limit on (an \`UpdateItem\` per lease, no read),`,
     `${f.rateWritesPerFrameOff.toFixed(3)} off. Under the flood below, ${f.floodRateWritesPerFrame.toFixed(3)} per frame sent (${wholeOverRounds(floods, (r) => r.rateWrites.requests)} writes for`,
-    `${wholeOverRounds(floods, (r) => r.flooderSent + r.talkerFrames)} frames per flood round, ${wholeOverRounds(floods, (r) => r.flooderRefused + r.talkerRefusals)} of them refused): a window's frames are counted until the count reaches the`,
+    `${wholeOverRounds(floods, (r) => r.flooderSent + r.talkerFrames)} frames per flood round, ${wholeOverRounds(floods, (r) => r.flooderRefused + r.talkerRefusals)} of them refused): a window's frames are counted, a lease at a time, until the count reaches the`,
     "burst; an instance that has seen that refuses the user's further frames in the window without a request. Goal: at most",
     `one write per frame: ${met(writesMet)}.`,
     "",

@@ -1,6 +1,6 @@
 /**
- * The rate limiter's window counter on DynamoDB: one `UpdateItem` per frame that adds one and
- * returns the count, no read. It is every frame's first request, so it is sent without the
+ * The rate limiter's window counter on DynamoDB: one `UpdateItem` per lease that adds its frames
+ * and returns the count, no read. It is on a frame's path, so it is sent without the
  * generated client, whose middleware took longer than DynamoDB's own answer (BENCHMARKS.md,
  * "Per-user rate limit"): signed from the SDK's parts with the client's own configuration (its
  * endpoint rules, credentials, region and `maxAttempts`). Body and signature are the generated
@@ -8,11 +8,11 @@
  */
 import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getEndpointFromInstructions } from "@smithy/core/endpoints";
-import type { CountFrame, RateWindow } from "../core/rate-limit.js";
+import type { CountFrames, RateWindow } from "../core/rate-limit.js";
 import { rateLimitAttributes as names } from "../core/ports.js";
 import { createSignedHttp, errorOf, standardRetries } from "./signed-http.js";
 
-export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): CountFrame {
+export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): CountFrames {
   const { config } = client;
   // A function instance counts one frame at a time.
   const http = createSignedHttp({ service: "dynamodb", region: config.region, credentials: config.credentials, maxSockets: 1 });
@@ -33,21 +33,21 @@ export function createDynamoDbFrameCounter({ client, tableName }: { client: Dyna
     if (response.statusCode !== 200) throw errorOf("DynamoDB", response);
     return countIn(response.body);
   };
-  return (userId, window) => {
-    const body = JSON.stringify(counterRequest(tableName, userId, window));
+  return (userId, window, frames) => {
+    const body = JSON.stringify(counterRequest(tableName, userId, window, frames));
     return retrying("dynamodb", () => attempt(body));
   };
 }
 
 /** The counter's `UpdateItem` input, in the generated client's order: byte for byte the body it would send. */
-export const counterRequest = (tableName: string, userId: string, window: RateWindow) => ({
+export const counterRequest = (tableName: string, userId: string, window: RateWindow, frames: number) => ({
   TableName: tableName,
   Key: { [names.bucket]: { S: `${userId}#${window.index}` } },
   ReturnValues: "UPDATED_NEW" as const,
-  UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
+  UpdateExpression: "ADD #frames :frames SET #ttl = :ttl",
   ExpressionAttributeNames: { "#frames": names.frames, "#ttl": names.ttl },
   // A minute past the window's end: long enough for clock skew between instances.
-  ExpressionAttributeValues: { ":one": { N: "1" }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
+  ExpressionAttributeValues: { ":frames": { N: String(frames) }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
 });
 
 function countIn(answer: string): number {

@@ -1,6 +1,6 @@
 /**
  * Notifier on the API Gateway management API (`@connections`). Requests are built from the AWS
- * SDK's own parts (SigV4 signer, Node HTTP handler, standard retry strategy, credential chain)
+ * SDK's own parts (SigV4 signer, standard retry strategy, credential chain) on Node's HTTP client,
  * but not through the generated client, whose middleware stack cost half the CPU of every post:
  * a broadcast is CPU-bound on it, and at Lambda's fractions of a vCPU that was its whole time
  * (BENCHMARKS.md, "Broadcast fan-out"). Method, path, body and signature are the generated

@@ -116,6 +116,15 @@ export class RecordingNotifier implements Notifier {
     this.sent.push([connectionId, data]);
     return "delivered";
   }
+
+  /** The management notifier's ordered sequence: one send after another, up to the first not delivered. */
+  async sendInOrder(connectionId: string, frames: readonly string[]): Promise<Delivery> {
+    for (const frame of frames) {
+      const delivery = await this.send(connectionId, frame);
+      if (delivery !== "delivered") return delivery;
+    }
+    return "delivered";
+  }
 }
 
 export const record = (connectionId: string, userId = "user-1", tokenExpiresAt = 0): ConnectionRecord => ({

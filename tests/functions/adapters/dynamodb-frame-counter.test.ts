@@ -21,12 +21,12 @@ describe("the frame counter on dynalite", () => {
   beforeAll(async () => void (dynamo = await startDynamoDb()));
   afterAll(() => dynamo?.close());
 
-  it("counts each user's frames per window, one by one, and keeps the count a minute past the window", async () => {
+  it("adds each lease's frames to the user's window, and keeps the count a minute past the window", async () => {
     const count = createDynamoDbFrameCounter({ client: dynamo.client, tableName });
-    expect([await count("alice", window), await count("alice", window), await count("alice", window)]).toEqual([1, 2, 3]);
-    expect(await count("bob", window)).toBe(1);
+    expect([await count("alice", window, 1), await count("alice", window, 1), await count("alice", window, 1)]).toEqual([1, 2, 3]);
+    expect(await count("bob", window, 4)).toBe(4);
     const next = windowAt(window.endsAt, limit);
-    expect(await count("alice", next)).toBe(1);
+    expect(await count("alice", next, 1)).toBe(1);
 
     const { Item } = await DynamoDBDocumentClient.from(dynamo.client).send(new GetCommand({ TableName: tableName, Key: { bucket: `alice#${window.index}` } }));
     expect(Item).toEqual({ bucket: `alice#${window.index}`, frames: 3, ttl: Math.ceil(window.endsAt / 1000) + 60 });
@@ -36,7 +36,7 @@ describe("the frame counter on dynalite", () => {
     vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint);
     try {
       const client = new DynamoDBClient({ region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-      expect(await createDynamoDbFrameCounter({ client, tableName })("carol", window)).toBe(1);
+      expect(await createDynamoDbFrameCounter({ client, tableName })("carol", window, 1)).toBe(1);
       client.destroy();
     } finally {
       vi.unstubAllEnvs();
@@ -74,7 +74,7 @@ describe("the frame counter's requests", () => {
   afterAll(() => server.close());
 
   it("sends what the generated client sends for the same UpdateItem, signed so that a SigV4 check accepts it", async () => {
-    await newCounter()("alice", window);
+    await newCounter()("alice", window, 1);
     const ours = received[0] as Received;
     await newClient().send(new UpdateItemCommand(JSON.parse(ours.body) as UpdateItemCommandInput));
     const theirs = received[1] as Received;
@@ -82,9 +82,9 @@ describe("the frame counter's requests", () => {
     expect(JSON.parse(ours.body)).toEqual({
       TableName: tableName,
       Key: { bucket: { S: `alice#${window.index}` } },
-      UpdateExpression: "ADD #frames :one SET #ttl = :ttl",
+      UpdateExpression: "ADD #frames :frames SET #ttl = :ttl",
       ExpressionAttributeNames: { "#frames": "frames", "#ttl": "ttl" },
-      ExpressionAttributeValues: { ":one": { N: "1" }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
+      ExpressionAttributeValues: { ":frames": { N: "1" }, ":ttl": { N: String(Math.ceil(window.endsAt / 1000) + 60) } },
       ReturnValues: "UPDATED_NEW",
     });
     expect(ours.body).toBe(theirs.body);
@@ -99,7 +99,7 @@ describe("the frame counter's requests", () => {
 
   it("resolves to the count DynamoDB answers", async () => {
     answers = [{ status: 200, body: counted(41) }];
-    expect(await newCounter()("alice", window)).toBe(41);
+    expect(await newCounter()("alice", window, 1)).toBe(41);
   });
 
   it("retries throttling and server errors as the SDK does, then counts once", async () => {
@@ -108,7 +108,7 @@ describe("the frame counter's requests", () => {
       { status: 500, body: '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}' },
       { status: 200, body: counted(2) },
     ];
-    expect(await newCounter()("alice", window)).toBe(2);
+    expect(await newCounter()("alice", window, 1)).toBe(2);
     expect(received).toHaveLength(3);
     expect(new Set(received.map((request) => request.body)).size).toBe(1);
   });
@@ -119,21 +119,21 @@ describe("the frame counter's requests", () => {
       { status: 400, errorType: "AccessDeniedException", body: '{"Message":"not authorized to perform dynamodb:UpdateItem"}' },
     ];
     const count = newCounter();
-    const error = await count("alice", window).catch((thrown: unknown) => thrown);
+    const error = await count("alice", window, 1).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(AwsApiError);
     expect(error).toMatchObject({ name: "ResourceNotFoundException", message: "Requested resource not found", $metadata: { httpStatusCode: 400 } });
-    await expect(count("alice", window)).rejects.toMatchObject({ name: "AccessDeniedException", message: "not authorized to perform dynamodb:UpdateItem" });
+    await expect(count("alice", window, 1)).rejects.toMatchObject({ name: "AccessDeniedException", message: "not authorized to perform dynamodb:UpdateItem" });
     expect(received).toHaveLength(2);
   });
 
   it("gives up after the client's maxAttempts", async () => {
     answers = Array.from({ length: 4 }, () => ({ status: 503, body: '{"__type":"com.amazon.coral.availability#ServiceUnavailableException","message":"try later"}' }));
-    await expect(newCounter(2)("alice", window)).rejects.toMatchObject({ name: "ServiceUnavailableException" });
+    await expect(newCounter(2)("alice", window, 1)).rejects.toMatchObject({ name: "ServiceUnavailableException" });
     expect(received).toHaveLength(2);
   });
 
   it("refuses an answer without a count rather than admit on it", async () => {
     answers = [{ status: 200, body: "{}" }];
-    await expect(newCounter()("alice", window)).rejects.toThrow(/without a count/);
+    await expect(newCounter()("alice", window, 1)).rejects.toThrow(/without a count/);
   });
 });

@@ -1,24 +1,28 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createRateLimiter, windowAt, type RateWindow } from "../../../functions/core/rate-limit.js";
 import { RequestError } from "../../../functions/core/errors.js";
 
-/** A window counter in memory, as DynamoDB keeps it (`{userId}#{window}`), recording every request. */
+/** A window counter in memory, as DynamoDB keeps it (`{userId}#{window}`), recording every request and its lease. */
 function memoryCounter() {
   const counts = new Map<string, number>();
   const requests: string[] = [];
+  const leases: number[] = [];
   let release: Promise<void> | undefined;
   return {
     counts,
     requests,
+    leases,
     /** Makes the next requests wait for the promise before they count. */
     holdUntil(promise: Promise<void>) {
       release = promise;
     },
-    count: async (userId: string, window: RateWindow) => {
+    count: async (userId: string, window: RateWindow, lease: number) => {
       const key = `${userId}#${window.index}`;
       requests.push(key);
+      leases.push(lease);
       await release;
-      const frames = (counts.get(key) ?? 0) + 1;
+      const frames = (counts.get(key) ?? 0) + lease;
       counts.set(key, frames);
       return frames;
     },
@@ -109,6 +113,50 @@ describe("createRateLimiter", () => {
     // Alice filled the window that has ended: the new one counts from its own item.
     expect(await outcome(() => limiter.admit("alice"))).toBe("admitted");
     expect(counter.requests).toEqual([`alice#${first.index}`, `bob#${first.index + 1}`, `alice#${first.index + 1}`]);
+  });
+
+  it("takes a steady user's frames in leases that double, up to a quarter of what the window has left: one request for several frames, never more than burst", async () => {
+    const counter = memoryCounter();
+    const wide = { rate: 100, burst: 100 };
+    const limiter = createRateLimiter(wide, counter.count, { now: () => start });
+    for (let i = 0; i < 100; i++) expect(await outcome(() => limiter.admit("alice"))).toBe("admitted");
+    expect(counter.leases).toEqual([1, 2, 4, 8, 16, 17, 13, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1]);
+    expect(counter.counts.get(`alice#${windowAt(start, wide).index}`)).toBe(100);
+    // The last lease filled the window: the next frame is refused without a request.
+    expect(await outcome(() => limiter.admit("alice"))).toMatchObject({ refused: { code: "TooManyRequests" }, atOnce: true });
+    expect(counter.requests).toHaveLength(21);
+  });
+
+  it("admits, across instances sharing a window, never more than burst frames, and exactly burst once each has been refused (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        // Each step: the instance a frame lands on, and whether the next frame arrives before this one is answered.
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 150 }),
+        async (burst, instances, steps) => {
+          const counter = memoryCounter();
+          const limiters = Array.from({ length: instances }, () => createRateLimiter({ rate: burst, burst }, counter.count, { now: () => start }));
+          let admitted = 0;
+          let pending: Promise<unknown>[] = [];
+          const frame = (limiter: (typeof limiters)[number]) =>
+            outcome(() => limiter.admit("alice")).then((result) => {
+              if (result === "admitted") admitted += 1;
+              return result;
+            });
+          for (const [instance, together] of steps) {
+            pending.push(frame(limiters[instance % instances]!));
+            if (!together) await Promise.all(pending.splice(0));
+          }
+          await Promise.all(pending);
+          expect(admitted).toBeLessThanOrEqual(burst);
+          // Each instance sends until refused, which uses up every lease it holds.
+          for (const limiter of limiters) while ((await frame(limiter)) === "admitted");
+          expect(admitted).toBe(burst);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it("counts nothing and admits everything when the rate is 0", async () => {
