@@ -671,7 +671,7 @@ export function limitsSection(result: LimitsResult): string {
     `instance makes ${cost.leaseRequests.atDefault} requests for its ${defaults.userMessageBurst} frames, and with the limit measured here ${cost.leaseRequests.measured} for a window's ${costSettings.on.userMessageBurst}.`,
     `In the measured frames dynalite serves the counter's \`UpdateItem\` in ${millis(rateServerMs, 2)} (median, request in → response out).`,
     "Called alone from this process, one at a time on the same dynalite (p50s): the functions' adapter",
-    `(\`createDynamoDbFrameCounter\`: the SDK's signer and HTTP handler, without the generated client) takes ${millis(median(cost.adapterMs), 2)} per call,`,
+    `(\`createDynamoDbFrameCounter\`: the SDK's signer on Node's HTTP client, without the generated client) takes ${millis(median(cost.adapterMs), 2)} per call,`,
     `the same request through the generated client (\`UpdateItemCommand\`, alternating with it) ${millis(median(cost.clientMs), 2)}, and as a pre-built`,
     `HTTP POST without the SDK ${millis(median(cost.rawMs), 2)}, of which dynalite ${millis(median(cost.aloneServerMs), 2)}. The ratio depends on what else a frame costs: here a`,
     `whole \`sendmessage\` takes ${millis(overRounds(cost.rounds, (r) => p(r.times.off.sendmessage, 0.5)), 1)} and a \`publish\` ${millis(overRounds(cost.rounds, (r) => p(r.times.off.publish, 0.5)), 1)} without the limit; on AWS the same call is one of`,
