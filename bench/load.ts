@@ -13,10 +13,12 @@
  * the clients'.
  */
 import { spawn } from "node:child_process";
+import { once as eventOnce } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pMap from "p-map";
 import { parseOutputs, type StackOutputs } from "../local/outputs.js";
@@ -58,10 +60,11 @@ const resumes = count("resumes", 100);
 const replayed = 100;
 /**
  * The stack config of the run (`npm start -- --set KEY=VALUE`): function logs at WARN, history for
- * every resume whatever the defaults, and the per-user limits off where the stack has them, since
- * a few users hold all the connections.
+ * every resume whatever the defaults, the per-user limits off where the stack has them, since
+ * a few users hold all the connections, and the deliver workers' pace at the local gateway's
+ * quota, so that the rates measure the machinery rather than the pace.
  */
-const settings: Record<string, string> = { logLevel: "WARN", channelHistorySeconds: "600", channelReplayLimit: String(replayed) };
+const settings: Record<string, string> = { logLevel: "WARN", channelHistorySeconds: "600", channelReplayLimit: String(replayed), postRateLimit: "10000" };
 for (const limit of ["maxConnectionsPerUser", "userMessageRate"]) if ((localSettingKeys as readonly string[]).includes(limit)) settings[limit] = "0";
 const setFlags = Object.entries(settings).map(([key, value]) => `--set ${key}=${value}`);
 const channel = "public/load";
@@ -139,6 +142,32 @@ interface Round {
   readonly channelMs: number;
 }
 
+/**
+ * The floor under a resume (bench/lib/post-floor.ts), in its own process as the stack is, read by a
+ * client in this process as the resumes are: ms per round of `posts` posts of `bytes` each.
+ */
+async function postFloor(rounds: number, posts: number, bytes: number): Promise<number[]> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/post-floor.ts", String(posts), String(bytes)], { stdio: ["pipe", "pipe", "inherit"] });
+  try {
+    const { url } = JSON.parse(String(await eventOnce(createInterface({ input: child.stdout }), "line"))) as { url: string };
+    const client = await TestClient.open(url);
+    const roundsMs: number[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      // Idle before each round, as before each resume.
+      await sleep(200);
+      const received = client.messages.length;
+      const started = performance.now();
+      child.stdin.write("go\n");
+      await client.message(received + posts - 1);
+      roundsMs.push(performance.now() - started);
+    }
+    client.socket.terminate();
+    return roundsMs;
+  } finally {
+    child.kill();
+  }
+}
+
 interface Resume {
   /** `subscribe` sent → `subscribed` received. */
   readonly subscribedMs: number;
@@ -167,6 +196,10 @@ interface Figures {
   broadcastRounds: Tally;
   channelRounds: Tally;
   resumes: Resume[];
+  /** Bytes of a replayed `message` frame. */
+  frameBytes: number;
+  /** The post floor, ms per round of as many posts as a resume makes (`subscribed` and the replay). */
+  floorMs: number[];
   idleRssMb: number;
   connectedRssMb: number;
   peakRssMb: number;
@@ -271,6 +304,7 @@ async function run(): Promise<Figures> {
 
     console.log(`${resumes} resumes of ${replayed} messages`);
     const resumeResults: Resume[] = [];
+    let frameBytes = 0;
     for (let k = 0; k < resumes; k += 1) {
       const name = `public/resume-${k}`;
       const publisher = await connect(urlOf(accounts[(k + 1) % users]!));
@@ -301,6 +335,7 @@ async function run(): Promise<Figures> {
       const subscribed = frames.find((frame) => frame.type === "subscribed");
       const replay = frames.filter((frame) => frame.type === "message" && frame.channel === name).map((frame) => frame.seq);
       const complete = subscribed?.resumed === true && replay.join() === Array.from({ length: replayed }, (_, i) => i + 1).join();
+      frameBytes = Buffer.byteLength(resumer.messages.find((text) => text.startsWith(prefix)) ?? "");
       resumeResults.push({ subscribedMs: subscribedAt - sent, firstMs: firstAt - sent, lastMs: lastAt - sent, complete });
       console.log(`  resume ${k + 1}: subscribed after ${millis(subscribedAt - sent)}, last of ${replayed} after ${millis(lastAt - sent)}${complete ? "" : " (INCOMPLETE)"}`);
       resumer.socket.close();
@@ -324,6 +359,8 @@ async function run(): Promise<Figures> {
       broadcastRounds,
       channelRounds,
       resumes: resumeResults,
+      frameBytes,
+      floorMs: [],
       idleRssMb: idle.rssMb,
       connectedRssMb: connected.rssMb,
       peakRssMb: peak.peakMb,
@@ -348,6 +385,8 @@ export interface LoadFindings {
   /** `subscribe` with `since` → the last of 100 replayed messages, median. */
   readonly resumeMs: number;
   readonly resumesComplete: boolean;
+  /** The same number of posts with nothing but Node in the way, median. */
+  readonly floorMs: number;
 }
 
 function loadFindings(figures: Figures): LoadFindings {
@@ -359,6 +398,7 @@ function loadFindings(figures: Figures): LoadFindings {
     channelExactlyOnce: exactlyOnce(figures.channelRounds),
     resumeMs: median(figures.resumes.map((resume) => resume.lastMs)),
     resumesComplete: figures.resumes.every((resume) => resume.complete),
+    floorMs: median(figures.floorMs),
   };
 }
 
@@ -408,6 +448,8 @@ function section(figures: Figures, findings: LoadFindings): string {
     ),
     "",
     `Channel over broadcast: **${ratio(findings.channelOverBroadcast)}** (median of per-round ratios, which ranged ${ratioRange}; goal ≥ 0.8×).`,
+    "At this size both fan-outs go to the deliver workers (more than `fanOutShardSize` recipients), paced together at",
+    "`postRateLimit`, here set to the local gateway's quota so that the rates are the machinery's rather than the pace's.",
     "Each publish also posts its `published` acknowledgement to the sender, not counted. Here the gateway and dynalite",
     "share the stack's event loop, so what a publish asks of DynamoDB beyond the broadcast (the seq, the retained copy, a",
     "Query returning whole subscriptions where the broadcast's Scan projects the ids) is time the gateway does not spend",
@@ -423,19 +465,25 @@ function section(figures: Figures, findings: LoadFindings): string {
         ["the first replayed message received", resume("firstMs")],
         [`the last of ${replayed} replayed messages received`, `**${resume("lastMs")}**`],
         [`every resume complete (\`resumed: true\`, seqs 1–${replayed} once each, in order)`, findings.resumesComplete ? "yes" : "**no**"],
+        [`the floor: ${replayed + 1} posts with nothing but Node in the way (below)`, millis(findings.floorMs)],
       ],
     ),
     "",
-    `Resume: **${millis(findings.resumeMs)}** to the last of ${replayed} replayed messages (goal ≤ 50 ms). \`subscribed\` comes after the`,
+    `Resume: **${millis(findings.resumeMs)}** to the last of ${replayed} replayed messages (goal ≤ 50 ms: ${findings.resumeMs <= 50 ? "met" : "**not met**"}). \`subscribed\` comes after the`,
     "`subscribe` function's DynamoDB calls, three round trips one after the other: the connection's subscriptions and the",
     "user's other ones (together), the new one, then the latest seq and the retained messages (together). `subscribed` and",
     "the replay are then one sequence of posts, each sent once the one before it is answered, since API Gateway orders no",
     "posts in flight together; the function signs each next post while the one before it is in flight, and the gateway",
-    "answers a post once it has taken the message for the connection, writing it after. What each message still costs is",
-    "the function's work on it (signing, sending, reading the answer: one thread, busy for most of each post) and two hops",
-    `between its thread and the gateway's, which wait for a core when the machine is busy: ${millis(perReplayed)} per message here, so a`,
-    "resume grows with its gap (on AWS, by the management API's latency per post;",
-    "see the channel fan-out's resume).",
+    `answers a post once it has taken the message for the connection, writing it after: ${millis(perReplayed)} per message here, so a`,
+    "resume grows with its gap (on AWS, by the management API's latency per post; see the channel fan-out's resume).",
+    "",
+    `**The floor** under those posts on this machine, measured in the same run once the stack had stopped (\`bench/lib/post-floor.ts\`):`,
+    `the same ${replayed + 1} posts of ${figures.frameBytes} bytes, each sent once the one before it is answered, from a worker thread to an HTTP`,
+    "server on the main thread of its process (as the functions post to the gateway), which answers 200 and writes each to a WebSocket; no signing, routing,",
+    `logging or DynamoDB; the client is in the measuring process, as the resumes' are. It takes **${millis(findings.floorMs)}** (median of ${figures.floorMs.length} rounds, each after 200 ms idle, as before each resume), so`,
+    `a resume of ${replayed} messages cannot come under about that here whatever the functions do; the resume takes`,
+    `${ratio(findings.resumeMs / findings.floorMs)} the floor, and its posts alone (\`subscribed\` → the last message) ${ratio(median(figures.resumes.map((r) => r.lastMs - r.subscribedMs)) / findings.floorMs)}. The floor plus the`,
+    `median time to \`subscribed\` (the function's DynamoDB round trips, which no post may overtake) is ${millis(findings.floorMs + median(figures.resumes.map((r) => r.subscribedMs)))}.`,
     "",
     "Every delivery goes through the real path: the gateway invokes the function bundle (`sendmessage`,",
     "`publish`, `subscribe`), which reads dynalite and posts each frame to the gateway's `@connections` API over HTTP.",
@@ -445,6 +493,8 @@ function section(figures: Figures, findings: LoadFindings): string {
 const started = performance.now();
 const loadBefore = currentLoad();
 const figures = await run();
+console.log(`the post floor: ${figures.resumes.length} rounds of ${replayed + 1} posts of ${figures.frameBytes} bytes`);
+figures.floorMs = await postFloor(figures.resumes.length, replayed + 1, figures.frameBytes);
 const findings = loadFindings(figures);
 console.log(JSON.stringify({ ...figures, roundTimes: figures.roundTimes, findings }, null, 2));
 if (!values["no-write"]) {
