@@ -14,7 +14,7 @@ import { createSignedHttp, errorOf, standardRetries } from "./signed-http.js";
 
 export function createDynamoDbFrameCounter({ client, tableName }: { client: DynamoDBClient; tableName: string }): CountFrames {
   const { config } = client;
-  // A function instance counts one frame at a time.
+  // A function instance handles one frame at a time, so it takes at most one lease at a time.
   const http = createSignedHttp({ service: "dynamodb", region: config.region, credentials: config.credentials, maxSockets: 1 });
   const retrying = standardRetries(config.maxAttempts);
   // Resolved once, by the client's own rules (AWS_ENDPOINT_URL_DYNAMODB, FIPS, dual-stack, …); again after a failure.

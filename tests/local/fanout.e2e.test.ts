@@ -37,6 +37,34 @@ async function until<T>(read: () => T | undefined, what: string, limitMs = 20_00
   }
 }
 
+/**
+ * A stack of its own for a describe, with one signed-up user: `connections(n)` opens that many
+ * sockets of the user, one after another; they are closed, and the stack destroyed, after the tests.
+ */
+function stackWithOneUser(options: Parameters<typeof startTestStack>[0], email: string) {
+  const open: TestClient[] = [];
+  const context = {
+    // Set before the tests run.
+    stack: undefined as unknown as TestStack,
+    user: undefined as unknown as SignedInUser,
+    async connections(count: number): Promise<TestClient[]> {
+      const clients: TestClient[] = [];
+      for (let i = 0; i < count; i++) clients.push(await TestClient.open(withToken(context.stack.outputs, context.user.idToken)));
+      open.push(...clients);
+      return clients;
+    },
+  };
+  beforeAll(async () => {
+    context.stack = await startTestStack(options);
+    context.user = await signUp(context.stack.outputs, email);
+  });
+  afterAll(async () => {
+    for (const client of open.splice(0)) client.socket.terminate();
+    await context.stack?.destroy();
+  });
+  return context;
+}
+
 describe("fan-outs through the deliver workers", () => {
   let stack: TestStack;
   let users: SignedInUser[];
@@ -105,63 +133,36 @@ describe("fan-outs through the deliver workers", () => {
 });
 
 describe("a worker ended mid-shard by its timeout", () => {
-  let stack: TestStack;
-  let user: SignedInUser;
-  const open: TestClient[] = [];
-
-  beforeAll(async () => {
-    // The gateway holds every post after the 8th until its caller is gone: the shard's worker
-    // waits on them until the function's timeout ends it; Lambda then invokes it again.
-    stack = await startTestStack({
-      settings: { fanOutShardSize: 6, lambdaTimeoutSeconds: 2 },
-      faults: { holdPostsAfter: 8 },
-      asyncRetryDelaysMs: [200, 400],
-    });
-    user = await signUp(stack.outputs, "killed@fanout.example.com");
-  });
-  afterAll(async () => {
-    for (const client of open.splice(0)) client.socket.terminate();
-    await stack?.destroy();
-  });
+  // The gateway holds every post after the 8th until its caller is gone: the shard's worker
+  // waits on them until the function's timeout ends it; Lambda then invokes it again.
+  const context = stackWithOneUser(
+    { settings: { fanOutShardSize: 6, lambdaTimeoutSeconds: 2 }, faults: { holdPostsAfter: 8 }, asyncRetryDelaysMs: [200, 400] },
+    "killed@fanout.example.com",
+  );
 
   it("is retried, and the retry completes the shard from its checkpoint: everyone once, nobody twice", async () => {
-    const clients: TestClient[] = [];
-    for (let i = 0; i < 12; i++) clients.push(await TestClient.open(withToken(stack.outputs, user.idToken)));
-    open.push(...clients);
+    const clients = await context.connections(12);
     await clients[0]!.send(JSON.stringify({ action: "sendmessage", data: "survives" }));
     for (const client of clients) await until(() => (client.messages.includes("survives") ? true : undefined), "the broadcast");
-    await until(() => summaries(stack)[0], "the fan-out's summary");
+    await until(() => summaries(context.stack)[0], "the fan-out's summary");
     await sleep(500);
     for (const client of clients) expect(client.messages.filter((text) => text === "survives")).toHaveLength(1);
     // The fault did happen: a deliver invocation timed out and was invoked again.
-    expect(stack.logs.some((line) => line.includes("Task timed out"))).toBe(true);
+    expect(context.stack.logs.some((line) => line.includes("Task timed out"))).toBe(true);
   });
 });
 
 describe("the account's @connections quota", () => {
-  let stack: TestStack;
-  let user: SignedInUser;
-  const open: TestClient[] = [];
-
-  beforeAll(async () => {
-    stack = await startTestStack({
-      settings: { fanOutShardSize: 5 },
-      // 429 LimitExceededException above 20 requests a second, as API Gateway answers over the account's quota.
-      limits: { connectionsApiRate: 20, connectionsApiBurst: 5 },
-    });
-    user = await signUp(stack.outputs, "quota@fanout.example.com");
-  });
-  afterAll(async () => {
-    for (const client of open.splice(0)) client.socket.terminate();
-    await stack?.destroy();
-  });
+  const context = stackWithOneUser(
+    // 429 LimitExceededException above 20 requests a second, as API Gateway answers over the account's quota.
+    { settings: { fanOutShardSize: 5 }, limits: { connectionsApiRate: 20, connectionsApiBurst: 5 } },
+    "quota@fanout.example.com",
+  );
 
   it("throttles the workers, which slow down and send again: nothing lost, nothing twice", async () => {
-    const clients: TestClient[] = [];
-    for (let i = 0; i < 30; i++) clients.push(await TestClient.open(withToken(stack.outputs, user.idToken)));
-    open.push(...clients);
+    const clients = await context.connections(30);
     await clients[0]!.send(JSON.stringify({ action: "sendmessage", data: "paced" }));
-    const summary = await until(() => summaries(stack)[0], "the fan-out's summary", 30_000);
+    const summary = await until(() => summaries(context.stack)[0], "the fan-out's summary", 30_000);
     expect(summary).toMatchObject({ recipients: 30, delivered: 30, failed: 0 });
     expect(summary.throttled).toBeGreaterThan(0);
     for (const client of clients) expect(client.messages.filter((text) => text === "paced")).toHaveLength(1);
@@ -169,24 +170,11 @@ describe("the account's @connections quota", () => {
 });
 
 describe("the sender's acknowledgement", () => {
-  let stack: TestStack;
-  let user: SignedInUser;
-  const open: TestClient[] = [];
-
-  beforeAll(async () => {
-    // 4 posts a second for all workers: the 16 subscribers take seconds to reach.
-    stack = await startTestStack({ settings: { fanOutShardSize: 4, postRateLimit: 4 } });
-    user = await signUp(stack.outputs, "ack@fanout.example.com");
-  });
-  afterAll(async () => {
-    for (const client of open.splice(0)) client.socket.terminate();
-    await stack?.destroy();
-  });
+  // 4 posts a second for all workers: the 16 subscribers take seconds to reach.
+  const context = stackWithOneUser({ settings: { fanOutShardSize: 4, postRateLimit: 4 } }, "ack@fanout.example.com");
 
   it("arrives before the delivery of a large publish completes", async () => {
-    const clients: TestClient[] = [];
-    for (let i = 0; i < 16; i++) clients.push(await TestClient.open(withToken(stack.outputs, user.idToken)));
-    open.push(...clients);
+    const clients = await context.connections(16);
     for (const [i, client] of clients.entries()) await request(client, { action: "subscribe", channel: "public/slow", id: `s${i}` });
     const ack = await request(clients[0]!, { action: "publish", channel: "public/slow", data: "eventually", id: "p" });
     expect(ack).toMatchObject({ type: "published", seq: 1 });
